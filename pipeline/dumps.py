@@ -1,0 +1,493 @@
+"""Find prediction dumps, read them lazily and check them against the dump contract.
+
+`open_dump` reads only the Parquet footer: problems visible in the schema
+(missing or doubled columns, wrong dtypes, empty or unreadable files) raise
+`DumpError` at once. Problems in the data (NaN logits, labels out of range,
+rows not summing to 1, duplicate ids, ...) become boolean `_bad_*` columns on
+the canonical frame, so the same single pass that computes the losses counts
+them; `problems_found` turns those counts into a `DumpError`.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from pipeline.settings import Settings
+
+BINARY_COLUMNS = ("logit", "prob")
+VECTOR_COLUMNS = ("logits", "probs")
+RAW_PREDICTION_COLUMNS = (*VECTOR_COLUMNS, *BINARY_COLUMNS, "logprob")
+FLAG_PREFIX = "_bad_"
+SUM_TOLERANCE = 1e-3  # rows of probabilities must sum to 1 within this
+CLASSES_METADATA_KEY = b"lossgram.classes"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a dump: which column, how many rows, what."""
+
+    column: str | None
+    rows: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"column '{self.column}'" if self.column else "file"
+        noun = "row" if self.rows == 1 else "rows"
+        return f"{where}: {self.rows} {noun}: {self.message}"
+
+
+class DumpError(Exception):
+    """A dump breaks the contract; names the file, the columns and the row counts."""
+
+    def __init__(self, path: Path, problems: Sequence[Problem]) -> None:
+        self.path = path
+        self.problems = tuple(problems)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.path}: " + "; ".join(str(problem) for problem in self.problems)
+
+
+@dataclass(frozen=True)
+class Check:
+    """A row-level rule: the flag column is True on every row that breaks it."""
+
+    flag: str
+    column: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Dump:
+    """One dump file, as a canonical lazy frame plus its row-level checks."""
+
+    path: Path
+    frame: pl.LazyFrame
+    checks: tuple[Check, ...]
+    n_rows: int
+    input_kind: str
+    n_classes: int | None
+    classes: tuple[str, ...] | None
+
+
+def find_dumps(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand files, folders (recursively, hive layout allowed) and globs to Parquet files."""
+    found: list[Path] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            matches = sorted(p for p in path.rglob("*.parquet") if _visible(p, path))
+        elif path.is_file():
+            matches = [path]
+        else:
+            matches = sorted(Path(p) for p in glob.glob(str(given), recursive=True))
+            matches = [p for p in matches if p.is_file()]
+        if not matches:
+            raise DumpError(path, [Problem(None, 0, "no such file, folder or matching glob")])
+        found.extend(m for m in matches if m not in found)
+    return found
+
+
+def _visible(path: Path, root: Path) -> bool:
+    # Spark/Hadoop write _SUCCESS and .crc side files; temp files start with a dot.
+    return not any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
+
+
+def hive_values(path: Path) -> dict[str, str]:
+    """key=value folder names above a file, e.g. model=resnet/split=test/part-0.parquet."""
+    values: dict[str, str] = {}
+    for part in path.parent.parts:
+        key, sep, value = part.partition("=")
+        if sep and key and value:
+            values[key] = value
+    return values
+
+
+def open_dump(path: Path, settings: Settings) -> Dump:
+    """Read a dump's footer, check its schema and build its canonical lazy frame."""
+    n_rows, metadata = _footer(path)
+    try:
+        frame = pl.scan_parquet(path)
+        schema = frame.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise DumpError(path, [Problem(None, n_rows, f"unreadable Parquet: {error}")]) from error
+    if n_rows == 0:
+        raise DumpError(path, [Problem(None, 0, "the file has no rows")])
+
+    frame, schema = _renamed(path, frame, schema, settings.column_map, n_rows)
+    builder = _CanonicalBuilder(path, frame, schema, n_rows, settings, metadata)
+    return builder.build()
+
+
+def _footer(path: Path) -> tuple[int, dict[bytes, bytes]]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as error:  # pyarrow raises several types for corrupt files
+        raise DumpError(path, [Problem(None, 0, f"unreadable Parquet: {error}")]) from error
+    return parquet.metadata.num_rows, dict(parquet.schema_arrow.metadata or {})
+
+
+def _renamed(
+    path: Path, frame: pl.LazyFrame, schema: pl.Schema, column_map: dict[str, str], n_rows: int
+) -> tuple[pl.LazyFrame, pl.Schema]:
+    """Apply canonical=source column mappings that this file needs."""
+    renames = {
+        source: canonical
+        for canonical, source in column_map.items()
+        if source in schema and source != canonical
+    }
+    clashes = [canonical for canonical in renames.values() if canonical in schema]
+    if clashes:
+        problems = [
+            Problem(name, n_rows, "the file has this column and a column mapped onto it")
+            for name in clashes
+        ]
+        raise DumpError(path, problems)
+    if not renames:
+        return frame, schema
+    frame = frame.rename(renames)
+    return frame, frame.collect_schema()
+
+
+def _flag(name: str) -> str:
+    return FLAG_PREFIX + name
+
+
+class _CanonicalBuilder:
+    """Schema-level checks and the expressions of the canonical frame for one file."""
+
+    def __init__(
+        self,
+        path: Path,
+        frame: pl.LazyFrame,
+        schema: pl.Schema,
+        n_rows: int,
+        settings: Settings,
+        metadata: dict[bytes, bytes],
+    ) -> None:
+        self.path = path
+        self.frame = frame
+        self.schema = schema
+        self.n_rows = n_rows
+        self.settings = settings
+        self.metadata = metadata
+        self.hive = hive_values(path)
+        self.problems: list[Problem] = []
+        self.checks: list[Check] = []
+        self.raw_flags: dict[str, pl.Expr] = {}
+        self.canonical: dict[str, pl.Expr] = {}
+        self.later_flags: dict[str, pl.Expr] = {}
+
+    # -- helpers -----------------------------------------------------------
+    def schema_problem(self, column: str | None, message: str) -> None:
+        self.problems.append(Problem(column, self.n_rows, message))
+
+    def check(self, name: str, column: str, message: str, expr: pl.Expr, *, raw: bool) -> None:
+        """Register a row-level rule; raw rules see the file's columns, others canonical ones."""
+        flag = _flag(name)
+        self.checks.append(Check(flag, column, message))
+        (self.raw_flags if raw else self.later_flags)[flag] = expr.fill_null(False)
+
+    def dtype_of(self, column: str) -> pl.DataType | None:
+        return self.schema.get(column)
+
+    # -- the build ---------------------------------------------------------
+    def build(self) -> Dump:
+        self.identity_columns()
+        kind = self.prediction_kind()
+        n_classes = self.class_count(kind)
+        classes = self.class_names(n_classes)
+        if kind is not None:
+            self.prediction(kind, n_classes)
+            self.target(kind, n_classes, classes)
+        self.weight()
+        if self.problems:
+            raise DumpError(self.path, self.problems)
+        assert kind is not None
+        self.duplicates()
+
+        frame = self.frame.with_columns(**self.raw_flags).with_columns(**self.canonical)
+        if self.later_flags:
+            frame = frame.with_columns(**self.later_flags)
+        replaced = [name for name in BINARY_COLUMNS if name in self.schema]
+        frame = frame.drop(replaced)
+        return Dump(
+            path=self.path,
+            frame=frame,
+            checks=tuple(self.checks),
+            n_rows=self.n_rows,
+            input_kind=kind,
+            n_classes=n_classes,
+            classes=classes,
+        )
+
+    def identity_columns(self) -> None:
+        """sample_id, split, model, epoch: from the file, else hive folders, else settings."""
+        sample_dtype = self.dtype_of("sample_id")
+        if sample_dtype is None:
+            self.schema_problem("sample_id", "required column is missing")
+        elif not (sample_dtype.is_integer() or sample_dtype == pl.String):
+            self.schema_problem("sample_id", f"must be integer or string, not {sample_dtype}")
+        else:
+            self.canonical["sample_id"] = pl.col("sample_id").cast(pl.String)
+            self.check("sample_id_null", "sample_id", "sample_id is null",
+                       pl.col("sample_id").is_null(), raw=True)
+
+        self.text_column("split", self.settings.split, required=True)
+        self.text_column("model", self.settings.model or self.path.stem, required=False)
+
+        epoch_dtype = self.dtype_of("epoch")
+        if epoch_dtype is None:
+            epoch = self.hive.get("epoch")
+            try:
+                self.canonical["epoch"] = pl.lit(None if epoch is None else int(epoch),
+                                                 dtype=pl.Int64)
+            except ValueError:
+                self.schema_problem("epoch", f"folder epoch={epoch} is not an integer")
+        elif not epoch_dtype.is_integer():
+            self.schema_problem("epoch", f"must be an integer, not {epoch_dtype}")
+        else:
+            self.canonical["epoch"] = pl.col("epoch").cast(pl.Int64)
+
+        # Other hive keys become slice columns unless the file has them already.
+        for key, value in self.hive.items():
+            if key not in ("split", "model", "epoch") and key not in self.schema:
+                self.canonical[key] = pl.lit(value, dtype=pl.String)
+
+    def text_column(self, name: str, fallback: str | None, *, required: bool) -> None:
+        dtype = self.dtype_of(name)
+        if dtype is None:
+            value = self.hive.get(name, fallback)
+            if value is None:
+                hint = f"no {name} column, no {name}= folder and no --{name} given"
+                self.schema_problem(name, f"required column is missing ({hint})")
+                return
+            self.canonical[name] = pl.lit(value, dtype=pl.String)
+        elif dtype not in (pl.String, pl.Categorical) and not isinstance(dtype, pl.Enum):
+            self.schema_problem(name, f"must be a string, not {dtype}")
+        else:
+            self.canonical[name] = pl.col(name).cast(pl.String)
+            empty = pl.col(name).cast(pl.String).is_null() | (pl.col(name).cast(pl.String) == "")
+            self.check(f"{name}_empty", name, f"{name} is null or empty", empty, raw=True)
+
+    def prediction_kind(self) -> str | None:
+        present = [name for name in RAW_PREDICTION_COLUMNS if name in self.schema]
+        if not present:
+            expected = ", ".join(RAW_PREDICTION_COLUMNS)
+            self.schema_problem(None, f"no prediction column: expected one of {expected}")
+            return None
+        if len(present) > 1:
+            for name in present:
+                self.schema_problem(
+                    name, f"several prediction columns ({', '.join(present)}): keep exactly one"
+                )
+            return None
+        return present[0]
+
+    def class_count(self, kind: str | None) -> int | None:
+        """C from a fixed-size array, else from the first row of a list column."""
+        if kind in BINARY_COLUMNS:
+            return 2
+        for name in (kind, "label_probs"):
+            if name is None or name == "logprob":
+                continue
+            dtype = self.dtype_of(name)
+            if isinstance(dtype, pl.Array):
+                return int(dtype.size)
+            if isinstance(dtype, pl.List):
+                lengths = (
+                    self.frame.select(pl.col(name).list.len())
+                    .drop_nulls()
+                    .head(1)
+                    .collect()
+                )
+                if lengths.height:
+                    return int(lengths.item())
+        if kind == "logprob" and self.settings.classes:
+            return len(self.settings.classes)
+        return None
+
+    def class_names(self, n_classes: int | None) -> tuple[str, ...] | None:
+        raw = self.metadata.get(CLASSES_METADATA_KEY)
+        if raw is None:
+            return self.settings.classes
+        try:
+            names = json.loads(raw)
+        except json.JSONDecodeError:
+            names = None
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            self.schema_problem(None, "metadata lossgram.classes is not a JSON array of strings")
+            return None
+        if n_classes is not None and len(names) != n_classes:
+            self.schema_problem(
+                None, f"metadata lossgram.classes names {len(names)} classes, "
+                f"the predictions have {n_classes}"
+            )
+        return tuple(names)
+
+    def vector(self, name: str, n_classes: int | None) -> pl.Expr | None:
+        """A list/array column as Array[f64, C]; ragged rows become null and are flagged."""
+        dtype = self.dtype_of(name)
+        if not isinstance(dtype, pl.List | pl.Array) or not dtype.inner.is_numeric():
+            self.schema_problem(name, f"must be a list or array of numbers, not {dtype}")
+            return None
+        if n_classes is None:
+            self.schema_problem(name, "every row is null: cannot tell the number of classes")
+            return None
+        if n_classes < 2:
+            self.schema_problem(name, f"needs at least 2 classes, has {n_classes}")
+            return None
+        target = pl.Array(pl.Float64, n_classes)
+        column = pl.col(name)
+        self.check(f"{name}_null", name, "value is null", column.is_null(), raw=True)
+        if isinstance(dtype, pl.Array):
+            if dtype.size != n_classes:
+                self.schema_problem(name, f"has {dtype.size} classes, expected {n_classes}")
+            return column.cast(target)
+        ragged = column.list.len() != n_classes
+        self.check(f"{name}_ragged", name, f"has a class count other than {n_classes}",
+                   ragged, raw=True)
+        return pl.when(~ragged).then(column).cast(target)
+
+    def prediction(self, kind: str, n_classes: int | None) -> None:
+        if kind in VECTOR_COLUMNS:
+            expr = self.vector(kind, n_classes)
+            if expr is None:
+                return
+            self.canonical[kind] = expr
+            values = pl.col(kind)
+            self.check(f"{kind}_nonfinite", kind, "contains NaN or inf",
+                       values.arr.eval(~pl.element().is_finite()).arr.any(), raw=False)
+            if kind == "probs":
+                self.probability_rows("probs", values)
+            return
+
+        dtype = self.dtype_of(kind)
+        if dtype is None or not dtype.is_numeric():
+            self.schema_problem(kind, f"must be a number, not {dtype}")
+            return
+        value = pl.col(kind).cast(pl.Float64)
+        self.check(f"{kind}_nonfinite", kind, "is null, NaN or inf",
+                   ~value.is_finite().fill_null(False), raw=True)
+        if kind == "logit":
+            self.canonical["logits"] = pl.concat_arr(pl.lit(0.0, dtype=pl.Float64), value)
+        elif kind == "prob":
+            self.check("prob_range", kind, "is outside [0, 1]", (value < 0) | (value > 1),
+                       raw=True)
+            self.canonical["probs"] = pl.concat_arr(1.0 - value, value)
+        else:
+            self.check("logprob_positive", kind, "is > 0 (a log-probability is <= 0)",
+                       value > 0, raw=True)
+            self.canonical["logprob"] = value
+
+    def probability_rows(self, name: str, values: pl.Expr) -> None:
+        self.check(f"{name}_negative", name, "has a negative probability",
+                   values.arr.min() < 0, raw=False)
+        self.check(f"{name}_sum", name, f"row does not sum to 1 (+-{SUM_TOLERANCE})",
+                   (values.arr.sum() - 1.0).abs() > SUM_TOLERANCE, raw=False)
+
+    def target(self, kind: str, n_classes: int | None, classes: tuple[str, ...] | None) -> None:
+        has_label = "label" in self.schema
+        has_soft = "label_probs" in self.schema
+        if not has_label and not has_soft:
+            self.schema_problem("label", "required column is missing (or give label_probs)")
+            return
+        if has_soft:
+            if kind == "logprob":
+                self.schema_problem("label_probs", "soft labels need logits or probs, not logprob")
+                return
+            expr = self.vector("label_probs", n_classes)
+            if expr is not None:
+                self.canonical["label_probs"] = expr
+                soft = pl.col("label_probs")
+                self.check("label_probs_nonfinite", "label_probs", "contains NaN or inf",
+                           soft.arr.eval(~pl.element().is_finite()).arr.any(), raw=False)
+                self.probability_rows("label_probs", soft)
+        if has_label:
+            self.hard_label(kind, n_classes, classes, required=not has_soft)
+        else:
+            # Accuracy of a soft target is measured against its most likely class.
+            self.canonical["label"] = pl.col("label_probs").arr.arg_max().cast(pl.Int64)
+
+    def hard_label(
+        self, kind: str, n_classes: int | None, classes: tuple[str, ...] | None, *, required: bool
+    ) -> None:
+        dtype = self.dtype_of("label")
+        label = pl.col("label")
+        if dtype == pl.String or dtype == pl.Categorical or isinstance(dtype, pl.Enum):
+            if classes is None:
+                self.schema_problem(
+                    "label", "string labels need the class list: Parquet metadata "
+                    "lossgram.classes or the classes setting"
+                )
+                return
+            names = label.cast(pl.String)
+            self.check("label_unknown", "label", f"is not one of the {len(classes)} classes",
+                       names.is_not_null() & ~names.is_in(list(classes)), raw=True)
+            index = names.replace_strict(list(classes), list(range(len(classes))),
+                                         default=None, return_dtype=pl.Int64)
+        elif dtype is not None and dtype.is_integer():
+            index = label.cast(pl.Int64)
+        else:
+            self.schema_problem("label", f"must be an integer class index or a string, not {dtype}")
+            return
+
+        if required:
+            self.check("label_null", "label", "label is null", index.is_null(), raw=True)
+        ignore = self.settings.ignore_index
+        if n_classes is not None:
+            in_range = (index >= 0) & (index < n_classes)
+            ignored = index == ignore if ignore is not None else pl.lit(False)
+            self.check("label_range", "label", f"is outside [0, {n_classes})",
+                       ~in_range & ~ignored, raw=True)
+            index = pl.when(in_range | ignored).then(index)
+        elif kind == "logprob" and self.settings.class_weights is not None:
+            self.schema_problem("label", "class_weights with a logprob dump need the classes "
+                                "setting to know C")
+        self.canonical["label"] = index
+
+    def weight(self) -> None:
+        dtype = self.dtype_of("weight")
+        if dtype is None:
+            self.canonical["weight"] = pl.lit(1.0, dtype=pl.Float64)
+            return
+        if not dtype.is_numeric():
+            self.schema_problem("weight", f"must be a number, not {dtype}")
+            return
+        value = pl.col("weight").cast(pl.Float64)
+        self.check("weight_invalid", "weight", "is null, negative, NaN or inf",
+                   ~(value.is_finite() & (value >= 0)).fill_null(True), raw=True)
+        self.canonical["weight"] = value
+
+    def duplicates(self) -> None:
+        # Only keys that vary within the file take part: folder/flag values are constant.
+        keys = [name for name in ("model", "split", "epoch") if name in self.schema]
+        row_key = pl.struct(*keys, "sample_id") if keys else pl.col("sample_id")
+        where = "(model, split, epoch)"
+        self.check("sample_id_duplicate", "sample_id", f"sample_id repeats within {where}",
+                   row_key.is_duplicated(), raw=True)
+
+
+def flag_columns(dump: Dump) -> list[str]:
+    return [check.flag for check in dump.checks]
+
+
+def problem_counts(frame: pl.LazyFrame, checks: Sequence[Check]) -> pl.LazyFrame:
+    """One row: the number of rows breaking each check."""
+    return frame.select(pl.col(check.flag).sum().cast(pl.Int64) for check in checks)
+
+
+def problems_found(dump: Dump, counts: dict[str, int]) -> list[Problem]:
+    """The checks that some rows broke, with their row counts."""
+    return [
+        Problem(check.column, counts[check.flag], check.message)
+        for check in dump.checks
+        if counts.get(check.flag, 0) > 0
+    ]

@@ -1,0 +1,158 @@
+"""The one settings object: defaults < lossgram.toml < LOSSGRAM_* env < CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CONFIG_FILE = "lossgram.toml"
+ENV_PREFIX = "LOSSGRAM_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value lossgram cannot use."""
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    return tuple(float(part) for part in text.split(",") if part.strip())
+
+
+def _strings(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _mapping(text: str) -> dict[str, str]:
+    """Parse `label=target,logits=scores` (canonical=source) pairs."""
+    pairs: dict[str, str] = {}
+    for part in _strings(text):
+        canonical, sep, source = part.partition("=")
+        if not sep or not canonical.strip() or not source.strip():
+            raise SettingsError(f"column map entry {part!r} is not of the form canonical=source")
+        pairs[canonical.strip()] = source.strip()
+    return pairs
+
+
+def _optional_int(text: str) -> int | None:
+    return None if text.strip().lower() in ("", "none") else int(text)
+
+
+def _setting(default: Any, help: str, parse: Callable[[str], Any] | None = None) -> Any:
+    """A settings field: its default, its help (shown by `lossgram init` and the README), a parser."""
+    metadata = {"help": help, "parse": parse}
+    if isinstance(default, dict | list):
+        return field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of lossgram, each with a default and a help string."""
+
+    inbox: Path = _setting(Path("data/inbox"), "Folder the nightly job reads new dumps from.", Path)
+    warehouse: Path = _setting(
+        Path("data/warehouse"), "Warehouse folder: losses Parquet and lossgram.duckdb.", Path
+    )
+    reports: Path = _setting(Path("reports"), "Folder the HTML reports are written to.", Path)
+    label_smoothing: float = _setting(
+        0.0, "Label smoothing e in [0, 1): target (1-e)*onehot + e/C, as in PyTorch.", float
+    )
+    class_weights: tuple[float, ...] | None = _setting(
+        None, "Per-class weights w0,w1,...: the loss of a row becomes w_y * ce.", _floats
+    )
+    ignore_index: int | None = _setting(
+        -100,
+        "Rows whose label equals this are left out of losses and counted (PyTorch: -100).",
+        _optional_int,
+    )
+    eps: float = _setting(
+        1e-12, "Probabilities are clipped to at least eps before the log (cap -log eps).", float
+    )
+    column_map: dict[str, str] = _setting(
+        {}, "Rename dump columns, canonical=source pairs, e.g. label=target.", _mapping
+    )
+    classes: tuple[str, ...] | None = _setting(
+        None, "Class names for string labels when the dump has no lossgram.classes metadata.",
+        _strings,
+    )
+    split: str | None = _setting(
+        None, "Split name for dumps with neither a split column nor a split= folder.", str
+    )
+    model: str | None = _setting(
+        None, "Model name for dumps with neither a model column nor a model= folder.", str
+    )
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise SettingsError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if not 0.0 < self.eps < 1.0:
+            raise SettingsError(f"eps must be in (0, 1), got {self.eps}")
+        if self.class_weights is not None and any(w < 0 for w in self.class_weights):
+            raise SettingsError("class_weights must be >= 0")
+
+
+def setting_fields() -> list[dataclasses.Field[Any]]:
+    """The fields of Settings, in declaration order."""
+    return list(dataclasses.fields(Settings))
+
+
+def _coerce(spec: dataclasses.Field[Any], value: Any) -> Any:
+    """Turn a TOML, env or CLI value into the field's type."""
+    if value is None:
+        return None
+    parse = spec.metadata["parse"]
+    if isinstance(value, str):
+        try:
+            return parse(value)
+        except (TypeError, ValueError) as error:
+            raise SettingsError(f"setting {spec.name}: cannot read {value!r}: {error}") from error
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, int | float) and parse is float:
+        return float(value)
+    if parse is Path:
+        return Path(value)
+    return value
+
+
+def load_settings(
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings from defaults, then lossgram.toml, then LOSSGRAM_* env, then flags."""
+    env = os.environ if env is None else env
+    fields = {spec.name: spec for spec in setting_fields()}
+    values: dict[str, Any] = {}
+
+    path = config_file or Path(env.get(ENV_PREFIX + "CONFIG", CONFIG_FILE))
+    if path.is_file():
+        with path.open("rb") as handle:
+            try:
+                table = tomllib.load(handle)
+            except tomllib.TOMLDecodeError as error:
+                raise SettingsError(f"{path}: not valid TOML: {error}") from error
+        table = table.get("lossgram", table)
+        for name, value in table.items():
+            if name not in fields:
+                raise SettingsError(f"{path}: unknown setting {name!r}")
+            values[name] = _coerce(fields[name], value)
+    elif config_file is not None:
+        raise SettingsError(f"config file {config_file} does not exist")
+
+    for name, spec in fields.items():
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None:
+            values[name] = _coerce(spec, raw)
+
+    for name, value in (overrides or {}).items():
+        if name not in fields:
+            raise SettingsError(f"unknown setting {name!r}")
+        if value is not None:
+            values[name] = _coerce(fields[name], value)
+
+    return Settings(**values)
