@@ -111,10 +111,10 @@ def _cross_entropy(
             return lse * target.arr.sum() - target.arr.dot(shifted), plain
         return plain, plain
 
-    plain = lse - shifted.arr.get(pl.col("label"))
+    plain = lse - shifted.arr.get(pl.col("label"), null_on_oob=True)
     ce = plain
     if weights is not None:
-        ce = weights.arr.get(pl.col("label")) * ce
+        ce = weights.arr.get(pl.col("label"), null_on_oob=True) * ce
     if smoothing:
         # PyTorch: (1-e) * w_y * nll + (e/C) * sum_c w_c (lse - shifted_c)
         if weights is not None:
@@ -154,7 +154,7 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
         plain = -pl.col("logprob")
         ce = plain
         if spec.class_weights is not None:
-            ce = _weights_array(spec.class_weights).arr.get(pl.col("label")) * plain
+            ce = _weights_array(spec.class_weights).arr.get(pl.col("label"), null_on_oob=True) * plain
         derived = {
             "ce": ce,
             "p_true": pl.col("logprob").exp(),
@@ -200,7 +200,7 @@ def _clipped(kind: str, soft: bool, spec: LossSpec) -> pl.Expr:
         return _any_both(below_eps, used)
     if spec.label_smoothing:
         return below_eps.arr.any()  # smoothing gives every class target mass
-    return below_eps.arr.get(pl.col("label"))
+    return below_eps.arr.get(pl.col("label"), null_on_oob=True)
 
 
 def _any_both(left: pl.Expr, right: pl.Expr) -> pl.Expr:

@@ -1,0 +1,277 @@
+"""Time lossgram's cross-entropy stage against what a user would write by hand.
+
+On one generated dump (N rows x C classes, `logits` or `probs` as a fixed-size
+float32 list, zstd Parquet, cached under bench/out/) this measures wall time
+and peak RSS of:
+
+  read-pyarrow      pyarrow.parquet.read_table (pure read)
+  read-polars       polars.read_parquet (pure read)
+  numpy             read_table + float64 stable log-softmax gather (baseline)
+  torch             read_table + torch cross_entropy / nll_loss in float64
+                    (baseline; skipped when `import torch` fails)
+  lossgram-stage    open_dump + dump_losses_to_parquet to a temp file: the real
+                    CE stage, validation checks and Parquet write included
+  lossgram-compute  open_dump + per_sample_losses(...).collect(), in memory
+
+Every run of a contender is a fresh subprocess (`--only NAME`), so its peak
+RSS (ru_maxrss) is its own; the timed region excludes interpreter start-up and
+imports. Repeats rotate the contender order; the table shows medians.
+Before timing, lossgram's `ce` is checked against the numpy baseline once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+OUT = Path(__file__).resolve().parent / "out"
+BASELINES = ("numpy", "torch")
+LOSSGRAM = ("lossgram-stage", "lossgram-compute")
+CONTENDERS = ("read-pyarrow", "read-polars", *BASELINES, *LOSSGRAM)
+EPS = 1e-12  # the clamp of the probs baselines; lossgram's default eps
+
+
+# -- the dump ------------------------------------------------------------------
+def dump_path(rows: int, classes: int, kind: str) -> Path:
+    return OUT / f"dump-{kind}-{rows}x{classes}.parquet"
+
+
+def make_dump(path: Path, rows: int, classes: int, kind: str) -> None:
+    """sample_id, label, logits|probs (fixed_size_list<float32>), split='test'."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, classes, rows, dtype=np.int64)
+    logits = rng.standard_normal((rows, classes), dtype=np.float32) * 2.0
+    logits[np.arange(rows), labels] += 2.0  # a model that is right fairly often
+    values = logits
+    if kind == "probs":
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        values = np.exp(shifted)
+        values /= values.sum(axis=1, keepdims=True)
+    vectors = pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), classes)
+    table = pa.table({
+        "sample_id": pa.array(np.arange(rows, dtype=np.int64)),
+        "label": pa.array(labels),
+        kind: vectors,
+        "split": pa.array(["test"] * rows, pa.string()),
+    })
+    OUT.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    pq.write_table(table, partial, compression="zstd")
+    partial.replace(path)
+
+
+# -- the contenders: each returns its per-sample result ------------------------
+def arrays(path: Path, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """read_table, then (scores as float32 N x C, labels as int64) without copies."""
+    table = pq.read_table(path)
+    column = table.column(kind).combine_chunks()
+    scores = column.flatten().to_numpy().reshape(len(column), -1)
+    return scores, table.column("label").to_numpy()
+
+
+def run_read_pyarrow(path: Path, kind: str) -> object:
+    return pq.read_table(path)
+
+
+def run_read_polars(path: Path, kind: str) -> object:
+    import polars as pl
+
+    return pl.read_parquet(path)
+
+
+def run_numpy(path: Path, kind: str) -> np.ndarray:
+    scores, labels = arrays(path, kind)
+    rows = np.arange(len(labels))
+    if kind == "probs":
+        return -np.log(np.maximum(scores[rows, labels].astype(np.float64), EPS))
+    z = scores.astype(np.float64)
+    z -= z.max(axis=1, keepdims=True)
+    return np.log(np.exp(z).sum(axis=1)) - z[rows, labels]
+
+
+def run_torch(path: Path, kind: str) -> np.ndarray:
+    import warnings
+
+    import torch
+    import torch.nn.functional as F
+
+    scores, labels = arrays(path, kind)
+    with warnings.catch_warnings():  # arrow buffers are read-only; torch only reads them
+        warnings.simplefilter("ignore", UserWarning)
+        x, y = torch.from_numpy(scores), torch.from_numpy(labels)
+    if kind == "probs":
+        ce = F.nll_loss(torch.log(x.double().clamp(min=EPS)), y, reduction="none")
+    else:
+        ce = F.cross_entropy(x.double(), y, reduction="none")
+    return ce.numpy()
+
+
+def run_lossgram_stage(path: Path, kind: str) -> dict[str, int]:
+    from pipeline.dumps import DumpError, open_dump, problems_found
+    from pipeline.jobs import dump_losses_to_parquet, loss_spec
+    from pipeline.settings import Settings
+
+    settings = Settings()
+    dump = open_dump(path, settings)
+    with tempfile.TemporaryDirectory(dir=OUT) as scratch:
+        counts = dump_losses_to_parquet(dump, loss_spec(settings), Path(scratch) / "ce.parquet")
+    if problems_found(dump, counts):
+        raise DumpError(path, problems_found(dump, counts))
+    return counts
+
+
+def run_lossgram_compute(path: Path, kind: str) -> object:
+    from pipeline.dumps import open_dump
+    from pipeline.jobs import loss_spec
+    from pipeline.losses import per_sample_losses
+    from pipeline.settings import Settings
+
+    settings = Settings()
+    return per_sample_losses(open_dump(path, settings).frame, loss_spec(settings)).collect()
+
+
+RUNNERS: dict[str, Callable[[Path, str], object]] = {
+    "read-pyarrow": run_read_pyarrow,
+    "read-polars": run_read_polars,
+    "numpy": run_numpy,
+    "torch": run_torch,
+    "lossgram-stage": run_lossgram_stage,
+    "lossgram-compute": run_lossgram_compute,
+}
+
+
+# -- one run in this process (the child side of --only) ------------------------
+def rss_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def preload(name: str) -> None:
+    """Import what a contender needs, so the timed region holds only the work."""
+    modules = {"read-polars": ["polars"], "torch": ["torch"],
+               "lossgram-stage": ["pipeline.jobs"], "lossgram-compute": ["pipeline.jobs"]}
+    for module in modules.get(name, []):
+        __import__(module)
+
+
+def run_once(name: str, path: Path, kind: str) -> dict[str, float]:
+    preload(name)
+    before = rss_mib()
+    start = time.perf_counter()
+    RUNNERS[name](path, kind)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"seconds": seconds, "peak_mib": peak, "import_mib": before}
+
+
+def run_child(name: str, args: argparse.Namespace) -> dict[str, float]:
+    command = [sys.executable, __file__, "--only", name, "--rows", str(args.rows),
+               "--classes", str(args.classes), "--kind", args.kind]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+# -- the driver ----------------------------------------------------------------
+def torch_available() -> bool:
+    check = [sys.executable, "-c", "import torch"]
+    return subprocess.run(check, capture_output=True).returncode == 0
+
+
+def check_equal(path: Path, kind: str, with_torch: bool) -> None:
+    """lossgram's ce (both lines) against the numpy baseline, once."""
+    expected = run_numpy(path, kind)
+    computed = run_lossgram_compute(path, kind)
+    ce = computed["ce"].to_numpy()  # type: ignore[index]
+    print(f"check: max |lossgram-compute ce - numpy ce| = {np.abs(ce - expected).max():.3e}")
+    with tempfile.TemporaryDirectory(dir=OUT) as scratch:
+        from pipeline.jobs import dump_losses_to_parquet, loss_spec
+        from pipeline.dumps import open_dump
+        from pipeline.settings import Settings
+
+        target = Path(scratch) / "ce.parquet"
+        settings = Settings()
+        dump_losses_to_parquet(open_dump(path, settings), loss_spec(settings), target)
+        written = pq.read_table(target, columns=["sample_id", "ce"])
+    ids = np.asarray(written.column("sample_id").to_pylist(), dtype=np.int64)
+    stage_diff = np.abs(written.column("ce").to_numpy() - expected).max()
+    print(f"check: max |lossgram-stage ce - numpy ce|   = {stage_diff:.3e}"
+          f" (row order kept: {bool((ids == np.arange(len(ids))).all())})")
+    if with_torch:
+        torch_diff = np.abs(run_torch(path, kind) - expected).max()
+        print(f"check: max |torch ce - numpy ce|            = {torch_diff:.3e}")
+    worst = max(np.abs(ce - expected).max(), stage_diff)
+    if not worst <= 1e-6:
+        sys.exit(f"FAIL: lossgram differs from numpy by {worst:.3e} > 1e-6")
+
+
+def report(names: list[str], runs: dict[str, list[dict[str, float]]]) -> None:
+    median = {name: statistics.median(r["seconds"] for r in runs[name]) for name in names}
+    print(f"\n{'contender':<18}{'median s':>10}{'min s':>8}{'max s':>8}"
+          f"{'peak RSS MiB':>14}{'after imports':>15}")
+    for name in names:
+        seconds = [r["seconds"] for r in runs[name]]
+        peak = max(r["peak_mib"] for r in runs[name])
+        imports = statistics.median(r["import_mib"] for r in runs[name])
+        print(f"{name:<18}{median[name]:>10.3f}{min(seconds):>8.3f}{max(seconds):>8.3f}"
+              f"{peak:>14.0f}{imports:>15.0f}")
+    fastest = min((name for name in names if name in BASELINES), key=median.__getitem__)
+    print(f"\nfastest baseline: {fastest} ({median[fastest]:.3f} s)")
+    for name in LOSSGRAM:
+        ratio = median[name] / median[fastest]
+        verdict = "met" if ratio <= 1.0 else "NOT met"
+        print(f"{name}/{fastest} = {ratio:.2f}x  (target <= 1.0x: {verdict})")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=4_000_000)
+    parser.add_argument("--classes", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--kind", choices=("logits", "probs"), default="logits")
+    parser.add_argument("--only", choices=CONTENDERS, help="run one contender once, print JSON")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
+    path = dump_path(args.rows, args.classes, args.kind)
+    if args.only:
+        print(json.dumps(run_once(args.only, path, args.kind)))
+        return
+    if not path.exists():
+        print(f"writing {path} ...")
+        make_dump(path, args.rows, args.classes, args.kind)
+    print(f"dump: {path} ({path.stat().st_size / 2**20:.0f} MiB, "
+          f"{args.rows} rows x {args.classes} {args.kind}), python {sys.executable}")
+    names = list(CONTENDERS)
+    with_torch = torch_available()
+    if not with_torch:
+        names.remove("torch")
+        print("note: `import torch` fails in this Python; the torch baseline is skipped")
+    check_equal(path, args.kind, with_torch)
+
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    for repeat in range(args.repeats):
+        order = names[repeat % len(names):] + names[:repeat % len(names)]
+        for name in order:
+            runs[name].append(run_child(name, args))
+        print(f"repeat {repeat + 1}/{args.repeats}: "
+              + ", ".join(f"{n} {runs[n][-1]['seconds']:.2f}s" for n in order))
+    report(names, runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""The CLI through CliRunner, plus one real subprocess of the installed command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy.special import log_softmax
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+
+runner = CliRunner()
+
+
+def make_dumps(root: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Two hive-partitioned dumps of one model: train and test."""
+    rng = np.random.default_rng(7)
+    logits = rng.normal(size=(40, 4))
+    labels = rng.integers(0, 4, 40)
+    for split, rows in (("train", slice(0, 20)), ("test", slice(20, 40))):
+        folder = root / "model=mlp" / f"split={split}"
+        folder.mkdir(parents=True)
+        pl.DataFrame(
+            {
+                "sample_id": np.arange(20),
+                "target": labels[rows],
+                "logits": pl.Series(logits[rows], dtype=pl.Array(pl.Float32, 4)),
+            }
+        ).write_parquet(folder / "part-0.parquet")
+    return logits.astype(np.float32).astype(np.float64), labels
+
+
+def test_losses_command_writes_and_summarises(tmp_path):
+    logits, labels = make_dumps(tmp_path / "dumps")
+    out = tmp_path / "losses.parquet"
+    result = runner.invoke(
+        app,
+        ["losses", str(tmp_path / "dumps"), "-o", str(out), "--map", "label=target",
+         "--label-smoothing", "0.1"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "mlp" in result.output and "train" in result.output and "test" in result.output
+    assert f"wrote {out} (40 rows)" in result.output
+
+    written = pl.read_parquet(out).sort(
+        "split", pl.col("sample_id").cast(pl.Int64), descending=[True, False]
+    )
+    assert written["model"].unique().to_list() == ["mlp"]
+    neg_logp = -log_softmax(logits, axis=1)
+    expected = 0.9 * neg_logp[np.arange(40), labels] + 0.1 * neg_logp.mean(1)
+    np.testing.assert_allclose(written["ce"].to_numpy(), expected, atol=1e-6)
+
+
+def test_losses_command_reports_settings_errors(tmp_path):
+    make_dumps(tmp_path / "dumps")
+    result = runner.invoke(
+        app, ["losses", str(tmp_path / "dumps"), "-o", str(tmp_path / "o.parquet"),
+              "--label-smoothing", "1.5"],
+    )
+    assert result.exit_code == 2
+    assert "label_smoothing must be in [0, 1)" in result.output
+
+
+def test_class_weights_of_wrong_length_name_the_file(tmp_path):
+    make_dumps(tmp_path / "dumps")
+    result = runner.invoke(
+        app, ["losses", str(tmp_path / "dumps"), "-o", str(tmp_path / "o.parquet"),
+              "--map", "label=target", "--class-weights", "1,2"],
+    )
+    assert result.exit_code == 2
+    assert "part-0.parquet" in result.output and "class_weights has 2 entries" in result.output
+
+
+def test_missing_dump_path(tmp_path):
+    result = runner.invoke(app, ["losses", str(tmp_path / "nope"), "-o", str(tmp_path / "o.pq")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("lossgram ")
+
+
+def test_installed_command_in_a_real_subprocess(tmp_path):
+    executable = shutil.which("lossgram", path=str(Path(sys.executable).parent))
+    if executable is None:
+        pytest.fail("the lossgram console script is not installed next to this Python")
+    make_dumps(tmp_path / "dumps")
+    out = tmp_path / "losses.parquet"
+    env = {**os.environ, "LOSSGRAM_COLUMN_MAP": "label=target"}
+    completed = subprocess.run(
+        [executable, "losses", str(tmp_path / "dumps"), "-o", str(out)],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "wrote" in completed.stdout
+    assert pl.read_parquet(out).height == 40

@@ -1,0 +1,50 @@
+"""Settings precedence (defaults < toml < env < flags) and that every setting is documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.settings import SettingsError, load_settings, setting_fields
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_defaults(tmp_path):
+    settings = load_settings(config_file=None, env={"LOSSGRAM_CONFIG": str(tmp_path / "x.toml")})
+    assert settings.eps == 1e-12
+    assert settings.ignore_index == -100
+    assert settings.warehouse == Path("data/warehouse")
+
+
+def test_precedence_toml_env_flags(tmp_path):
+    config = tmp_path / "lossgram.toml"
+    config.write_text('label_smoothing = 0.1\neps = 1e-9\nclass_weights = [1, 2]\n'
+                      'column_map = { label = "target" }\nignore_index = 5\n')
+    env = {"LOSSGRAM_EPS": "1e-6", "LOSSGRAM_IGNORE_INDEX": "none"}
+    settings = load_settings(config, env=env, overrides={"label_smoothing": 0.2})
+    assert settings.label_smoothing == 0.2  # flag beats toml
+    assert settings.eps == 1e-6  # env beats toml
+    assert settings.ignore_index is None
+    assert settings.class_weights == (1.0, 2.0)
+    assert settings.column_map == {"label": "target"}
+
+
+def test_bad_values_are_clear(tmp_path):
+    with pytest.raises(SettingsError, match="eps"):
+        load_settings(None, env={"LOSSGRAM_EPS": "lots"})
+    with pytest.raises(SettingsError, match="canonical=source"):
+        load_settings(None, env={"LOSSGRAM_COLUMN_MAP": "label"})
+    config = tmp_path / "lossgram.toml"
+    config.write_text("colour = 'red'\n")
+    with pytest.raises(SettingsError, match="unknown setting 'colour'"):
+        load_settings(config, env={})
+
+
+def test_every_setting_is_documented_in_the_readme():
+    text = README.read_text()
+    for spec in setting_fields():
+        assert re.search(rf"`{spec.name}`", text), f"setting {spec.name} missing from README"
+        assert f"LOSSGRAM_{spec.name.upper()}" in text or "LOSSGRAM_<NAME>" in text
