@@ -14,7 +14,7 @@ and peak RSS of:
   lossgram-compute  open_dump + per_sample_losses(...).collect(), in memory
 
 Every run of a contender is a fresh subprocess (`--only NAME`), so its peak
-RSS (ru_maxrss) is its own; the timed region excludes interpreter start-up and
+RSS (VmHWM, see memory_mib) is its own; the timed region excludes interpreter start-up and
 imports. Repeats rotate the contender order; the table shows medians.
 Before timing, lossgram's `ce` is checked against the numpy baseline once.
 """
@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -154,9 +152,17 @@ RUNNERS: dict[str, Callable[[Path, str], object]] = {
 
 
 # -- one run in this process (the child side of --only) ------------------------
-def rss_mib() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def memory_mib(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of this process, from /proc/self/status.
+
+    Not ru_maxrss: Linux carries it over from the parent through fork + exec,
+    so every child would report at least the driver's own peak.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def preload(name: str) -> None:
@@ -169,11 +175,11 @@ def preload(name: str) -> None:
 
 def run_once(name: str, path: Path, kind: str) -> dict[str, float]:
     preload(name)
-    before = rss_mib()
+    before = memory_mib("VmRSS")
     start = time.perf_counter()
     RUNNERS[name](path, kind)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    peak = memory_mib("VmHWM")
     return {"seconds": seconds, "peak_mib": peak, "import_mib": before}
 
 
@@ -197,8 +203,8 @@ def check_equal(path: Path, kind: str, with_torch: bool) -> None:
     ce = computed["ce"].to_numpy()  # type: ignore[index]
     print(f"check: max |lossgram-compute ce - numpy ce| = {np.abs(ce - expected).max():.3e}")
     with tempfile.TemporaryDirectory(dir=OUT) as scratch:
-        from pipeline.jobs import dump_losses_to_parquet, loss_spec
         from pipeline.dumps import open_dump
+        from pipeline.jobs import dump_losses_to_parquet, loss_spec
         from pipeline.settings import Settings
 
         target = Path(scratch) / "ce.parquet"

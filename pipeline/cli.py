@@ -40,7 +40,9 @@ IgnoreIndexOption = Annotated[
     str | None,
     typer.Option(help="Label value whose rows are left out and counted ('none' to disable)."),
 ]
-EpsOption = Annotated[float | None, typer.Option(help="Probability clipping floor (default 1e-12).")]
+EpsOption = Annotated[
+    float | None, typer.Option(help="Probability clipping floor (default 1e-12).")
+]
 MapOption = Annotated[
     list[str] | None,
     typer.Option("--map", help="Column mapping canonical=source, e.g. label=target (repeatable)."),
@@ -128,8 +130,11 @@ def losses(
     table = Table("model", "split", "n", "mean ce", "median ce")
     for row in written.summary.iter_rows(named=True):
         table.add_row(
-            row["model"], row["split"], str(row["n"]),
-            f"{row['mean_ce']:.6f}", f"{row['median_ce']:.6f}",
+            row["model"],
+            row["split"],
+            str(row["n"]),
+            f"{row['mean_ce']:.6f}",
+            f"{row['median_ce']:.6f}",
         )
     out_console.print(table)
     notes = [f"{written.rows} rows"]

@@ -237,8 +237,13 @@ class _CanonicalBuilder:
             self.schema_problem("sample_id", f"must be integer or string, not {sample_dtype}")
         else:
             self.canonical["sample_id"] = pl.col("sample_id").cast(pl.String)
-            self.check("sample_id_null", "sample_id", "sample_id is null",
-                       pl.col("sample_id").is_null(), raw=True)
+            self.check(
+                "sample_id_null",
+                "sample_id",
+                "sample_id is null",
+                pl.col("sample_id").is_null(),
+                raw=True,
+            )
 
         self.text_column("split", self.settings.split, required=True)
         self.text_column("model", self.settings.model or self.path.stem, required=False)
@@ -247,8 +252,9 @@ class _CanonicalBuilder:
         if epoch_dtype is None:
             epoch = self.hive.get("epoch")
             try:
-                self.canonical["epoch"] = pl.lit(None if epoch is None else int(epoch),
-                                                 dtype=pl.Int64)
+                self.canonical["epoch"] = pl.lit(
+                    None if epoch is None else int(epoch), dtype=pl.Int64
+                )
             except ValueError:
                 self.schema_problem("epoch", f"folder epoch={epoch} is not an integer")
         elif not epoch_dtype.is_integer():
@@ -302,12 +308,7 @@ class _CanonicalBuilder:
             if isinstance(dtype, pl.Array):
                 return int(dtype.size)
             if isinstance(dtype, pl.List):
-                lengths = (
-                    self.frame.select(pl.col(name).list.len())
-                    .drop_nulls()
-                    .head(1)
-                    .collect()
-                )
+                lengths = self.frame.select(pl.col(name).list.len()).drop_nulls().head(1).collect()
                 if lengths.height:
                     return int(lengths.item())
         if kind == "logprob" and self.settings.classes:
@@ -327,8 +328,9 @@ class _CanonicalBuilder:
             return None
         if n_classes is not None and len(names) != n_classes:
             self.schema_problem(
-                None, f"metadata lossgram.classes names {len(names)} classes, "
-                f"the predictions have {n_classes}"
+                None,
+                f"metadata lossgram.classes names {len(names)} classes, "
+                f"the predictions have {n_classes}",
             )
         return tuple(names)
 
@@ -352,8 +354,9 @@ class _CanonicalBuilder:
                 self.schema_problem(name, f"has {dtype.size} classes, expected {n_classes}")
             return column.cast(target)
         ragged = column.list.len() != n_classes
-        self.check(f"{name}_ragged", name, f"has a class count other than {n_classes}",
-                   ragged, raw=True)
+        self.check(
+            f"{name}_ragged", name, f"has a class count other than {n_classes}", ragged, raw=True
+        )
         return pl.when(~ragged).then(column).cast(target)
 
     def prediction(self, kind: str, n_classes: int | None) -> None:
@@ -363,8 +366,13 @@ class _CanonicalBuilder:
                 return
             self.canonical[kind] = expr
             values = pl.col(kind)
-            self.check(f"{kind}_nonfinite", kind, "contains NaN or inf",
-                       values.arr.eval(~pl.element().is_finite()).arr.any(), raw=False)
+            self.check(
+                f"{kind}_nonfinite",
+                kind,
+                "contains NaN or inf",
+                values.arr.eval(~pl.element().is_finite()).arr.any(),
+                raw=False,
+            )
             if kind == "probs":
                 self.probability_rows("probs", values)
             return
@@ -374,24 +382,35 @@ class _CanonicalBuilder:
             self.schema_problem(kind, f"must be a number, not {dtype}")
             return
         value = pl.col(kind).cast(pl.Float64)
-        self.check(f"{kind}_nonfinite", kind, "is null, NaN or inf",
-                   ~value.is_finite().fill_null(False), raw=True)
+        self.check(
+            f"{kind}_nonfinite",
+            kind,
+            "is null, NaN or inf",
+            ~value.is_finite().fill_null(False),
+            raw=True,
+        )
         if kind == "logit":
             self.canonical["logits"] = pl.concat_arr(pl.lit(0.0, dtype=pl.Float64), value)
         elif kind == "prob":
-            self.check("prob_range", kind, "is outside [0, 1]", (value < 0) | (value > 1),
-                       raw=True)
+            self.check("prob_range", kind, "is outside [0, 1]", (value < 0) | (value > 1), raw=True)
             self.canonical["probs"] = pl.concat_arr(1.0 - value, value)
         else:
-            self.check("logprob_positive", kind, "is > 0 (a log-probability is <= 0)",
-                       value > 0, raw=True)
+            self.check(
+                "logprob_positive", kind, "is > 0 (a log-probability is <= 0)", value > 0, raw=True
+            )
             self.canonical["logprob"] = value
 
     def probability_rows(self, name: str, values: pl.Expr) -> None:
-        self.check(f"{name}_negative", name, "has a negative probability",
-                   values.arr.min() < 0, raw=False)
-        self.check(f"{name}_sum", name, f"row does not sum to 1 (+-{SUM_TOLERANCE})",
-                   (values.arr.sum() - 1.0).abs() > SUM_TOLERANCE, raw=False)
+        self.check(
+            f"{name}_negative", name, "has a negative probability", values.arr.min() < 0, raw=False
+        )
+        self.check(
+            f"{name}_sum",
+            name,
+            f"row does not sum to 1 (+-{SUM_TOLERANCE})",
+            (values.arr.sum() - 1.0).abs() > SUM_TOLERANCE,
+            raw=False,
+        )
 
     def target(self, kind: str, n_classes: int | None, classes: tuple[str, ...] | None) -> None:
         has_label = "label" in self.schema
@@ -407,8 +426,13 @@ class _CanonicalBuilder:
             if expr is not None:
                 self.canonical["label_probs"] = expr
                 soft = pl.col("label_probs")
-                self.check("label_probs_nonfinite", "label_probs", "contains NaN or inf",
-                           soft.arr.eval(~pl.element().is_finite()).arr.any(), raw=False)
+                self.check(
+                    "label_probs_nonfinite",
+                    "label_probs",
+                    "contains NaN or inf",
+                    soft.arr.eval(~pl.element().is_finite()).arr.any(),
+                    raw=False,
+                )
                 self.probability_rows("label_probs", soft)
         if has_label:
             self.hard_label(kind, n_classes, classes, required=not has_soft)
@@ -424,15 +448,22 @@ class _CanonicalBuilder:
         if dtype == pl.String or dtype == pl.Categorical or isinstance(dtype, pl.Enum):
             if classes is None:
                 self.schema_problem(
-                    "label", "string labels need the class list: Parquet metadata "
-                    "lossgram.classes or the classes setting"
+                    "label",
+                    "string labels need the class list: Parquet metadata "
+                    "lossgram.classes or the classes setting",
                 )
                 return
             names = label.cast(pl.String)
-            self.check("label_unknown", "label", f"is not one of the {len(classes)} classes",
-                       names.is_not_null() & ~names.is_in(list(classes)), raw=True)
-            index = names.replace_strict(list(classes), list(range(len(classes))),
-                                         default=None, return_dtype=pl.Int64)
+            self.check(
+                "label_unknown",
+                "label",
+                f"is not one of the {len(classes)} classes",
+                names.is_not_null() & ~names.is_in(list(classes)),
+                raw=True,
+            )
+            index = names.replace_strict(
+                list(classes), list(range(len(classes))), default=None, return_dtype=pl.Int64
+            )
         elif dtype is not None and dtype.is_integer():
             index = label.cast(pl.Int64)
         else:
@@ -445,12 +476,18 @@ class _CanonicalBuilder:
         if n_classes is not None:
             in_range = (index >= 0) & (index < n_classes)
             ignored = index == ignore if ignore is not None else pl.lit(False)
-            self.check("label_range", "label", f"is outside [0, {n_classes})",
-                       ~in_range & ~ignored, raw=True)
+            self.check(
+                "label_range",
+                "label",
+                f"is outside [0, {n_classes})",
+                ~in_range & ~ignored,
+                raw=True,
+            )
             index = pl.when(in_range | ignored).then(index)
         elif kind == "logprob" and self.settings.class_weights is not None:
-            self.schema_problem("label", "class_weights with a logprob dump need the classes "
-                                "setting to know C")
+            self.schema_problem(
+                "label", "class_weights with a logprob dump need the classes setting to know C"
+            )
         self.canonical["label"] = index
 
     def weight(self) -> None:
@@ -462,8 +499,13 @@ class _CanonicalBuilder:
             self.schema_problem("weight", f"must be a number, not {dtype}")
             return
         value = pl.col("weight").cast(pl.Float64)
-        self.check("weight_invalid", "weight", "is null, negative, NaN or inf",
-                   ~(value.is_finite() & (value >= 0)).fill_null(True), raw=True)
+        self.check(
+            "weight_invalid",
+            "weight",
+            "is null, negative, NaN or inf",
+            ~(value.is_finite() & (value >= 0)).fill_null(True),
+            raw=True,
+        )
         self.canonical["weight"] = value
 
     def duplicates(self) -> None:
@@ -471,8 +513,13 @@ class _CanonicalBuilder:
         keys = [name for name in ("model", "split", "epoch") if name in self.schema]
         row_key = pl.struct(*keys, "sample_id") if keys else pl.col("sample_id")
         where = "(model, split, epoch)"
-        self.check("sample_id_duplicate", "sample_id", f"sample_id repeats within {where}",
-                   row_key.is_duplicated(), raw=True)
+        self.check(
+            "sample_id_duplicate",
+            "sample_id",
+            f"sample_id repeats within {where}",
+            row_key.is_duplicated(),
+            raw=True,
+        )
 
 
 def flag_columns(dump: Dump) -> list[str]:

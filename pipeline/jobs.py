@@ -69,9 +69,9 @@ def dump_losses_to_parquet(dump: Dump, spec: LossSpec, target: Path) -> dict[str
     flags = flag_columns(dump)
     ignore = spec.ignore_index
     ignored = (pl.col("label") == ignore).sum() if ignore is not None else pl.lit(0)
-    counts = dump.frame.select(
-        rows=pl.len().cast(pl.Int64), ignored=ignored.cast(pl.Int64)
-    ).join(problem_counts(dump.frame, dump.checks), how="cross")
+    counts = dump.frame.select(rows=pl.len().cast(pl.Int64), ignored=ignored.cast(pl.Int64)).join(
+        problem_counts(dump.frame, dump.checks), how="cross"
+    )
     sink = losses.drop(flags).sink_parquet(target, lazy=True)
     try:
         # Sink and counts share one scan of the dump (common subplan).

@@ -126,12 +126,15 @@ def _cross_entropy(
 
 
 def _check_spec(kind: str, n_classes: int | None, soft: bool, spec: LossSpec) -> None:
-    if spec.class_weights is not None and n_classes is not None:
-        if len(spec.class_weights) != n_classes:
-            raise ValueError(
-                f"class_weights has {len(spec.class_weights)} entries but the dump has "
-                f"{n_classes} classes"
-            )
+    if (
+        spec.class_weights is not None
+        and n_classes is not None
+        and len(spec.class_weights) != n_classes
+    ):
+        raise ValueError(
+            f"class_weights has {len(spec.class_weights)} entries but the dump has "
+            f"{n_classes} classes"
+        )
     if kind == "logprob" and spec.label_smoothing:
         raise ValueError("label_smoothing needs every class's score; a logprob dump has one")
     if kind == "logprob" and soft:
@@ -154,7 +157,10 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
         plain = -pl.col("logprob")
         ce = plain
         if spec.class_weights is not None:
-            ce = _weights_array(spec.class_weights).arr.get(pl.col("label"), null_on_oob=True) * plain
+            ce = (
+                _weights_array(spec.class_weights).arr.get(pl.col("label"), null_on_oob=True)
+                * plain
+            )
         derived = {
             "ce": ce,
             "p_true": pl.col("logprob").exp(),

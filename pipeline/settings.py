@@ -42,7 +42,7 @@ def _optional_int(text: str) -> int | None:
 
 
 def _setting(default: Any, help: str, parse: Callable[[str], Any] | None = None) -> Any:
-    """A settings field: its default, its help (shown by `lossgram init` and the README), a parser."""
+    """A settings field: its default, its help (for `lossgram init`, the README), a parser."""
     metadata = {"help": help, "parse": parse}
     if isinstance(default, dict | list):
         return field(default_factory=lambda: type(default)(default), metadata=metadata)
@@ -76,7 +76,8 @@ class Settings:
         {}, "Rename dump columns, canonical=source pairs, e.g. label=target.", _mapping
     )
     classes: tuple[str, ...] | None = _setting(
-        None, "Class names for string labels when the dump has no lossgram.classes metadata.",
+        None,
+        "Class names for string labels when the dump has no lossgram.classes metadata.",
         _strings,
     )
     split: str | None = _setting(

@@ -18,9 +18,9 @@ from pipeline.jobs import dump_losses_to_parquet, loss_spec
 from pipeline.settings import Settings
 
 
-def fixed_size(values: np.ndarray, dtype: pa.DataType = pa.float64()) -> pa.Array:
-    """A 2-D numpy array as a pyarrow fixed_size_list column."""
-    flat = pa.array(np.ascontiguousarray(values).ravel(), type=dtype)
+def fixed_size(values: np.ndarray) -> pa.Array:
+    """A 2-D numpy array as a pyarrow fixed_size_list column (dtype kept)."""
+    flat = pa.array(np.ascontiguousarray(values).ravel())
     return pa.FixedSizeListArray.from_arrays(flat, values.shape[1])
 
 
@@ -42,8 +42,9 @@ def write_dump(path: Path, columns: dict[str, Any], classes: list[str] | None = 
 def dump_file(tmp_path: Path) -> Callable[..., Path]:
     counter = iter(range(10_000))
 
-    def make(columns: dict[str, Any], classes: list[str] | None = None,
-             name: str | None = None) -> Path:
+    def make(
+        columns: dict[str, Any], classes: list[str] | None = None, name: str | None = None
+    ) -> Path:
         return write_dump(tmp_path / (name or f"dump{next(counter)}.parquet"), columns, classes)
 
     return make

@@ -13,10 +13,8 @@ UI = ["typer", "altair", "jinja2", "rich"]
 
 @pytest.mark.parametrize("module", CORE)
 def test_core_module_imports_no_ui(module):
-    code = (
-        f"import sys, {module}; "
-        f"print(','.join(m for m in {UI!r} if m in sys.modules))"
-    )
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True).stdout.strip()
+    code = f"import sys, {module}; print(','.join(m for m in {UI!r} if m in sys.modules))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert loaded == "", f"importing {module} pulled in {loaded}"

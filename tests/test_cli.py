@@ -42,8 +42,16 @@ def test_losses_command_writes_and_summarises(tmp_path):
     out = tmp_path / "losses.parquet"
     result = runner.invoke(
         app,
-        ["losses", str(tmp_path / "dumps"), "-o", str(out), "--map", "label=target",
-         "--label-smoothing", "0.1"],
+        [
+            "losses",
+            str(tmp_path / "dumps"),
+            "-o",
+            str(out),
+            "--map",
+            "label=target",
+            "--label-smoothing",
+            "0.1",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "mlp" in result.output and "train" in result.output and "test" in result.output
@@ -61,8 +69,15 @@ def test_losses_command_writes_and_summarises(tmp_path):
 def test_losses_command_reports_settings_errors(tmp_path):
     make_dumps(tmp_path / "dumps")
     result = runner.invoke(
-        app, ["losses", str(tmp_path / "dumps"), "-o", str(tmp_path / "o.parquet"),
-              "--label-smoothing", "1.5"],
+        app,
+        [
+            "losses",
+            str(tmp_path / "dumps"),
+            "-o",
+            str(tmp_path / "o.parquet"),
+            "--label-smoothing",
+            "1.5",
+        ],
     )
     assert result.exit_code == 2
     assert "label_smoothing must be in [0, 1)" in result.output
@@ -71,8 +86,17 @@ def test_losses_command_reports_settings_errors(tmp_path):
 def test_class_weights_of_wrong_length_name_the_file(tmp_path):
     make_dumps(tmp_path / "dumps")
     result = runner.invoke(
-        app, ["losses", str(tmp_path / "dumps"), "-o", str(tmp_path / "o.parquet"),
-              "--map", "label=target", "--class-weights", "1,2"],
+        app,
+        [
+            "losses",
+            str(tmp_path / "dumps"),
+            "-o",
+            str(tmp_path / "o.parquet"),
+            "--map",
+            "label=target",
+            "--class-weights",
+            "1,2",
+        ],
     )
     assert result.exit_code == 2
     assert "part-0.parquet" in result.output and "class_weights has 2 entries" in result.output
@@ -98,7 +122,11 @@ def test_installed_command_in_a_real_subprocess(tmp_path):
     env = {**os.environ, "LOSSGRAM_COLUMN_MAP": "label=target"}
     completed = subprocess.run(
         [executable, "losses", str(tmp_path / "dumps"), "-o", str(out)],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert completed.returncode == 0, completed.stderr
     assert "wrote" in completed.stdout

@@ -23,8 +23,9 @@ def logit_cases(draw, max_rows: int = 12, max_classes: int = 6):
     return logits, labels
 
 
-def canonical(logits: np.ndarray, labels: np.ndarray, prediction: str = "logits",
-              **extra: object) -> pl.LazyFrame:
+def canonical(
+    logits: np.ndarray, labels: np.ndarray, prediction: str = "logits", **extra: object
+) -> pl.LazyFrame:
     n_rows, n_classes = logits.shape
     columns = {
         "sample_id": [str(i) for i in range(n_rows)],
@@ -85,7 +86,8 @@ def test_smoothing_zero_and_unit_weights_change_nothing(case):
     np.testing.assert_allclose(ce_of(frame, unit), plain, atol=1e-9)
     np.testing.assert_allclose(
         ce_of(frame, LossSpec(class_weights=unit.class_weights, label_smoothing=0.0)),
-        plain, atol=1e-9,
+        plain,
+        atol=1e-9,
     )
 
 

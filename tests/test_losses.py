@@ -117,7 +117,8 @@ def test_class_weights_with_label_smoothing_follow_pytorch(dump_file, compute):
     weights, smoothing = np.array([0.5, 2.0, 1.5]), 0.2
     out = compute(
         dump_file({**base(len(labels)), "label": labels, "logits": logits}),
-        class_weights=tuple(weights), label_smoothing=smoothing,
+        class_weights=tuple(weights),
+        label_smoothing=smoothing,
     )
     neg_logp = -log_softmax(logits, axis=1)
     nll = neg_logp[np.arange(len(labels)), labels]
@@ -204,11 +205,31 @@ def test_huge_logits_stay_finite_and_exact(dump_file, compute):
 def test_weight_and_slice_columns_are_carried(dump_file, compute):
     logits, labels = random_case(n=4, n_classes=3)
     out = compute(
-        dump_file({**base(4), "label": labels, "logits": logits, "weight": [1.0, 0.5, 2.0, 0.0],
-                   "region": ["eu", "us", "eu", "us"], "epoch": [3, 3, 3, 3]})
+        dump_file(
+            {
+                **base(4),
+                "label": labels,
+                "logits": logits,
+                "weight": [1.0, 0.5, 2.0, 0.0],
+                "region": ["eu", "us", "eu", "us"],
+                "epoch": [3, 3, 3, 3],
+            }
+        )
     )
     assert out["weight"].to_list() == [1.0, 0.5, 2.0, 0.0]
     assert out["region"].to_list() == ["eu", "us", "eu", "us"]
     assert out["epoch"].to_list() == [3, 3, 3, 3]
-    assert set(out.columns) >= {"sample_id", "model", "split", "epoch", "label", "ce", "p_true",
-                                "pred", "correct", "confidence", "clipped", "n_classes"}
+    assert set(out.columns) >= {
+        "sample_id",
+        "model",
+        "split",
+        "epoch",
+        "label",
+        "ce",
+        "p_true",
+        "pred",
+        "correct",
+        "confidence",
+        "clipped",
+        "n_classes",
+    }

@@ -21,8 +21,10 @@ def test_defaults(tmp_path):
 
 def test_precedence_toml_env_flags(tmp_path):
     config = tmp_path / "lossgram.toml"
-    config.write_text('label_smoothing = 0.1\neps = 1e-9\nclass_weights = [1, 2]\n'
-                      'column_map = { label = "target" }\nignore_index = 5\n')
+    config.write_text(
+        "label_smoothing = 0.1\neps = 1e-9\nclass_weights = [1, 2]\n"
+        'column_map = { label = "target" }\nignore_index = 5\n'
+    )
     env = {"LOSSGRAM_EPS": "1e-6", "LOSSGRAM_IGNORE_INDEX": "none"}
     settings = load_settings(config, env=env, overrides={"label_smoothing": 0.2})
     assert settings.label_smoothing == 0.2  # flag beats toml
