@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import hashlib
 import os
+import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import polars as pl
 
+from pipeline.aggregates import aggregate_snapshot
 from pipeline.dumps import (
     Dump,
     DumpError,
@@ -23,6 +31,7 @@ from pipeline.dumps import (
 )
 from pipeline.losses import LossSpec, loss_summary, per_sample_losses
 from pipeline.settings import Settings
+from pipeline.warehouse import Warehouse, WarehouseError, bin_scheme, load_sql
 
 # Called after each dump file: (files done, files in all, the file just done).
 Progress = Callable[[int, int, Path], None]
@@ -56,29 +65,62 @@ def loss_spec(settings: Settings) -> LossSpec:
     )
 
 
-def dump_losses_to_parquet(dump: Dump, spec: LossSpec, target: Path) -> dict[str, int]:
+def dump_losses_to_parquet(
+    dump: Dump,
+    spec: LossSpec,
+    target: Path,
+    *,
+    skip_bad_rows: bool = False,
+    model: str | None = None,
+) -> tuple[dict[str, int], pl.DataFrame]:
     """One pass over a dump: sink its per-sample losses to target and count bad rows.
 
-    Returns the counts (rows, ignored rows, one entry per check). The file at
+    Returns the counts (rows, ignored rows, one entry per check) and the bad
+    rows (sample_id, column_name, problem). Without skip_bad_rows the file at
     target is complete only if no check counted a row; the caller decides.
+    With skip_bad_rows, bad rows are left out of target. `model` keeps one model.
     """
     try:
         losses = per_sample_losses(dump.frame, spec)
     except ValueError as error:
         raise DumpError(dump.path, [Problem(None, dump.n_rows, str(error))]) from error
     flags = flag_columns(dump)
+    any_flag = pl.any_horizontal(flags) if flags else pl.lit(False)
+    if skip_bad_rows:
+        losses = losses.filter(~any_flag)
+    if model is not None:
+        losses = losses.filter(pl.col("model") == model)
     ignore = spec.ignore_index
     ignored = (pl.col("label") == ignore).sum() if ignore is not None else pl.lit(0)
-    counts = dump.frame.select(rows=pl.len().cast(pl.Int64), ignored=ignored.cast(pl.Int64)).join(
-        problem_counts(dump.frame, dump.checks), how="cross"
-    )
+    counts = dump.frame.select(
+        rows=pl.len().cast(pl.Int64), ignored=ignored.cast(pl.Int64)
+    ).join(problem_counts(dump.frame, dump.checks), how="cross")
+    bad_rows = dump.frame.filter(any_flag).select("sample_id", *flags)
     sink = losses.drop(flags).sink_parquet(target, lazy=True)
     try:
-        # Sink and counts share one scan of the dump (common subplan).
-        _, counted = pl.collect_all([sink, counts], engine="streaming")
+        # One scan of the dump feeds the sink, the counts and the bad rows (common subplan).
+        _, counted, bad = pl.collect_all([sink, counts, bad_rows], engine="streaming")
     except (pl.exceptions.PolarsError, OSError) as error:
         raise DumpError(dump.path, [Problem(None, dump.n_rows, f"unreadable: {error}")]) from error
-    return {name: int(value or 0) for name, value in counted.row(0, named=True).items()}
+    return (
+        {name: int(value or 0) for name, value in counted.row(0, named=True).items()},
+        _bad_row_records(dump, bad),
+    )
+
+
+def _bad_row_records(dump: Dump, bad: pl.DataFrame) -> pl.DataFrame:
+    """One row per (sample, broken check): sample_id, column_name, problem."""
+    records = [
+        bad.filter(pl.col(check.flag)).select(
+            pl.col("sample_id").cast(pl.String),
+            pl.lit(check.column).alias("column_name"),
+            pl.lit(check.message).alias("problem"),
+        )
+        for check in dump.checks
+    ]
+    empty = pl.DataFrame(schema={"sample_id": pl.String, "column_name": pl.String,
+                                 "problem": pl.String})
+    return pl.concat([empty, *records])
 
 
 def losses_to_parquet(
@@ -101,7 +143,7 @@ def losses_to_parquet(
             part = parts_dir / f"part-{index:05d}.parquet"
             try:
                 dump = open_dump(path, settings)
-                counts = dump_losses_to_parquet(dump, spec, part)
+                counts, _ = dump_losses_to_parquet(dump, spec, part)
                 problems = problems_found(dump, counts)
                 if problems:
                     raise DumpError(path, problems)
@@ -132,3 +174,399 @@ def losses_to_parquet(
         ignored=ignored,
         clipped=int(totals["clipped"][0] or 0),
     )
+
+
+# -- the nightly job ---------------------------------------------------------------------
+
+DATE_FOLDER = re.compile(r"^(?:date=)?(\d{4}-\d{2}-\d{2})$")
+STATUS_SUCCEEDED, STATUS_PARTIAL, STATUS_FAILED = "succeeded", "partial", "failed"
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one dump file in a run."""
+
+    path: Path
+    snapshot_date: str
+    status: str  # ingested / rejected
+    rows: int = 0
+    rows_ignored: int = 0
+    rows_rejected: int = 0
+    error: str | None = None
+
+
+@dataclass
+class RunSummary:
+    """A run's outcome, as printed by `lossgram run --json` and kept in job_runs."""
+
+    run_id: str
+    command: str
+    status: str = "running"
+    snapshot_dates: list[str] = field(default_factory=list)
+    files_seen: int = 0
+    files_unchanged: int = 0
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def files_ingested(self) -> int:
+        return sum(outcome.status == "ingested" for outcome in self.outcomes)
+
+    @property
+    def files_rejected(self) -> int:
+        return sum(outcome.status == "rejected" for outcome in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        return {STATUS_SUCCEEDED: 0, STATUS_PARTIAL: 1}.get(self.status, 2)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "command": self.command,
+            "status": self.status,
+            "snapshot_dates": self.snapshot_dates,
+            "files_seen": self.files_seen,
+            "files_ingested": self.files_ingested,
+            "files_rejected": self.files_rejected,
+            "files_unchanged": self.files_unchanged,
+            "rows_ingested": sum(o.rows for o in self.outcomes if o.status == "ingested"),
+            "rows_rejected": sum(o.rows_rejected for o in self.outcomes),
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+            "rejected": [
+                {"path": str(o.path), "error": o.error}
+                for o in self.outcomes
+                if o.status == "rejected"
+            ],
+            "verdicts": self.verdicts,
+        }
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def snapshot_date_of(path: Path, inbox: Path, default: str) -> str:
+    """A top-level inbox folder named YYYY-MM-DD (or date=YYYY-MM-DD) sets the snapshot."""
+    relative = path.relative_to(inbox).parts
+    match = DATE_FOLDER.match(relative[0]) if len(relative) > 1 else None
+    return match.group(1) if match else default
+
+
+def run_job(
+    settings: Settings,
+    *,
+    snapshot_date: dt.date | None = None,
+    date_range: tuple[dt.date, dt.date] | None = None,
+    command: str = "run",
+    progress: Progress | None = None,
+) -> RunSummary:
+    """The nightly job: new or changed dumps in the inbox -> losses, aggregates, verdicts.
+
+    With date_range (backfill) only date folders inside the range are read.
+    """
+    default_date = (snapshot_date or dt.date.today()).isoformat()
+    warehouse = Warehouse(settings.warehouse)
+
+    def plan(connection: duckdb.DuckDBPyConnection, summary: RunSummary) -> dict[str, list[Path]]:
+        inbox = settings.inbox.resolve()
+        files = find_dumps([inbox]) if _has_parquet(inbox) else []
+        if date_range is not None:
+            low, high = (day.isoformat() for day in date_range)
+            files = [
+                f for f in files
+                if snapshot_date_of(f, inbox, "") and low <= snapshot_date_of(f, inbox, "") <= high
+            ]
+        summary.files_seen = len(files)
+        known = {
+            row[0]: row[1:] for row in connection.execute(load_sql("known_files")).fetchall()
+        }
+        by_date: dict[str, list[Path]] = {}
+        for path in files:
+            if _unchanged(path, known.get(str(path))):
+                summary.files_unchanged += 1
+                continue
+            by_date.setdefault(snapshot_date_of(path, inbox, default_date), []).append(path)
+        return by_date
+
+    return _locked_run(warehouse, settings, command, plan, progress, replace=None)
+
+
+def rerun_job(
+    settings: Settings,
+    snapshot_date: dt.date,
+    *,
+    model: str | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Re-read a date's recorded dumps (sha256 verified) and replace that date's rows."""
+    warehouse = Warehouse(settings.warehouse)
+    day = snapshot_date.isoformat()
+
+    def plan(connection: duckdb.DuckDBPyConnection, summary: RunSummary) -> dict[str, list[Path]]:
+        recorded = connection.execute(load_sql("files_of_date"), {"snapshot_date": day}).fetchall()
+        if not recorded:
+            raise WarehouseError(f"no dumps were recorded for {day}: nothing to rerun")
+        changed = []
+        for path_text, sha256 in recorded:
+            path = Path(path_text)
+            if not path.is_file():
+                changed.append(f"{path}: missing")
+            elif file_sha256(path) != sha256:
+                changed.append(f"{path}: sha256 differs from the one recorded")
+        if changed:
+            raise WarehouseError(
+                "cannot rerun " + day + ", recorded dumps changed: " + "; ".join(changed)
+                + " (`lossgram run` ingests new versions as new data)"
+            )
+        summary.files_seen = len(recorded)
+        return {day: [Path(path) for path, _ in recorded]}
+
+    return _locked_run(warehouse, settings, "rerun", plan, progress, replace=(day, model))
+
+
+def _has_parquet(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.rglob("*.parquet"))
+
+
+def _unchanged(path: Path, known: tuple[Any, ...] | None) -> bool:
+    """Size and mtime first; hash only files whose size or mtime moved."""
+    if known is None:
+        return False
+    size, mtime, sha256 = known
+    stat = path.stat()
+    if stat.st_size == size and stat.st_mtime == mtime:
+        return True
+    return bool(stat.st_size == size and file_sha256(path) == sha256)
+
+
+Plan = Callable[[duckdb.DuckDBPyConnection, RunSummary], dict[str, list[Path]]]
+
+
+def _locked_run(
+    warehouse: Warehouse,
+    settings: Settings,
+    command: str,
+    plan: Plan,
+    progress: Progress | None,
+    replace: tuple[str, str | None] | None,
+) -> RunSummary:
+    """Take the lock, record the run, ingest each snapshot in its own transaction."""
+    started = time.monotonic()
+    summary = RunSummary(run_id=uuid.uuid4().hex[:12], command=command)
+    with warehouse.lock(settings.lock_timeout):
+        _recover(warehouse)
+        with contextlib.closing(warehouse.connect()) as connection:
+            connection.execute(load_sql("abandon_stale_runs"))
+            connection.execute(
+                load_sql("start_job_run"), {"run_id": summary.run_id, "command": command}
+            )
+            try:
+                by_date = plan(connection, summary)
+            except WarehouseError as error:
+                summary.status, summary.error = STATUS_FAILED, str(error)
+                _finish(connection, summary, started)
+                return summary
+        try:
+            total = sum(len(paths) for paths in by_date.values())
+            done = 0
+            for day in sorted(by_date):
+                def step(path: Path, offset: int = done) -> None:
+                    if progress is not None:
+                        progress(offset + 1, total, path)
+
+                _ingest_snapshot(warehouse, settings, summary, day, by_date[day], step, replace)
+                done += len(by_date[day])
+                summary.snapshot_dates.append(day)
+            summary.status = STATUS_PARTIAL if summary.files_rejected else STATUS_SUCCEEDED
+        except Exception as error:  # recorded in job_runs, then re-raised for the CLI
+            summary.status, summary.error = STATUS_FAILED, f"{type(error).__name__}: {error}"
+            with contextlib.closing(warehouse.connect()) as connection:
+                _finish(connection, summary, started)
+            raise
+        with contextlib.closing(warehouse.connect()) as connection:
+            if summary.snapshot_dates:
+                summary.verdicts = [
+                    dict(zip(("snapshot_date", "model", "heldout_split", "epoch", "verdict",
+                              "reason", "gap", "normalised_gap"), row, strict=True))
+                    for row in connection.execute(
+                        load_sql("run_verdicts"), {"snapshot_dates": summary.snapshot_dates}
+                    ).fetchall()
+                ]
+            _finish(connection, summary, started)
+    return summary
+
+
+def _finish(connection: duckdb.DuckDBPyConnection, summary: RunSummary, started: float) -> None:
+    summary.seconds = time.monotonic() - started
+    data = summary.to_json()
+    connection.execute(
+        load_sql("finish_job_run"),
+        {
+            "run_id": summary.run_id,
+            "status": summary.status,
+            "snapshot_dates": ",".join(summary.snapshot_dates),
+            "files_seen": summary.files_seen,
+            "files_ingested": summary.files_ingested,
+            "files_rejected": summary.files_rejected,
+            "files_unchanged": summary.files_unchanged,
+            "rows_ingested": data["rows_ingested"],
+            "rows_rejected": data["rows_rejected"],
+            "seconds": summary.seconds,
+            "error": summary.error,
+        },
+    )
+
+
+def _staging_root(warehouse: Warehouse) -> Path:
+    return warehouse.root / ".staging"
+
+
+def _recover(warehouse: Warehouse) -> None:
+    """Undo what a run that died mid-way left: staged files, and swapped-out partitions."""
+    staging = _staging_root(warehouse)
+    for trash in sorted(staging.glob("*/trash/*")) if staging.is_dir() else []:
+        # A partition moved aside by a rerun that never committed goes back in place.
+        target = warehouse.losses / trash.name.replace("+", "/")
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(trash, target)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _ingest_snapshot(
+    warehouse: Warehouse,
+    settings: Settings,
+    summary: RunSummary,
+    day: str,
+    paths: list[Path],
+    step: Callable[[Path], None],
+    replace: tuple[str, str | None] | None,
+) -> None:
+    """Compute every dump of one snapshot into staging, then land it in one transaction."""
+    spec = loss_spec(settings)
+    stage = _staging_root(warehouse) / summary.run_id / day
+    stage.mkdir(parents=True, exist_ok=True)
+    model_filter = replace[1] if replace else None
+    staged: list[tuple[Path, Path]] = []  # (dump, staged losses)
+    outcomes: list[tuple[FileOutcome, str, os.stat_result, pl.DataFrame]] = []
+    for index, path in enumerate(paths):
+        stat = path.stat()
+        sha256 = file_sha256(path)
+        target = stage / f"{index:06d}.parquet"
+        outcome = FileOutcome(path=path, snapshot_date=day, status="ingested")
+        dropped = pl.DataFrame()
+        try:
+            dump = open_dump(path, settings)
+            counts, dropped = dump_losses_to_parquet(
+                dump, spec, target, skip_bad_rows=settings.bad_rows == "skip", model=model_filter
+            )
+            problems = problems_found(dump, counts)
+            outcome.rows, outcome.rows_ignored = counts["rows"], counts["ignored"]
+            if problems and settings.bad_rows == "reject":
+                raise DumpError(path, problems)
+            outcome.rows_rejected = dropped["sample_id"].n_unique() if dropped.height else 0
+            outcome.rows -= outcome.rows_ignored + outcome.rows_rejected
+            staged.append((path, target))
+        except DumpError as error:
+            outcome.status, outcome.error = "rejected", str(error)
+            outcome.rows, dropped = 0, pl.DataFrame()
+        outcomes.append((outcome, sha256, stat, dropped))
+        summary.outcomes.append(outcome)
+        step(path)
+
+    trash = stage / "trash"
+    moved_aside: list[tuple[Path, Path]] = []
+    if replace is not None:
+        # A rerun replaces the date (or one model of it): move the old partition aside.
+        old = warehouse.partition(day, model_filter)
+        if old.exists():
+            trash.mkdir(exist_ok=True)
+            aside = trash / str(old.relative_to(warehouse.losses)).replace("/", "+")
+            os.replace(old, aside)
+            moved_aside.append((aside, old))
+    try:
+        for path, staged_file in staged:
+            _place(warehouse, day, path, staged_file)
+        with contextlib.closing(warehouse.connect()) as connection:
+            connection.execute("BEGIN")
+            try:
+                for outcome, sha256, stat, dropped in outcomes:
+                    _record(connection, summary.run_id, outcome, sha256, stat, dropped)
+                warehouse.register_bin_scheme(connection, bin_scheme(settings))
+                aggregate_snapshot(
+                    connection, day, settings, bin_scheme(settings),
+                    models=[model_filter] if model_filter else None,
+                )
+                connection.execute("COMMIT")
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+    except BaseException:
+        for aside, old in moved_aside:
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(aside, old)
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _place(warehouse: Warehouse, day: str, dump_path: Path, staged: Path) -> None:
+    """Move a dump's staged losses into losses/snapshot_date=D/model=M/<key>.parquet.
+
+    The key comes from the dump's path, so a changed dump replaces its own earlier
+    losses and a crash before the commit is repaired by the next run rewriting them.
+    """
+    key = hashlib.sha256(str(dump_path).encode()).hexdigest()[:20] + ".parquet"
+    for old in warehouse.partition(day).glob(f"model=*/{key}"):
+        old.unlink()
+    frame = pl.scan_parquet(staged)
+    models = frame.select(pl.col("model").unique()).collect()["model"].to_list()
+    for model in models:
+        folder = warehouse.partition(day, model)
+        folder.mkdir(parents=True, exist_ok=True)
+        if len(models) == 1:
+            os.replace(staged, folder / key)
+        else:
+            partial = folder / (key + ".tmp")
+            frame.filter(pl.col("model") == model).sink_parquet(partial)
+            os.replace(partial, folder / key)
+
+
+def _record(
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    outcome: FileOutcome,
+    sha256: str,
+    stat: os.stat_result,
+    dropped: pl.DataFrame,
+) -> None:
+    where = {"path": str(outcome.path), "snapshot_date": outcome.snapshot_date}
+    connection.execute(load_sql("forget_file"), where)
+    connection.execute(load_sql("forget_rejected_rows"), where)
+    connection.execute(
+        load_sql("record_file"),
+        {
+            **where,
+            "size": stat.st_size,
+            "mtime": stat.st_mtime,
+            "sha256": sha256,
+            "status": outcome.status,
+            "rows": outcome.rows,
+            "rows_ignored": outcome.rows_ignored,
+            "rows_rejected": outcome.rows_rejected,
+            "error": outcome.error,
+            "run_id": run_id,
+        },
+    )
+    if dropped.height:
+        connection.register("dropped", dropped)
+        connection.execute(load_sql("record_rejected_rows"), {**where, "run_id": run_id})
+        connection.unregister("dropped")

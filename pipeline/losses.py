@@ -33,6 +33,7 @@ LOSS_COLUMNS = (
     "correct",
     "confidence",
     "clipped",
+    "brier",
 )
 PREDICTION_COLUMNS = ("logits", "probs", "logprob")
 INPUT_COLUMNS = (*PREDICTION_COLUMNS, "label_probs")
@@ -168,6 +169,7 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
             "correct": pl.lit(None, dtype=pl.Boolean),
             "confidence": pl.lit(None, dtype=pl.Float64),
             "clipped": pl.lit(False),
+            "brier": pl.lit(None, dtype=pl.Float64),
         }
     else:
         assert n_classes is not None
@@ -182,6 +184,7 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
             # max_c p_c = exp(max shifted - lse); for logits max shifted is 0.
             "confidence": (shifted.arr.max() - lse).exp(),
             "clipped": _clipped(kind, soft, spec),
+            "brier": _brier(kind, shifted, lse, soft),
         }
 
     slice_columns = [
@@ -193,6 +196,19 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
         *(expr.alias(name) for name, expr in derived.items()),
         *slice_columns,
     )
+
+
+def _brier(kind: str, shifted: pl.Expr, lse: pl.Expr, soft: bool) -> pl.Expr:
+    """Multi-class Brier score sum_c (p_c - target_c)^2 on the unclipped probabilities."""
+    if kind == "logits":
+        probs = _elementwise(shifted, pl.element().exp()) * (-lse).exp()
+    else:
+        probs = pl.col("probs")
+    squares = probs.arr.dot(probs)
+    if soft:
+        target = pl.col("label_probs")
+        return squares - 2.0 * probs.arr.dot(target) + target.arr.dot(target)
+    return squares - 2.0 * probs.arr.get(pl.col("label"), null_on_oob=True) + 1.0
 
 
 def _clipped(kind: str, soft: bool, spec: LossSpec) -> pl.Expr:

@@ -87,6 +87,45 @@ class Settings:
         None, "Model name for dumps with neither a model column nor a model= folder.", str
     )
 
+    bad_rows: str = _setting(
+        "reject", "Bad rows: reject (the whole file) or skip (drop and record each row).", str
+    )
+    lock_timeout: float = _setting(
+        600.0, "Seconds a run waits for another run's warehouse lock before giving up.", float
+    )
+    bins: str = _setting(
+        "log", "Histogram bins: log ([0,1e-4), 20 per decade to 100, [100,inf)) or linear.", str
+    )
+    linear_bin_width: float = _setting(0.1, "Bin width of the linear bin scheme.", float)
+    linear_bin_max: float = _setting(
+        30.0, "Upper edge of the linear scheme; one more bin runs to inf.", float
+    )
+    reference_split: str = _setting(
+        "train", "The split the model was fitted on (members, for the verdict).", str
+    )
+    heldout_splits: tuple[str, ...] = _setting(
+        ("test", "val"), "Held-out splits compared with the reference split.", _strings
+    )
+    min_samples: int = _setting(
+        30, "A split with fewer samples gets the verdict insufficient_data.", int
+    )
+    underfit_ratio: float = _setting(
+        0.8, "underfit when mean train loss >= underfit_ratio * prior entropy H.", float
+    )
+    overfit_gap: float = _setting(
+        0.10, "overfit when (mean test - mean train) / H >= this and the gap CI is above 0.", float
+    )
+    bootstrap_resamples: int = _setting(
+        1000, "Bootstrap resamples for the 95% CI of the loss gap.", int
+    )
+    bootstrap_max_samples: int = _setting(
+        20000,
+        "Per split, at most this many losses are resampled (m-out-of-n, rescaled).",
+        int,
+    )
+    seed: int = _setting(0, "Seed of the bootstrap and any other sampling.", int)
+    ece_bins: int = _setting(15, "Equal-width confidence bins of the ECE.", int)
+
     def __post_init__(self) -> None:
         if not 0.0 <= self.label_smoothing < 1.0:
             raise SettingsError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
@@ -94,6 +133,10 @@ class Settings:
             raise SettingsError(f"eps must be in (0, 1), got {self.eps}")
         if self.class_weights is not None and any(w < 0 for w in self.class_weights):
             raise SettingsError("class_weights must be >= 0")
+        if self.bad_rows not in ("reject", "skip"):
+            raise SettingsError(f"bad_rows must be reject or skip, got {self.bad_rows!r}")
+        if self.bins not in ("log", "linear"):
+            raise SettingsError(f"bins must be log or linear, got {self.bins!r}")
 
 
 def setting_fields() -> list[dataclasses.Field[Any]]:

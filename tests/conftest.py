@@ -58,7 +58,7 @@ def compute(tmp_path: Path) -> Callable[..., pl.DataFrame]:
         config = Settings(**settings)
         dump = open_dump(path, config)
         target = tmp_path / f"out-{path.stem}.parquet"
-        counts = dump_losses_to_parquet(dump, loss_spec(config), target)
+        counts, _ = dump_losses_to_parquet(dump, loss_spec(config), target)
         problems = problems_found(dump, counts)
         if problems:
             raise DumpError(path, problems)

@@ -233,3 +233,14 @@ def test_weight_and_slice_columns_are_carried(dump_file, compute):
         "clipped",
         "n_classes",
     }
+
+
+def test_brier_matches_numpy(dump_file, compute):
+    logits, labels = random_case(n_classes=4)
+    probs = np.exp(log_softmax(logits, axis=1))
+    one_hot = np.eye(4)[labels]
+    expected = ((probs - one_hot) ** 2).sum(1)
+    from_logits = compute(dump_file({**base(len(labels)), "label": labels, "logits": logits}))
+    from_probs = compute(dump_file({**base(len(labels)), "label": labels, "probs": probs}))
+    np.testing.assert_allclose(from_logits["brier"].to_numpy(), expected, atol=1e-9)
+    np.testing.assert_allclose(from_probs["brier"].to_numpy(), expected, atol=1e-9)

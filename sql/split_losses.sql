@@ -1,0 +1,5 @@
+-- The losses of one split of one (snapshot, model, epoch), for the bootstrap.
+-- Binds: $snapshot_date, $model, $epoch, $split
+SELECT ce FROM losses
+WHERE snapshot_date = $snapshot_date AND model = $model AND split = $split
+  AND epoch IS NOT DISTINCT FROM $epoch
