@@ -14,8 +14,9 @@ and peak RSS of:
   lossgram-compute  open_dump + per_sample_losses(...).collect(), in memory
 
 Every run of a contender is a fresh subprocess (`--only NAME`), so its peak
-RSS (VmHWM, see memory_mib) is its own; the timed region excludes interpreter start-up and
-imports. Repeats rotate the contender order; the table shows medians.
+RSS (VmHWM, see memory_mib) is its own; the timed region excludes interpreter
+start-up and imports. Repeats rotate the contender order; the table shows
+medians, and the CPU seconds (user, sys) spent in the timed region.
 Before timing, lossgram's `ce` is checked against the numpy baseline once.
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -117,18 +119,15 @@ def run_torch(path: Path, kind: str) -> np.ndarray:
     return ce.numpy()
 
 
-def run_lossgram_stage(path: Path, kind: str) -> dict[str, int]:
-    from pipeline.dumps import DumpError, open_dump, problems_found
+def run_lossgram_stage(path: Path, kind: str) -> object:
+    from pipeline.dumps import open_dump
     from pipeline.jobs import dump_losses_to_parquet, loss_spec
     from pipeline.settings import Settings
 
     settings = Settings()
     dump = open_dump(path, settings)
     with tempfile.TemporaryDirectory(dir=OUT) as scratch:
-        counts = dump_losses_to_parquet(dump, loss_spec(settings), Path(scratch) / "ce.parquet")
-    if problems_found(dump, counts):
-        raise DumpError(path, problems_found(dump, counts))
-    return counts
+        return dump_losses_to_parquet(dump, loss_spec(settings), Path(scratch) / "ce.parquet")
 
 
 def run_lossgram_compute(path: Path, kind: str) -> object:
@@ -176,11 +175,18 @@ def preload(name: str) -> None:
 def run_once(name: str, path: Path, kind: str) -> dict[str, float]:
     preload(name)
     before = memory_mib("VmRSS")
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     RUNNERS[name](path, kind)
     seconds = time.perf_counter() - start
-    peak = memory_mib("VmHWM")
-    return {"seconds": seconds, "peak_mib": peak, "import_mib": before}
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "seconds": seconds,
+        "user": used.ru_utime - cpu.ru_utime,  # CPU seconds, all threads
+        "sys": used.ru_stime - cpu.ru_stime,
+        "peak_mib": memory_mib("VmHWM"),
+        "import_mib": before,
+    }
 
 
 def run_child(name: str, args: argparse.Namespace) -> dict[str, float]:
@@ -191,6 +197,16 @@ def run_child(name: str, args: argparse.Namespace) -> dict[str, float]:
 
 
 # -- the driver ----------------------------------------------------------------
+def lossgram_version() -> str:
+    """The commit of the lossgram source being measured, '-dirty' if it has edits."""
+    import pipeline
+
+    where = Path(pipeline.__file__).resolve().parent
+    describe = ["git", "-C", str(where), "describe", "--always", "--dirty"]
+    done = subprocess.run(describe, capture_output=True, text=True)
+    return f"{where} at {done.stdout.strip() or 'unknown commit'}"
+
+
 def torch_available() -> bool:
     check = [sys.executable, "-c", "import torch"]
     return subprocess.run(check, capture_output=True).returncode == 0
@@ -203,13 +219,18 @@ def check_equal(path: Path, kind: str, with_torch: bool) -> None:
     ce = computed["ce"].to_numpy()  # type: ignore[index]
     print(f"check: max |lossgram-compute ce - numpy ce| = {np.abs(ce - expected).max():.3e}")
     with tempfile.TemporaryDirectory(dir=OUT) as scratch:
-        from pipeline.dumps import open_dump
+        from pipeline.dumps import open_dump, problems_found
         from pipeline.jobs import dump_losses_to_parquet, loss_spec
         from pipeline.settings import Settings
 
         target = Path(scratch) / "ce.parquet"
         settings = Settings()
-        dump_losses_to_parquet(open_dump(path, settings), loss_spec(settings), target)
+        dump = open_dump(path, settings)
+        counts = dump_losses_to_parquet(dump, loss_spec(settings), target)
+        if isinstance(counts, tuple):  # newer jobs.py also returns the bad rows
+            counts = counts[0]
+        if problems_found(dump, counts):
+            sys.exit(f"FAIL: lossgram rejects the dump: {problems_found(dump, counts)}")
         written = pq.read_table(target, columns=["sample_id", "ce"])
     ids = np.asarray(written.column("sample_id").to_pylist(), dtype=np.int64)
     stage_diff = np.abs(written.column("ce").to_numpy() - expected).max()
@@ -225,14 +246,16 @@ def check_equal(path: Path, kind: str, with_torch: bool) -> None:
 
 def report(names: list[str], runs: dict[str, list[dict[str, float]]]) -> None:
     median = {name: statistics.median(r["seconds"] for r in runs[name]) for name in names}
-    print(f"\n{'contender':<18}{'median s':>10}{'min s':>8}{'max s':>8}"
-          f"{'peak RSS MiB':>14}{'after imports':>15}")
+    print(f"\n{'contender':<18}{'median s':>9}{'min s':>7}{'max s':>7}{'user s':>8}"
+          f"{'sys s':>7}{'peak RSS MiB':>14}{'after imports':>15}")
     for name in names:
         seconds = [r["seconds"] for r in runs[name]]
+        user, system, imports = (
+            statistics.median(r[key] for r in runs[name]) for key in ("user", "sys", "import_mib")
+        )
         peak = max(r["peak_mib"] for r in runs[name])
-        imports = statistics.median(r["import_mib"] for r in runs[name])
-        print(f"{name:<18}{median[name]:>10.3f}{min(seconds):>8.3f}{max(seconds):>8.3f}"
-              f"{peak:>14.0f}{imports:>15.0f}")
+        print(f"{name:<18}{median[name]:>9.3f}{min(seconds):>7.3f}{max(seconds):>7.3f}"
+              f"{user:>8.2f}{system:>7.2f}{peak:>14.0f}{imports:>15.0f}")
     fastest = min((name for name in names if name in BASELINES), key=median.__getitem__)
     print(f"\nfastest baseline: {fastest} ({median[fastest]:.3f} s)")
     for name in LOSSGRAM:
@@ -260,6 +283,7 @@ def main() -> None:
     if not path.exists():
         print(f"writing {path} ...")
         make_dump(path, args.rows, args.classes, args.kind)
+    print(f"lossgram: {lossgram_version()}")
     print(f"dump: {path} ({path.stat().st_size / 2**20:.0f} MiB, "
           f"{args.rows} rows x {args.classes} {args.kind}), python {sys.executable}")
     names = list(CONTENDERS)

@@ -64,8 +64,14 @@ def verdict_rows(
             if epoch is _MISSING:
                 rows.append({**base, **_no_reference(reference, heldout_rows)})
                 continue
-            rows.append({**base, **_judge(connection, base, epoch, reference_rows,
-                                          heldout_rows, settings, thresholds)})
+            rows.append(
+                {
+                    **base,
+                    **_judge(
+                        connection, base, epoch, reference_rows, heldout_rows, settings, thresholds
+                    ),
+                }
+            )
     return rows
 
 
@@ -157,8 +163,20 @@ def _no_reference(reference: str, heldout_rows: pl.DataFrame) -> dict[str, Any]:
         (f"dump the {reference} split's predictions too",),
     )
     empty = dict.fromkeys(
-        ("n_reference", "mean_reference", "gap", "normalised_gap", "gap_ci_low", "gap_ci_high",
-         "ks", "wasserstein", "mia_auc", "tpr_at_1pct_fpr", "prior_entropy", "best_epoch")
+        (
+            "n_reference",
+            "mean_reference",
+            "gap",
+            "normalised_gap",
+            "gap_ci_low",
+            "gap_ci_high",
+            "ks",
+            "wasserstein",
+            "mia_auc",
+            "tpr_at_1pct_fpr",
+            "prior_entropy",
+            "best_epoch",
+        )
     )
     return {
         **empty,
@@ -179,9 +197,7 @@ def _at_epoch(rows: pl.DataFrame, epoch: int | None) -> dict[str, Any]:
     return match.row(0, named=True)
 
 
-def _split_losses(
-    connection: duckdb.DuckDBPyConnection, params: dict[str, Any], split: str
-) -> Any:
+def _split_losses(connection: duckdb.DuckDBPyConnection, params: dict[str, Any], split: str) -> Any:
     query = {key: params[key] for key in ("snapshot_date", "model", "epoch")}
     return connection.execute(load_sql("split_losses"), {**query, "split": split}).fetchnumpy()[
         "ce"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -12,8 +15,9 @@ from rich.table import Table
 
 from pipeline import __version__
 from pipeline.dumps import DumpError
-from pipeline.jobs import DumpsRejected, losses_to_parquet
+from pipeline.jobs import DumpsRejected, RunSummary, losses_to_parquet, rerun_job, run_job
 from pipeline.settings import Settings, SettingsError, load_settings
+from pipeline.warehouse import WarehouseError, job_history, read_only_query
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
 
@@ -27,6 +31,18 @@ app = typer.Typer(
 out_console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option(help="Warehouse folder (default data/warehouse under the current directory)."),
+]
+InboxOption = Annotated[
+    Path | None, typer.Option(help="Inbox folder of new dumps (default data/inbox).")
+]
+DateOption = Annotated[
+    dt.datetime | None,
+    typer.Option("--date", formats=["%Y-%m-%d"], help="Snapshot date YYYY-MM-DD (default today)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="Settings file (default ./lossgram.toml).")
 ]
@@ -154,4 +170,181 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=err_console,
         transient=True,
+    )
+
+
+def _print_run(summary: RunSummary, as_json: bool) -> None:
+    if as_json:
+        out_console.print_json(json.dumps(summary.to_json(), default=str))
+        raise typer.Exit(summary.exit_code)
+    for outcome in summary.outcomes:
+        if outcome.status == "rejected":
+            err_console.print(f"rejected: {outcome.error}", markup=False, highlight=False)
+    if summary.error:
+        err_console.print(f"error: {summary.error}", markup=False, highlight=False)
+    if summary.verdicts:
+        table = Table("date", "model", "held-out", "epoch", "verdict", "gap / H", "reason")
+        for verdict in summary.verdicts:
+            gap = verdict["normalised_gap"]
+            table.add_row(
+                verdict["snapshot_date"],
+                verdict["model"],
+                verdict["heldout_split"],
+                "" if verdict["epoch"] is None else str(verdict["epoch"]),
+                verdict["verdict"],
+                "" if gap is None else f"{gap:.1%}",
+                verdict["reason"],
+            )
+        out_console.print(table)
+    out_console.print(
+        f"{summary.status}: {summary.files_ingested} dump(s) ingested, "
+        f"{summary.files_rejected} rejected, {summary.files_unchanged} unchanged "
+        f"in {summary.seconds:.2f} s (run {summary.run_id})",
+        markup=False,
+        highlight=False,
+    )
+    raise typer.Exit(summary.exit_code)
+
+
+def _run_with_progress(job: Any, settings: Settings, **arguments: Any) -> RunSummary:
+    try:
+        with _progress() as progress:
+            task = progress.add_task("ingesting", total=None)
+
+            def advance(done: int, total: int, path: Path) -> None:
+                progress.update(task, completed=done, total=total, description=path.name)
+
+            summary: RunSummary = job(settings, progress=advance, **arguments)
+            return summary
+    except WarehouseError as error:
+        err_console.print(f"error: {error}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_FAILED) from error
+
+
+@app.command()
+def run(
+    date: DateOption = None,
+    inbox: InboxOption = None,
+    warehouse: WarehouseOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Nightly job: new dumps in the inbox -> losses, histograms, statistics, verdicts.
+
+    Exit code 0 ok, 1 partial (some dumps rejected), 2 failed.
+
+    Example: lossgram run --inbox data/inbox --json
+    """
+    settings = _settings(config, inbox=inbox, warehouse=warehouse)
+    day = date.date() if date else None
+    _print_run(_run_with_progress(run_job, settings, snapshot_date=day), as_json)
+
+
+@app.command()
+def rerun(
+    date: Annotated[
+        dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="Snapshot date to redo.")
+    ],
+    model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
+    warehouse: WarehouseOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Re-read a date's recorded dumps (sha256 checked) and replace that date's rows.
+
+    Example: lossgram rerun --date 2026-11-23 --model resnet
+    """
+    settings = _settings(config, warehouse=warehouse)
+    summary = _run_with_progress(rerun_job, settings, snapshot_date=date.date(), model=model)
+    _print_run(summary, as_json)
+
+
+@app.command()
+def backfill(
+    start: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="First date.")],
+    end: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="Last date.")],
+    inbox: InboxOption = None,
+    warehouse: WarehouseOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Ingest the inbox's date folders (YYYY-MM-DD/ or date=YYYY-MM-DD/) from START to END.
+
+    Example: lossgram backfill --start 2026-11-01 --end 2026-11-07
+    """
+    settings = _settings(config, inbox=inbox, warehouse=warehouse)
+    summary = _run_with_progress(
+        run_job, settings, date_range=(start.date(), end.date()), command="backfill"
+    )
+    _print_run(summary, as_json)
+
+
+FORMATS = ("table", "csv", "json")
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, csv or json (one JSON array of objects).")
+    ] = "table",
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Query the warehouse read-only: the losses view and every table.
+
+    Example: lossgram sql "select model, verdict from verdicts" --format json
+    """
+    if output_format not in FORMATS:
+        err_console.print(f"error: --format must be one of {', '.join(FORMATS)}")
+        raise typer.Exit(EXIT_FAILED)
+    settings = _settings(config, warehouse=warehouse)
+    try:
+        frame = read_only_query(settings.warehouse, query)
+    except WarehouseError as error:
+        err_console.print(f"error: {error}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_FAILED) from error
+    _print_frame(frame, output_format)
+
+
+@app.command()
+def history(
+    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Recent job runs, newest first.
+
+    Example: lossgram history --limit 5
+    """
+    settings = _settings(config, warehouse=warehouse)
+    try:
+        frame = job_history(settings.warehouse, limit)
+    except WarehouseError as error:
+        err_console.print(f"error: {error}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_FAILED) from error
+    _print_frame(frame, output_format)
+
+
+def _print_frame(frame: pl.DataFrame, output_format: str) -> None:
+    if output_format == "json":
+        print(json.dumps(frame.to_dicts(), default=str))
+    elif output_format == "csv":
+        print(_csv_safe(frame).write_csv(), end="")
+    else:
+        table = Table(*frame.columns)
+        for row in frame.iter_rows():
+            table.add_row(*("" if value is None else str(value) for value in row))
+        out_console.print(table)
+
+
+def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """CSV has no nested types: lists and structs are written as JSON text."""
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    return frame.with_columns(
+        pl.col(name).map_elements(
+            lambda value: json.dumps(value, default=str), return_dtype=pl.String
+        )
+        for name in nested
     )

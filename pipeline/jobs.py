@@ -92,9 +92,9 @@ def dump_losses_to_parquet(
         losses = losses.filter(pl.col("model") == model)
     ignore = spec.ignore_index
     ignored = (pl.col("label") == ignore).sum() if ignore is not None else pl.lit(0)
-    counts = dump.frame.select(
-        rows=pl.len().cast(pl.Int64), ignored=ignored.cast(pl.Int64)
-    ).join(problem_counts(dump.frame, dump.checks), how="cross")
+    counts = dump.frame.select(rows=pl.len().cast(pl.Int64), ignored=ignored.cast(pl.Int64)).join(
+        problem_counts(dump.frame, dump.checks), how="cross"
+    )
     bad_rows = dump.frame.filter(any_flag).select("sample_id", *flags)
     sink = losses.drop(flags).sink_parquet(target, lazy=True)
     try:
@@ -118,8 +118,9 @@ def _bad_row_records(dump: Dump, bad: pl.DataFrame) -> pl.DataFrame:
         )
         for check in dump.checks
     ]
-    empty = pl.DataFrame(schema={"sample_id": pl.String, "column_name": pl.String,
-                                 "problem": pl.String})
+    empty = pl.DataFrame(
+        schema={"sample_id": pl.String, "column_name": pl.String, "problem": pl.String}
+    )
     return pl.concat([empty, *records])
 
 
@@ -281,13 +282,12 @@ def run_job(
         if date_range is not None:
             low, high = (day.isoformat() for day in date_range)
             files = [
-                f for f in files
+                f
+                for f in files
                 if snapshot_date_of(f, inbox, "") and low <= snapshot_date_of(f, inbox, "") <= high
             ]
         summary.files_seen = len(files)
-        known = {
-            row[0]: row[1:] for row in connection.execute(load_sql("known_files")).fetchall()
-        }
+        known = {row[0]: row[1:] for row in connection.execute(load_sql("known_files")).fetchall()}
         by_date: dict[str, list[Path]] = {}
         for path in files:
             if _unchanged(path, known.get(str(path))):
@@ -323,7 +323,10 @@ def rerun_job(
                 changed.append(f"{path}: sha256 differs from the one recorded")
         if changed:
             raise WarehouseError(
-                "cannot rerun " + day + ", recorded dumps changed: " + "; ".join(changed)
+                "cannot rerun "
+                + day
+                + ", recorded dumps changed: "
+                + "; ".join(changed)
                 + " (`lossgram run` ingests new versions as new data)"
             )
         summary.files_seen = len(recorded)
@@ -378,6 +381,7 @@ def _locked_run(
             total = sum(len(paths) for paths in by_date.values())
             done = 0
             for day in sorted(by_date):
+
                 def step(path: Path, offset: int = done) -> None:
                     if progress is not None:
                         progress(offset + 1, total, path)
@@ -394,8 +398,22 @@ def _locked_run(
         with contextlib.closing(warehouse.connect()) as connection:
             if summary.snapshot_dates:
                 summary.verdicts = [
-                    dict(zip(("snapshot_date", "model", "heldout_split", "epoch", "verdict",
-                              "reason", "gap", "normalised_gap"), row, strict=True))
+                    dict(
+                        zip(
+                            (
+                                "snapshot_date",
+                                "model",
+                                "heldout_split",
+                                "epoch",
+                                "verdict",
+                                "reason",
+                                "gap",
+                                "normalised_gap",
+                            ),
+                            row,
+                            strict=True,
+                        )
+                    )
                     for row in connection.execute(
                         load_sql("run_verdicts"), {"snapshot_dates": summary.snapshot_dates}
                     ).fetchall()
@@ -502,7 +520,10 @@ def _ingest_snapshot(
                     _record(connection, summary.run_id, outcome, sha256, stat, dropped)
                 warehouse.register_bin_scheme(connection, bin_scheme(settings))
                 aggregate_snapshot(
-                    connection, day, settings, bin_scheme(settings),
+                    connection,
+                    day,
+                    settings,
+                    bin_scheme(settings),
                     models=[model_filter] if model_filter else None,
                 )
                 connection.execute("COMMIT")

@@ -1,8 +1,8 @@
 """The embedded warehouse: per-sample losses as hive Parquet plus one DuckDB file.
 
-    <warehouse>/losses/snapshot_date=YYYY-MM-DD/model=NAME/<key>.parquet
-    <warehouse>/lossgram.duckdb      tables + the `losses` view over that Parquet
-    <warehouse>/.lock                one writer at a time
+<warehouse>/losses/snapshot_date=YYYY-MM-DD/model=NAME/<key>.parquet
+<warehouse>/lossgram.duckdb      tables + the `losses` view over that Parquet
+<warehouse>/.lock                one writer at a time
 """
 
 from __future__ import annotations
@@ -50,8 +50,9 @@ def query_frame(
     connection: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None
 ) -> pl.DataFrame:
     """Run sql/<name>.sql with bound parameters; the result as a Polars frame."""
-    table = connection.execute(load_sql(name), params or {}).to_arrow_table()
-    frame = pl.from_arrow(table)
+    relation = connection.sql(load_sql(name), params=params or {})
+    assert relation is not None
+    frame = pl.from_arrow(relation.to_arrow_table())
     assert isinstance(frame, pl.DataFrame)
     return frame
 
@@ -191,9 +192,7 @@ class Warehouse:
             statement = statement.replace("CREATE OR REPLACE VIEW", "CREATE OR REPLACE TEMP VIEW")
         connection.execute(statement)
 
-    def register_bin_scheme(
-        self, connection: duckdb.DuckDBPyConnection, scheme: BinScheme
-    ) -> None:
+    def register_bin_scheme(self, connection: duckdb.DuckDBPyConnection, scheme: BinScheme) -> None:
         connection.execute(
             "DELETE FROM bin_schemes WHERE scheme_id = $scheme_id", {"scheme_id": scheme.scheme_id}
         )
@@ -229,3 +228,32 @@ class Warehouse:
                 handle.seek(0)
                 handle.truncate()
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_only_query(root: Path, query: str) -> pl.DataFrame:
+    """Run a user's SQL on a read-only connection; writes fail with a clear error."""
+    warehouse = Warehouse(root)
+    connection = warehouse.connect(read_only=True)
+    try:
+        relation = connection.sql(query)
+        if relation is None:
+            return pl.DataFrame()
+        frame = pl.from_arrow(relation.to_arrow_table())
+    except duckdb.Error as error:
+        text = str(error)
+        if "read-only" in text or "read only" in text:
+            raise WarehouseError(f"lossgram sql is read-only: {text.splitlines()[0]}") from error
+        raise WarehouseError(f"query failed: {text}") from error
+    finally:
+        connection.close()
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def job_history(root: Path, limit: int) -> pl.DataFrame:
+    """The most recent job runs, newest first."""
+    connection = Warehouse(root).connect(read_only=True)
+    try:
+        return query_frame(connection, "job_history", {"limit": limit})
+    finally:
+        connection.close()
