@@ -512,7 +512,7 @@ def _ingest_snapshot(
             moved_aside.append((aside, old))
     try:
         for path, staged_file in staged:
-            _place(warehouse, day, path, staged_file)
+            _place(warehouse, day, path, staged_file, model_filter)
         with contextlib.closing(warehouse.connect()) as connection:
             connection.execute("BEGIN")
             try:
@@ -539,14 +539,17 @@ def _ingest_snapshot(
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _place(warehouse: Warehouse, day: str, dump_path: Path, staged: Path) -> None:
+def _place(
+    warehouse: Warehouse, day: str, dump_path: Path, staged: Path, model: str | None
+) -> None:
     """Move a dump's staged losses into losses/snapshot_date=D/model=M/<key>.parquet.
 
     The key comes from the dump's path, so a changed dump replaces its own earlier
     losses and a crash before the commit is repaired by the next run rewriting them.
     """
     key = hashlib.sha256(str(dump_path).encode()).hexdigest()[:20] + ".parquet"
-    for old in warehouse.partition(day).glob(f"model=*/{key}"):
+    scope = warehouse.partition(day, model) if model else warehouse.partition(day)
+    for old in scope.glob(key if model else f"model=*/{key}"):
         old.unlink()
     frame = pl.scan_parquet(staged)
     models = frame.select(pl.col("model").unique()).collect()["model"].to_list()

@@ -1,0 +1,237 @@
+"""The nightly job end to end: warehouse tables, idempotence, bad files, lock, crash safety."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from pipeline import aggregates, jobs
+from pipeline.cli import app
+from pipeline.jobs import rerun_job, run_job
+from pipeline.settings import Settings
+from pipeline.warehouse import Warehouse, WarehouseError
+
+DAY = "2026-11-20"
+TABLES = ("histograms", "summaries", "verdicts")
+
+
+def write_split(inbox: Path, model: str, split: str, n: int = 200, signal: float = 2.0,
+                seed: int = 0, day: str = DAY) -> Path:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, n)
+    logits = rng.normal(size=(n, 4))
+    logits[np.arange(n), labels] += signal
+    path = inbox / day / f"model={model}" / f"split={split}" / "part-0.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame(
+        {"sample_id": np.arange(n), "label": labels,
+         "logits": pl.Series(logits, dtype=pl.Array(pl.Float32, 4))}
+    ).write_parquet(path)
+    return path
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh", lock_timeout=0)
+
+
+def query(settings: Settings, sql: str) -> list[tuple]:
+    with duckdb.connect(str(settings.warehouse / "lossgram.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def snapshot_tables(settings: Settings) -> dict[str, list[tuple]]:
+    tables = {name: query(settings, f"select * from {name} order by all") for name in TABLES}
+    tables["losses"] = query(settings, "select * exclude (snapshot_date) from losses order by all")
+    return tables
+
+
+def test_run_fills_every_table(settings):
+    write_split(settings.inbox, "mlp", "train", signal=6.0)
+    write_split(settings.inbox, "mlp", "test", signal=1.0, seed=1)
+    summary = run_job(settings)
+    assert summary.status == "succeeded" and summary.files_ingested == 2
+    assert summary.snapshot_dates == [DAY]  # from the inbox's date folder
+    assert query(settings, "select count(*) from losses")[0][0] == 400
+    assert query(settings, "select count(*) from summaries")[0][0] == 2
+    assert query(settings, "select sum(count) from histograms where label is null")[0][0] == 400
+    verdict = query(settings, "select verdict, heldout_split from verdicts")
+    assert verdict == [("overfit", "test")]
+    assert summary.verdicts[0]["verdict"] == "overfit"
+    files = query(settings, "select status, rows, length(sha256) from ingested_files")
+    assert files == [("ingested", 200, 64)] * 2
+    runs = query(settings, "select status, files_ingested from job_runs")
+    assert runs == [("succeeded", 2)]
+
+
+def test_second_run_with_nothing_new_is_a_quick_no_op(settings):
+    write_split(settings.inbox, "mlp", "train")
+    write_split(settings.inbox, "mlp", "test", seed=1)
+    run_job(settings)
+    before = snapshot_tables(settings)
+    again = run_job(settings)
+    assert again.files_unchanged == 2 and again.files_ingested == 0
+    assert again.seconds < 2.0  # figure for the issue: ~0.1 s
+    assert snapshot_tables(settings) == before
+
+
+def test_changed_dump_replaces_its_losses(settings):
+    path = write_split(settings.inbox, "mlp", "test", n=100)
+    run_job(settings)
+    write_split(settings.inbox, "mlp", "test", n=50, seed=3)
+    os.utime(path, (1, 1))
+    summary = run_job(settings)
+    assert summary.files_ingested == 1
+    assert query(settings, "select count(*) from losses")[0][0] == 50
+
+
+def test_rerun_twice_gives_identical_tables(settings):
+    write_split(settings.inbox, "mlp", "train", signal=5.0)
+    write_split(settings.inbox, "mlp", "test", seed=1)
+    write_split(settings.inbox, "tree", "train", signal=8.0, seed=2)
+    write_split(settings.inbox, "tree", "test", seed=3)
+    run_job(settings)
+    first = snapshot_tables(settings)
+    assert rerun_job(settings, dt.date.fromisoformat(DAY)).status == "succeeded"
+    second = snapshot_tables(settings)
+    assert rerun_job(settings, dt.date.fromisoformat(DAY), model="tree").status == "succeeded"
+    assert first == second == snapshot_tables(settings)
+
+
+def test_rerun_refuses_changed_dumps(settings):
+    path = write_split(settings.inbox, "mlp", "test")
+    run_job(settings)
+    path.write_bytes(path.read_bytes() + b"")  # same bytes: fine
+    assert rerun_job(settings, dt.date.fromisoformat(DAY)).status == "succeeded"
+    write_split(settings.inbox, "mlp", "test", n=10, seed=9)
+    summary = rerun_job(settings, dt.date.fromisoformat(DAY))
+    assert summary.status == "failed" and "sha256 differs" in summary.error
+    assert summary.exit_code == 2
+
+
+def test_bad_file_is_rejected_good_files_land_run_is_partial(settings):
+    write_split(settings.inbox, "mlp", "train")
+    bad = write_split(settings.inbox, "mlp", "test", seed=1)
+    frame = pl.read_parquet(bad).with_columns(label=pl.lit(9, dtype=pl.Int64))
+    frame.write_parquet(bad)
+    summary = run_job(settings)
+    assert summary.status == "partial" and summary.exit_code == 1
+    assert summary.files_ingested == 1 and summary.files_rejected == 1
+    rejected = query(settings, "select path, error from ingested_files where status='rejected'")
+    assert rejected[0][0] == str(bad)
+    assert "column 'label': 200 rows: is outside [0, 4)" in rejected[0][1]
+    assert query(settings, "select distinct split from losses") == [("train",)]
+    # Unchanged, the bad file is not retried every night; fixed, it lands.
+    assert run_job(settings).files_unchanged == 2
+    write_split(settings.inbox, "mlp", "test", seed=1)
+    assert run_job(settings).status == "succeeded"
+    assert query(settings, "select count(*) from losses")[0][0] == 400
+
+
+def test_skip_policy_records_each_dropped_row(settings):
+    path = write_split(settings.inbox, "mlp", "test", n=50)
+    frame = pl.read_parquet(path)
+    labels = frame["label"].to_numpy().copy()
+    labels[[3, 7]] = 11
+    frame.with_columns(label=pl.Series(labels)).write_parquet(path)
+    summary = run_job(Settings(**{**settings.__dict__, "bad_rows": "skip"}))
+    assert summary.status == "succeeded"
+    assert query(settings, "select count(*) from losses")[0][0] == 48
+    rows = query(settings, "select sample_id, column_name, problem from rejected_rows order by 1")
+    assert rows == [("3", "label", "is outside [0, 4)"), ("7", "label", "is outside [0, 4)")]
+
+
+def test_second_concurrent_run_exits_with_a_clear_message(settings):
+    write_split(settings.inbox, "mlp", "test")
+    with Warehouse(settings.warehouse).lock(0), pytest.raises(WarehouseError, match="locked"):
+        run_job(settings)
+    result = CliRunner().invoke(app, ["history", "--warehouse", str(settings.warehouse)])
+    assert result.exit_code == 2  # nothing ran, so no warehouse yet
+
+
+def test_crash_mid_run_keeps_previous_state_and_next_run_completes(settings, monkeypatch):
+    write_split(settings.inbox, "mlp", "train", signal=5.0)
+    write_split(settings.inbox, "mlp", "test", seed=1)
+    run_job(settings)
+    before = snapshot_tables(settings)
+    write_split(settings.inbox, "tree", "train", seed=2)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(jobs, "aggregate_snapshot", crash)
+    with pytest.raises(RuntimeError):
+        run_job(settings)
+    after = snapshot_tables(settings)
+    for table in TABLES:
+        assert after[table] == before[table]
+    assert query(settings, "select status from job_runs order by started_at")[-1][0] == "failed"
+    assert query(settings, "select count(*) from ingested_files")[0][0] == 2
+
+    monkeypatch.setattr(jobs, "aggregate_snapshot", aggregates.aggregate_snapshot)
+    assert run_job(settings).files_ingested == 1
+    assert query(settings, "select count(distinct model) from summaries")[0][0] == 2
+
+
+def test_newer_schema_is_a_clear_error(settings):
+    write_split(settings.inbox, "mlp", "test")
+    run_job(settings)
+    with duckdb.connect(str(settings.warehouse / "lossgram.duckdb")) as con:
+        con.execute("insert into schema_version (version, name) values (999, 'future')")
+    with pytest.raises(WarehouseError, match="schema version 999, newer"):
+        run_job(settings)
+
+
+def test_losses_view_works_from_another_directory(settings, tmp_path):
+    write_split(settings.inbox, "mlp", "test")
+    run_job(settings)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    database = settings.warehouse.resolve() / "lossgram.duckdb"
+    code = (
+        "import duckdb; c = duckdb.connect(%r, read_only=True); "
+        "print(c.execute('select count(*) from losses').fetchone()[0])" % str(database)
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "200"
+
+
+def test_cli_run_json_sql_and_history(settings):
+    write_split(settings.inbox, "mlp", "train", signal=5.0)
+    write_split(settings.inbox, "mlp", "test", seed=1)
+    runner = CliRunner()
+    where = ["--warehouse", str(settings.warehouse)]
+    result = runner.invoke(app, ["run", "--inbox", str(settings.inbox), *where, "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["status"] == "succeeded" and summary["verdicts"][0]["model"] == "mlp"
+
+    result = runner.invoke(app, ["sql", "select model, count(*) as n from losses group by 1",
+                                 *where, "--format", "json"])
+    assert json.loads(result.output) == [{"model": "mlp", "n": 400}]
+    result = runner.invoke(app, ["sql", "select split from summaries order by 1", *where,
+                                 "--format", "csv"])
+    assert result.output == "split\ntest\ntrain\n"
+    result = runner.invoke(app, ["sql", "drop table verdicts", *where])
+    assert result.exit_code == 2 and "read-only" in result.output
+    result = runner.invoke(app, ["history", *where, "--format", "json"])
+    assert json.loads(result.output)[0]["status"] == "succeeded"
+
+
+def test_backfill_reads_only_date_folders_in_range(settings):
+    write_split(settings.inbox, "mlp", "test", day="2026-11-01")
+    write_split(settings.inbox, "mlp", "test", day="2026-11-05")
+    summary = jobs.run_job(settings, date_range=(dt.date(2026, 11, 4), dt.date(2026, 11, 6)),
+                           command="backfill")
+    assert summary.snapshot_dates == ["2026-11-05"]
