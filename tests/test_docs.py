@@ -25,3 +25,34 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert quick_start_commands()[1] in ci.splitlines()
     assert "mypy pipeline" in ci and "ruff check pipeline" in ci
+
+
+def test_readme_sql_examples_run(tmp_path):
+    """Every ```sql example in the README runs on a real warehouse."""
+    import numpy as np
+    import polars as pl
+
+    from pipeline.jobs import run_job
+    from pipeline.settings import Settings
+    from pipeline.warehouse import read_only_query
+
+    rng = np.random.default_rng(0)
+    for day in ("2026-11-20", "2026-11-21"):
+        for split in ("train", "test"):
+            folder = tmp_path / "inbox" / day / "model=mlp" / f"split={split}"
+            folder.mkdir(parents=True)
+            pl.DataFrame(
+                {
+                    "sample_id": np.arange(50),
+                    "label": rng.integers(0, 3, 50),
+                    "logits": pl.Series(rng.normal(size=(50, 3)), dtype=pl.Array(pl.Float64, 3)),
+                }
+            ).write_parquet(folder / "part-0.parquet")
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    run_job(settings)
+    examples = re.findall(r"```sql\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)
+    assert len(examples) >= 3
+    for example in examples:
+        read_only_query(settings.warehouse, example)
+    night_over_night = read_only_query(settings.warehouse, examples[1])
+    assert night_over_night.height == 2

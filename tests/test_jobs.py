@@ -25,8 +25,15 @@ DAY = "2026-11-20"
 TABLES = ("histograms", "summaries", "verdicts")
 
 
-def write_split(inbox: Path, model: str, split: str, n: int = 200, signal: float = 2.0,
-                seed: int = 0, day: str = DAY) -> Path:
+def write_split(
+    inbox: Path,
+    model: str,
+    split: str,
+    n: int = 200,
+    signal: float = 2.0,
+    seed: int = 0,
+    day: str = DAY,
+) -> Path:
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, 4, n)
     logits = rng.normal(size=(n, 4))
@@ -34,8 +41,11 @@ def write_split(inbox: Path, model: str, split: str, n: int = 200, signal: float
     path = inbox / day / f"model={model}" / f"split={split}" / "part-0.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
     pl.DataFrame(
-        {"sample_id": np.arange(n), "label": labels,
-         "logits": pl.Series(logits, dtype=pl.Array(pl.Float32, 4))}
+        {
+            "sample_id": np.arange(n),
+            "label": labels,
+            "logits": pl.Series(logits, dtype=pl.Array(pl.Float32, 4)),
+        }
     ).write_parquet(path)
     return path
 
@@ -202,8 +212,9 @@ def test_losses_view_works_from_another_directory(settings, tmp_path):
         "import duckdb; c = duckdb.connect(%r, read_only=True); "
         "print(c.execute('select count(*) from losses').fetchone()[0])" % str(database)
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=elsewhere, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "200"
 
 
@@ -217,11 +228,14 @@ def test_cli_run_json_sql_and_history(settings):
     summary = json.loads(result.output)
     assert summary["status"] == "succeeded" and summary["verdicts"][0]["model"] == "mlp"
 
-    result = runner.invoke(app, ["sql", "select model, count(*) as n from losses group by 1",
-                                 *where, "--format", "json"])
+    result = runner.invoke(
+        app,
+        ["sql", "select model, count(*) as n from losses group by 1", *where, "--format", "json"],
+    )
     assert json.loads(result.output) == [{"model": "mlp", "n": 400}]
-    result = runner.invoke(app, ["sql", "select split from summaries order by 1", *where,
-                                 "--format", "csv"])
+    result = runner.invoke(
+        app, ["sql", "select split from summaries order by 1", *where, "--format", "csv"]
+    )
     assert result.output == "split\ntest\ntrain\n"
     result = runner.invoke(app, ["sql", "drop table verdicts", *where])
     assert result.exit_code == 2 and "read-only" in result.output
@@ -232,6 +246,7 @@ def test_cli_run_json_sql_and_history(settings):
 def test_backfill_reads_only_date_folders_in_range(settings):
     write_split(settings.inbox, "mlp", "test", day="2026-11-01")
     write_split(settings.inbox, "mlp", "test", day="2026-11-05")
-    summary = jobs.run_job(settings, date_range=(dt.date(2026, 11, 4), dt.date(2026, 11, 6)),
-                           command="backfill")
+    summary = jobs.run_job(
+        settings, date_range=(dt.date(2026, 11, 4), dt.date(2026, 11, 6)), command="backfill"
+    )
     assert summary.snapshot_dates == ["2026-11-05"]
