@@ -209,8 +209,8 @@ def test_losses_view_works_from_another_directory(settings, tmp_path):
     elsewhere.mkdir()
     database = settings.warehouse.resolve() / "lossgram.duckdb"
     code = (
-        "import duckdb; c = duckdb.connect(%r, read_only=True); "
-        "print(c.execute('select count(*) from losses').fetchone()[0])" % str(database)
+        f"import duckdb; c = duckdb.connect({str(database)!r}, read_only=True); "
+        "print(c.execute('select count(*) from losses').fetchone()[0])"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=elsewhere, capture_output=True, text=True, check=True
