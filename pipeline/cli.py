@@ -143,11 +143,12 @@ def losses(
         err_console.print(f"error: {error}", markup=False, highlight=False)
         raise typer.Exit(EXIT_FAILED) from error
 
-    table = Table("model", "split", "n", "mean ce", "median ce")
+    table = Table("model", "split", "epoch", "n", "mean ce", "median ce")
     for row in written.summary.iter_rows(named=True):
         table.add_row(
             row["model"],
             row["split"],
+            "" if row["epoch"] is None else str(row["epoch"]),
             str(row["n"]),
             f"{row['mean_ce']:.6f}",
             f"{row['median_ce']:.6f}",
@@ -183,7 +184,7 @@ def _print_run(summary: RunSummary, as_json: bool) -> None:
     if summary.error:
         err_console.print(f"error: {summary.error}", markup=False, highlight=False)
     if summary.verdicts:
-        table = Table("date", "model", "held-out", "epoch", "verdict", "gap / H", "reason")
+        table = Table("date", "model", "held-out", "epoch", "verdict", "gap / H")
         for verdict in summary.verdicts:
             gap = verdict["normalised_gap"]
             table.add_row(
@@ -193,7 +194,6 @@ def _print_run(summary: RunSummary, as_json: bool) -> None:
                 "" if verdict["epoch"] is None else str(verdict["epoch"]),
                 verdict["verdict"],
                 "" if gap is None else f"{gap:.1%}",
-                verdict["reason"],
             )
         out_console.print(table)
     out_console.print(

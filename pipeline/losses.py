@@ -177,7 +177,8 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
         ce, plain = _cross_entropy(shifted, lse, n_classes, soft, spec)
         pred = shifted.arr.arg_max().cast(pl.Int64)
         derived = {
-            "ce": ce,
+            # Polars simplifies 0 - x to -x, which gives -0.0 where p_y = 1: report 0.0.
+            "ce": pl.when(ce == 0.0).then(0.0).otherwise(ce),
             "p_true": (-plain).exp(),
             "pred": pred,
             "correct": pred == pl.col("label"),
@@ -232,9 +233,9 @@ def _any_both(left: pl.Expr, right: pl.Expr) -> pl.Expr:
 
 
 def loss_summary(losses: pl.LazyFrame) -> pl.LazyFrame:
-    """n, mean and median cross-entropy per (model, split)."""
+    """n, mean and median cross-entropy per (model, split, epoch)."""
     return (
-        losses.group_by("model", "split")
+        losses.group_by("model", "split", "epoch")
         .agg(n=pl.len(), mean_ce=pl.col("ce").mean(), median_ce=pl.col("ce").median())
-        .sort("model", "split")
+        .sort("model", "split", "epoch", nulls_last=False)
     )

@@ -244,3 +244,9 @@ def test_brier_matches_numpy(dump_file, compute):
     from_probs = compute(dump_file({**base(len(labels)), "label": labels, "probs": probs}))
     np.testing.assert_allclose(from_logits["brier"].to_numpy(), expected, atol=1e-9)
     np.testing.assert_allclose(from_probs["brier"].to_numpy(), expected, atol=1e-9)
+
+
+def test_certain_probability_gives_positive_zero(dump_file, compute):
+    probs = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    out = compute(dump_file({**base(2), "label": [0, 1], "probs": probs}))
+    assert [math.copysign(1.0, ce) for ce in out["ce"]] == [1.0, 1.0]  # not -0.0
