@@ -42,6 +42,9 @@ DateOption = Annotated[
     dt.datetime | None,
     typer.Option("--date", formats=["%Y-%m-%d"], help="Snapshot date YYYY-MM-DD (default today)."),
 ]
+ReportsOption = Annotated[
+    Path | None, typer.Option(help="Reports folder (default reports under the current directory).")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="Settings file (default ./lossgram.toml).")
@@ -203,6 +206,14 @@ def _print_run(summary: RunSummary, as_json: bool) -> None:
         markup=False,
         highlight=False,
     )
+    latest = [
+        page
+        for page in summary.reports
+        if summary.snapshot_dates
+        and Path(page).parts[-2:] == (summary.snapshot_dates[-1], "index.html")
+    ]
+    if latest:
+        out_console.print(f"report: {latest[0]}", markup=False, highlight=False)
     raise typer.Exit(summary.exit_code)
 
 
@@ -226,18 +237,21 @@ def run(
     date: DateOption = None,
     inbox: InboxOption = None,
     warehouse: WarehouseOption = None,
+    reports: ReportsOption = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """Nightly job: new dumps in the inbox -> losses, histograms, statistics, verdicts.
+    """Nightly job: new dumps in the inbox -> losses, statistics, verdicts, HTML reports.
 
     Exit code 0 ok, 1 partial (some dumps rejected), 2 failed.
 
     Example: lossgram run --inbox data/inbox --json
     """
-    settings = _settings(config, inbox=inbox, warehouse=warehouse)
+    settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
     day = date.date() if date else None
-    _print_run(_run_with_progress(run_job, settings, snapshot_date=day), as_json)
+    summary = _run_with_progress(run_job, settings, snapshot_date=day)
+    _reports_after(summary, settings)
+    _print_run(summary, as_json)
 
 
 @app.command()
@@ -247,6 +261,7 @@ def rerun(
     ],
     model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
     warehouse: WarehouseOption = None,
+    reports: ReportsOption = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
@@ -254,8 +269,9 @@ def rerun(
 
     Example: lossgram rerun --date 2026-11-23 --model resnet
     """
-    settings = _settings(config, warehouse=warehouse)
+    settings = _settings(config, warehouse=warehouse, reports=reports)
     summary = _run_with_progress(rerun_job, settings, snapshot_date=date.date(), model=model)
+    _reports_after(summary, settings)
     _print_run(summary, as_json)
 
 
@@ -265,6 +281,7 @@ def backfill(
     end: Annotated[dt.datetime, typer.Option(formats=["%Y-%m-%d"], help="Last date.")],
     inbox: InboxOption = None,
     warehouse: WarehouseOption = None,
+    reports: ReportsOption = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
@@ -272,10 +289,11 @@ def backfill(
 
     Example: lossgram backfill --start 2026-11-01 --end 2026-11-07
     """
-    settings = _settings(config, inbox=inbox, warehouse=warehouse)
+    settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
     summary = _run_with_progress(
         run_job, settings, date_range=(start.date(), end.date()), command="backfill"
     )
+    _reports_after(summary, settings)
     _print_run(summary, as_json)
 
 
@@ -347,4 +365,54 @@ def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
             lambda value: json.dumps(value, default=str), return_dtype=pl.String
         )
         for name in nested
+    )
+
+
+def _write_reports(
+    settings: Settings, dates: list[str] | None, model: str | None, png: bool
+) -> list[Path]:
+    # Imported here: the report layer (altair, jinja2) loads only when pages are written.
+    from pipeline.report.pages import write_reports
+
+    with _progress() as progress:
+        task = progress.add_task("rendering reports", total=None)
+
+        def advance(done: int, total: int, name: str) -> None:
+            progress.update(task, completed=done, total=total, description=name)
+
+        return write_reports(settings, dates, model, png=png, progress=advance)
+
+
+def _reports_after(summary: RunSummary, settings: Settings) -> None:
+    """Render the nights a run touched; the index page lists them all."""
+    if not summary.snapshot_dates:
+        return
+    pages = _write_reports(settings, summary.snapshot_dates, None, png=False)
+    summary.reports = [str(page) for page in pages]
+
+
+@app.command()
+def report(
+    date: DateOption = None,
+    model: Annotated[str | None, typer.Option(help="Only this model's page.")] = None,
+    png: Annotated[bool, typer.Option("--png", help="Also write PNGs of the main charts.")] = False,
+    warehouse: WarehouseOption = None,
+    reports: ReportsOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Render the static HTML reports (every night, or one) from the warehouse.
+
+    Example: lossgram report --date 2026-11-23 --png
+    """
+    settings = _settings(config, warehouse=warehouse, reports=reports)
+    dates = [date.date().isoformat()] if date else None
+    try:
+        pages = _write_reports(settings, dates, model, png)
+    except WarehouseError as error:
+        err_console.print(f"error: {error}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_FAILED) from error
+    out_console.print(
+        f"wrote {len(pages)} page(s); index: {settings.reports / 'index.html'}",
+        markup=False,
+        highlight=False,
     )

@@ -210,6 +210,7 @@ class RunSummary:
     verdicts: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     error: str | None = None
+    reports: list[str] = field(default_factory=list)  # pages written after the run
 
     @property
     def files_ingested(self) -> int:
@@ -243,6 +244,7 @@ class RunSummary:
                 if o.status == "rejected"
             ],
             "verdicts": self.verdicts,
+            "reports": self.reports,
         }
 
 

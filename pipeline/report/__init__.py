@@ -1,0 +1,1 @@
+"""Static offline HTML reports: chart builders (charts), page builder (pages)."""

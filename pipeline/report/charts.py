@@ -1,0 +1,239 @@
+"""Altair chart builders: pure functions, aggregated data in, chart out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import polars as pl
+
+# Fixed colour per split across every chart and page; other split names follow.
+SPLIT_COLOURS = {"train": "#4c78a8", "val": "#54a24b", "test": "#e45756"}
+EXTRA_COLOURS = ("#f58518", "#b279a2", "#72b7b2", "#9d755d", "#bab0ac")
+LOG_FLOOR = 1e-5  # where the [0, 1e-4) bin starts on a log axis
+LOG_CEILING = 1e3  # where the [100, inf) bin ends on a log axis
+WIDTH = 560
+
+
+def split_scale(splits: Sequence[str]) -> alt.Scale:
+    """A colour scale whose domain is fixed, so a split has one colour everywhere."""
+    domain = [name for name in SPLIT_COLOURS if name in splits]
+    others = sorted(set(splits) - set(SPLIT_COLOURS))
+    colours = [SPLIT_COLOURS[name] for name in domain]
+    colours += [EXTRA_COLOURS[index % len(EXTRA_COLOURS)] for index in range(len(others))]
+    return alt.Scale(domain=[*domain, *others], range=colours)
+
+
+def histogram_bars(histograms: pl.DataFrame, *, log_x: bool) -> pl.DataFrame:
+    """Bars to draw: the open-ended bins get finite ends so they show on the axis."""
+    first_end = LOG_FLOOR if log_x else 0.0
+    return histograms.with_columns(
+        bin_range=pl.format(
+            "[{}, {})",
+            pl.col("lower").round_sig_figs(3),
+            pl.when(pl.col("upper").is_infinite())
+            .then(pl.lit("inf"))
+            .otherwise(pl.col("upper").round_sig_figs(3).cast(pl.String)),
+        ),
+        x_start=pl.when(pl.col("lower") <= 0).then(first_end).otherwise(pl.col("lower")),
+        x_end=pl.when(pl.col("upper").is_infinite())
+        .then(LOG_CEILING if log_x else pl.col("lower") + 1.0)
+        .otherwise(pl.col("upper")),
+    )
+
+
+def linear_rebinned(histograms: pl.DataFrame, width: float = 0.5) -> pl.DataFrame:
+    """The shared bins regrouped into equal-width bins for a linear axis (counts add up)."""
+    bucket = (pl.col("lower") / width).floor()
+    return (
+        histograms.group_by("split", bucket.alias("bucket"))
+        .agg(pl.col("count").sum(), pl.col("fraction").sum())
+        .with_columns(lower=pl.col("bucket") * width, upper=(pl.col("bucket") + 1) * width)
+        .drop("bucket")
+        .sort("split", "lower")
+    )
+
+
+def marker_rules_frame(markers: dict[str, float]) -> pl.DataFrame:
+    """Vertical markers; markers at (nearly) the same loss share one rule and one label."""
+    return (
+        pl.DataFrame({"marker": list(markers), "value": list(markers.values())})
+        .filter(pl.col("value").is_finite())
+        .with_columns(pl.col("value").clip(lower_bound=LOG_FLOOR))
+        .group_by(pl.col("value").round(2).alias("at"))
+        .agg(pl.col("marker").str.join(" = "), pl.col("value").first())
+        .with_columns(marker=pl.format("{} {}", "marker", pl.col("value").round(3)))
+        .sort("value")
+        .drop("at")
+    )
+
+
+def loss_histogram(
+    histograms: pl.DataFrame,
+    *,
+    markers: dict[str, float],
+    log_x: bool = True,
+    title: str = "",
+    width: int = WIDTH,
+    height: int = 260,
+) -> alt.TopLevelMixin:
+    """Overlaid train/test loss histogram: fraction of samples per cross-entropy bin."""
+    columns = histograms.select("split", "lower", "upper", "count", "fraction")
+    bars = histogram_bars(columns if log_x else linear_rebinned(columns), log_x=log_x)
+    scale = alt.Scale(type="log", domain=[LOG_FLOOR, LOG_CEILING]) if log_x else alt.Scale()
+    colour = alt.Color(
+        "split:N", scale=split_scale(bars["split"].unique().to_list()), title="split"
+    )
+    histogram = (
+        alt.Chart(bars, title=title)
+        .mark_rect(opacity=0.55, stroke=None)
+        .encode(
+            x=alt.X(
+                "x_start:Q",
+                scale=scale,
+                title="cross-entropy loss (nats)" + (", log scale" if log_x else ""),
+            ),
+            x2="x_end:Q",
+            # sqrt keeps the thin tails visible next to a tall bin at 0
+            y=alt.Y(
+                "fraction:Q",
+                title="fraction of samples (sqrt scale)",
+                stack=None,
+                scale=alt.Scale(type="sqrt"),
+            ),
+            y2=alt.datum(0),
+            color=colour,
+            tooltip=[
+                "split:N",
+                alt.Tooltip("bin_range:N", title="bin"),
+                "count:Q",
+                alt.Tooltip("fraction:Q", format=".4f"),
+            ],
+        )
+    )
+    rules = marker_rules_frame(markers)
+    marker_rules = (
+        alt.Chart(rules)
+        .mark_rule(strokeDash=[4, 3], color="#333")
+        .encode(x="value:Q", tooltip=["marker:N", alt.Tooltip("value:Q", format=".3f")])
+    )
+    labels = (
+        alt.Chart(rules)
+        .mark_text(angle=270, align="left", dx=4, dy=-4, fontSize=10, color="#333")
+        .encode(x="value:Q", y=alt.value(4), text="marker:N")
+    )
+    return alt.layer(histogram, marker_rules, labels).properties(width=width, height=height)
+
+
+def night_histograms(histograms: pl.DataFrame, columns: int = 3) -> alt.TopLevelMixin:
+    """Small multiples of the overlaid histograms, one panel per model of a night."""
+    bars = histogram_bars(histograms, log_x=True)
+    colour = alt.Color("split:N", scale=split_scale(bars["split"].unique().to_list()))
+    chart: alt.TopLevelMixin = (
+        alt.Chart(bars)
+        .mark_rect(opacity=0.55)
+        .encode(
+            x=alt.X(
+                "x_start:Q",
+                scale=alt.Scale(type="log", domain=[LOG_FLOOR, LOG_CEILING]),
+                title="cross-entropy loss (log)",
+            ),
+            x2="x_end:Q",
+            y=alt.Y("fraction:Q", title="fraction", stack=None),
+            y2=alt.datum(0),
+            color=colour,
+            tooltip=["model:N", "split:N", "bin_range:N", alt.Tooltip("fraction:Q", format=".4f")],
+        )
+        .properties(width=240, height=140)
+        .facet(facet=alt.Facet("model:N", title=None), columns=columns)
+        .resolve_scale(y="independent")
+    )
+    return chart
+
+
+def per_class_losses(per_class: pl.DataFrame) -> alt.TopLevelMixin:
+    """Mean loss per class, splits side by side."""
+    colour = alt.Color("split:N", scale=split_scale(per_class["split"].unique().to_list()))
+    chart: alt.TopLevelMixin = (
+        alt.Chart(per_class.with_columns(pl.col("label").cast(pl.String)))
+        .mark_bar()
+        .encode(
+            x=alt.X("label:N", title="class", sort=None),
+            xOffset="split:N",
+            y=alt.Y("mean_ce:Q", title="mean cross-entropy"),
+            color=colour,
+            tooltip=[
+                "label:N",
+                "split:N",
+                "n:Q",
+                alt.Tooltip("mean_ce:Q", format=".4f"),
+                alt.Tooltip("accuracy:Q", format=".3f"),
+            ],
+        )
+        .properties(width=WIDTH, height=220, title="Mean loss per class")
+    )
+    return chart
+
+
+def loss_trend(
+    summaries: pl.DataFrame, *, x: str, title: str, best: int | None = None
+) -> alt.TopLevelMixin:
+    """Mean loss per split over nights (x = snapshot_date) or epochs (x = epoch)."""
+    data = summaries.select(x, "split", "mean_ce", "n")
+    if x == "snapshot_date":
+        data = data.with_columns(pl.col(x).cast(pl.String))
+    x_type = "O" if x == "snapshot_date" else "Q"  # nights are discrete, not a time axis
+    colour = alt.Color("split:N", scale=split_scale(data["split"].unique().to_list()))
+    lines = (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(f"{x}:{x_type}", title="night" if x_type == "O" else "epoch"),
+            y=alt.Y("mean_ce:Q", title="mean cross-entropy"),
+            color=colour,
+            tooltip=[f"{x}:{x_type}", "split:N", alt.Tooltip("mean_ce:Q", format=".4f"), "n:Q"],
+        )
+    )
+    layers: list[alt.Chart] = [lines]
+    if best is not None:
+        marker = pl.DataFrame({x: [best], "marker": [f"best epoch {best}"]})
+        layers.append(
+            alt.Chart(marker)
+            .mark_rule(strokeDash=[4, 3], color="#333")
+            .encode(x=f"{x}:Q", tooltip=["marker:N"])
+        )
+        layers.append(
+            alt.Chart(marker)
+            .mark_text(align="left", dx=4, dy=8, fontSize=10)
+            .encode(x=f"{x}:Q", y=alt.value(0), text="marker:N")
+        )
+    return alt.layer(*layers).properties(width=WIDTH, height=220, title=title)
+
+
+def reliability_diagram(calibration: pl.DataFrame, ece: dict[str, float]) -> alt.TopLevelMixin:
+    """Accuracy against confidence per split, with the diagonal of perfect calibration."""
+    colour = alt.Color("split:N", scale=split_scale(calibration["split"].unique().to_list()))
+    subtitle = ", ".join(f"ECE {split} = {value:.4f}" for split, value in ece.items())
+    points = (
+        alt.Chart(calibration)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("mean_confidence:Q", scale=alt.Scale(domain=[0, 1]), title="confidence"),
+            y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="accuracy"),
+            color=colour,
+            tooltip=[
+                "split:N",
+                "n:Q",
+                alt.Tooltip("mean_confidence:Q", format=".3f"),
+                alt.Tooltip("accuracy:Q", format=".3f"),
+            ],
+        )
+    )
+    diagonal = (
+        alt.Chart(pl.DataFrame({"mean_confidence": [0.0, 1.0], "accuracy": [0.0, 1.0]}))
+        .mark_line(strokeDash=[4, 3], color="#999")
+        .encode(x="mean_confidence:Q", y="accuracy:Q")
+    )
+    return alt.layer(diagonal, points).properties(
+        width=320, height=320, title=alt.TitleParams("Reliability diagram", subtitle=subtitle)
+    )

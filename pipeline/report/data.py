@@ -1,0 +1,156 @@
+"""What the report pages show, read from the warehouse (aggregated in DuckDB, never per-sample
+rows except the top-N table)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipeline.settings import Settings
+from pipeline.warehouse import query_frame, safe_name
+
+TOP_LOSSES = 25
+
+
+def page_name(model: str) -> str:
+    """A file name for a model's page: safe, and distinct even when cleaning changed it."""
+    cleaned = safe_name(model)
+    if cleaned != model:
+        cleaned += "-" + hashlib.sha256(model.encode()).hexdigest()[:8]
+    return cleaned + ".html"
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    """Everything one model's page shows for one night."""
+
+    snapshot_date: str
+    model: str
+    epoch: int | None
+    verdicts: list[dict[str, Any]]
+    statistics: pl.DataFrame
+    histograms: pl.DataFrame
+    markers: dict[str, float]
+    per_class: pl.DataFrame
+    top_losses: pl.DataFrame
+    nights: pl.DataFrame
+    epochs: pl.DataFrame
+    best_epoch: int | None
+    calibration: pl.DataFrame
+    ece: dict[str, float]
+
+    @property
+    def file_name(self) -> str:
+        return page_name(self.model)
+
+
+@dataclass(frozen=True)
+class NightReport:
+    snapshot_date: str
+    models: list[str]
+    verdicts: list[dict[str, Any]]
+    histograms: pl.DataFrame
+
+
+def night_models(connection: duckdb.DuckDBPyConnection, snapshot_date: str) -> list[str]:
+    frame = query_frame(connection, "report_models", {"snapshot_date": snapshot_date})
+    return [str(model) for model in frame["model"]]
+
+
+def model_report(
+    connection: duckdb.DuckDBPyConnection, snapshot_date: str, model: str, settings: Settings
+) -> ModelReport:
+    """Read one model's page data for one night."""
+    scope = {"snapshot_date": snapshot_date, "model": model}
+    verdicts = query_frame(
+        connection, "report_verdicts", {"snapshot_date": snapshot_date, "models": [model]}
+    ).to_dicts()
+    history = query_frame(connection, "report_model_summaries", scope)
+    tonight = history.filter(pl.col("snapshot_date").cast(pl.String) == snapshot_date)
+    epoch = _judged_epoch(verdicts, tonight)
+    at_epoch = {**scope, "epoch": epoch}
+    statistics = tonight.filter(_epoch_is(epoch))
+    reference = statistics.filter(pl.col("split") == settings.reference_split)
+    markers = {"clip cap -log(eps)": -math.log(settings.eps)}
+    ln_c = statistics["ln_c"].drop_nulls()
+    if ln_c.len():
+        markers["ln C"] = float(ln_c[0])
+    if reference.height and reference["label_entropy"][0] is not None:
+        markers["H (train labels)"] = float(reference["label_entropy"][0])
+    heldout = [
+        split for split in statistics["split"].to_list() if split != settings.reference_split
+    ]
+    epochs = tonight.filter(pl.col("epoch").is_not_null())
+    best = next((v["best_epoch"] for v in verdicts if v.get("best_epoch") is not None), None)
+    return ModelReport(
+        snapshot_date=snapshot_date,
+        model=model,
+        epoch=epoch,
+        verdicts=verdicts,
+        statistics=statistics,
+        histograms=query_frame(connection, "report_histograms", at_epoch),
+        markers=markers,
+        per_class=query_frame(connection, "report_per_class", at_epoch),
+        top_losses=query_frame(
+            connection,
+            "report_top_losses",
+            {**at_epoch, "splits": heldout or statistics["split"].to_list(), "limit": TOP_LOSSES},
+        ),
+        nights=_latest_epoch_per_night(history),
+        epochs=epochs,
+        best_epoch=best,
+        calibration=query_frame(
+            connection, "report_calibration", {**at_epoch, "bins": settings.ece_bins}
+        ),
+        ece={
+            row["split"]: row["ece"]
+            for row in statistics.iter_rows(named=True)
+            if row["ece"] is not None
+        },
+    )
+
+
+def night_report(connection: duckdb.DuckDBPyConnection, snapshot_date: str) -> NightReport:
+    verdicts = query_frame(
+        connection, "report_verdicts", {"snapshot_date": snapshot_date, "models": []}
+    ).to_dicts()
+    return NightReport(
+        snapshot_date=snapshot_date,
+        models=night_models(connection, snapshot_date),
+        verdicts=verdicts,
+        histograms=query_frame(
+            connection, "report_night_histograms", {"snapshot_date": snapshot_date}
+        ),
+    )
+
+
+def nights(connection: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    return query_frame(connection, "report_nights").to_dicts()
+
+
+def _epoch_is(epoch: int | None) -> pl.Expr:
+    return pl.col("epoch").is_null() if epoch is None else pl.col("epoch") == epoch
+
+
+def _judged_epoch(verdicts: list[dict[str, Any]], tonight: pl.DataFrame) -> int | None:
+    """The epoch the verdict judged, else the latest epoch of the night."""
+    for verdict in verdicts:
+        if verdict.get("epoch") is not None:
+            return int(verdict["epoch"])
+    numbered = tonight["epoch"].drop_nulls()
+    return int(numbered.max()) if numbered.len() else None  # type: ignore[arg-type]
+
+
+def _latest_epoch_per_night(history: pl.DataFrame) -> pl.DataFrame:
+    """One summary row per (night, split): the night's latest epoch (or the epoch-less row)."""
+    latest = history.group_by("snapshot_date").agg(pl.col("epoch").max().alias("latest"))
+    return (
+        history.join(latest, on="snapshot_date")
+        .filter(pl.col("epoch").eq_missing(pl.col("latest")))
+        .sort("snapshot_date", "split")
+    )

@@ -1,0 +1,213 @@
+"""Render and write the report pages: per model, per night, and the index of nights."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import jinja2
+import vl_convert
+from markupsafe import Markup
+
+from pipeline.report import charts
+from pipeline.report.data import (
+    ModelReport,
+    NightReport,
+    model_report,
+    night_models,
+    night_report,
+    nights,
+    page_name,
+)
+from pipeline.settings import Settings
+from pipeline.warehouse import Warehouse
+
+STATISTIC_COLUMNS = (
+    "split", "n", "mean_ce", "std_ce", "median_ce", "p90_ce", "p99_ce", "max_ce", "accuracy",
+    "mean_confidence", "ece", "brier", "clipped", "ln_c", "label_entropy",
+)  # fmt: skip
+Progress = Callable[[int, int, str], None]
+
+
+@cache
+def vega_bundle() -> Markup:
+    """Vega, Vega-Lite and vega-embed as one inline script (built once: about 2 s)."""
+    # A literal </script> inside the bundle would end the element early.
+    bundle = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # stub omits the default
+    return Markup(bundle.replace("</script", "<\\/script"))
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.globals.update(fmt=format_number, pct=format_percent)
+    return env
+
+
+def format_number(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        return f"{value:.4f}" if abs(value) < 1e5 else f"{value:.4g}"
+    return str(value)
+
+
+def format_percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.1%}"
+
+
+def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    spec: dict[str, Any] = chart.to_dict()
+    return spec
+
+
+def model_charts(report: ModelReport) -> dict[str, dict[str, Any]]:
+    """The chart specs of a model page, keyed by the id of the div each goes into."""
+    specs = {
+        "histogram-log": _spec(
+            charts.loss_histogram(
+                report.histograms,
+                markers=report.markers,
+                log_x=True,
+                title="Loss histogram (log x)",
+            )
+        ),
+        "histogram-linear": _spec(
+            charts.loss_histogram(
+                report.histograms.filter(report.histograms["lower"] < 30),
+                markers=report.markers,
+                log_x=False,
+                title="Loss histogram (linear x, < 30)",
+                height=200,
+            )
+        ),
+        "per-class": _spec(charts.per_class_losses(report.per_class)),
+        "trend-nights": _spec(
+            charts.loss_trend(report.nights, x="snapshot_date", title="Mean loss per night")
+        ),
+        "calibration": _spec(charts.reliability_diagram(report.calibration, report.ece)),
+    }
+    if report.epochs.height:
+        specs["trend-epochs"] = _spec(
+            charts.loss_trend(
+                report.epochs, x="epoch", title="Mean loss per epoch", best=report.best_epoch
+            )
+        )
+    return specs
+
+
+def render_model_page(report: ModelReport, pngs: list[str] | None = None) -> str:
+    specs = model_charts(report)
+    return (
+        environment()
+        .get_template("model.html.j2")
+        .render(
+            r=report,
+            charts=specs,
+            bundle=vega_bundle(),
+            stat_columns=STATISTIC_COLUMNS,
+            has_epochs="trend-epochs" in specs,
+            pngs=pngs or [],
+        )
+    )
+
+
+def render_night_page(night: NightReport) -> str:
+    ordered = sorted(
+        night.verdicts,
+        key=lambda v: -(v["normalised_gap"] if v["normalised_gap"] is not None else -math.inf),
+    )
+    specs = {}
+    if night.histograms.height:
+        specs["night-histograms"] = _spec(charts.night_histograms(night.histograms))
+    return (
+        environment()
+        .get_template("night.html.j2")
+        .render(
+            night=night,
+            verdicts=ordered,
+            charts=specs,
+            bundle=vega_bundle(),
+            links={model: page_name(model) for model in night.models},
+        )
+    )
+
+
+def render_index(all_nights: list[dict[str, Any]]) -> str:
+    return (
+        environment().get_template("index.html.j2").render(nights=all_nights, charts={}, bundle="")
+    )
+
+
+def _write(path: Path, text: str) -> None:
+    """Atomic write: a reader sees the old page or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.tmp")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def _write_pngs(report: ModelReport, folder: Path) -> list[str]:
+    specs = model_charts(report)
+    stem = report.file_name.removesuffix(".html")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for chart_id in ("histogram-log", "trend-nights"):
+        name = f"{stem}-{chart_id}.png"
+        (folder / name).write_bytes(vl_convert.vegalite_to_png(specs[chart_id], scale=2))
+        written.append(name)
+    return written
+
+
+def write_reports(
+    settings: Settings,
+    snapshot_dates: list[str] | None = None,
+    model: str | None = None,
+    *,
+    png: bool = False,
+    progress: Progress | None = None,
+) -> list[Path]:
+    """Write the model pages and night index of each date (default: every night), and the
+    index of nights. Returns the pages written."""
+    warehouse = Warehouse(settings.warehouse)
+    root = settings.reports
+    written: list[Path] = []
+    connection = warehouse.connect(read_only=True)
+    try:
+        all_nights = nights(connection)
+        dates = snapshot_dates or [str(night["snapshot_date"]) for night in all_nights]
+        jobs = [
+            (day, name)
+            for day in dates
+            for name in night_models(connection, day)
+            if model is None or name == model
+        ]
+        for index, (day, name) in enumerate(jobs):
+            report = model_report(connection, day, name, settings)
+            folder = root / day
+            pngs = _write_pngs(report, folder) if png else []
+            page = folder / report.file_name
+            _write(page, render_model_page(report, pngs))
+            written.append(page)
+            if progress is not None:
+                progress(index + 1, len(jobs), f"{day} {name}")
+        for day in dates:
+            page = root / day / "index.html"
+            _write(page, render_night_page(night_report(connection, day)))
+            written.append(page)
+        _write(root / "index.html", render_index(all_nights))
+        written.append(root / "index.html")
+    finally:
+        connection.close()
+    return written
