@@ -213,7 +213,7 @@ def _print_run(summary: RunSummary, as_json: bool) -> None:
         and Path(page).parts[-2:] == (summary.snapshot_dates[-1], "index.html")
     ]
     if latest:
-        out_console.print(f"report: {latest[0]}", markup=False, highlight=False)
+        out_console.print(f"report: {Path(latest[0]).resolve()}", markup=False, highlight=False)
     raise typer.Exit(summary.exit_code)
 
 
@@ -416,3 +416,28 @@ def report(
         markup=False,
         highlight=False,
     )
+
+
+@app.command()
+def demo(
+    inbox: InboxOption = None,
+    warehouse: WarehouseOption = None,
+    reports: ReportsOption = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
+) -> None:
+    """Copy the bundled demo dumps (two nights of real scikit-learn models) into the inbox,
+    run the job, render the reports and print where they are.
+
+    Example: lossgram demo && lossgram sql "select model, verdict from verdicts"
+    """
+    from pipeline.demo import copy_demo_dumps
+
+    settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
+    nights = copy_demo_dumps(settings.inbox)
+    err_console.print(f"demo: copied nights {', '.join(nights)} into {settings.inbox}")
+    summary = _run_with_progress(run_job, settings, command="demo")
+    if not summary.snapshot_dates:
+        summary.snapshot_dates = nights  # already ingested: render what is there
+    _reports_after(summary, settings)
+    _print_run(summary, as_json)

@@ -131,3 +131,25 @@ def test_installed_command_in_a_real_subprocess(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "wrote" in completed.stdout
     assert pl.read_parquet(out).height == 40
+
+
+def test_demo_then_sql_with_default_locations(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LOSSGRAM_CONFIG", raising=False)
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 0, result.output
+    index = tmp_path / "reports" / "2026-11-23" / "index.html"
+    assert f"report: {index}" in result.output
+    assert (tmp_path / "reports" / "index.html").is_file()
+    result = runner.invoke(
+        app, ["sql", "select distinct verdict from verdicts order by 1", "--format", "csv"]
+    )
+    assert result.output.split() == ["verdict", "good_fit", "overfit", "underfit"]
+
+
+def test_every_command_is_documented_in_the_readme():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__
+        assert f"lossgram {name}" in readme, f"command {name} missing from README"
+        assert command.callback.__doc__ and "Example:" in command.callback.__doc__
