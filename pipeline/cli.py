@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -88,8 +89,30 @@ def main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of an unexpected error.")
+    ] = False,
 ) -> None:
-    """lossgram: per-sample cross-entropy, loss histograms and fit verdicts."""
+    """lossgram: per-sample cross-entropy, loss histograms and fit verdicts.
+
+    Exit codes: 0 ok, 1 partial (some input rejected), 2 failed. Colours are off when
+    output is not a terminal or NO_COLOR is set.
+    """
+
+
+def entry() -> None:
+    """The console script: an unexpected error is one line (the traceback with --debug)."""
+    try:
+        app(prog_name="lossgram")
+    except Exception as error:
+        if "--debug" in sys.argv:
+            raise
+        err_console.print(
+            f"error: {type(error).__name__}: {error} (run with --debug for the traceback)",
+            markup=False,
+            highlight=False,
+        )
+        sys.exit(EXIT_FAILED)
 
 
 def _settings(config: Path | None, **flags: Any) -> Settings:
@@ -426,8 +449,9 @@ def demo(
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
-    """Copy the bundled demo dumps (two nights of real scikit-learn models) into the inbox,
-    run the job, render the reports and print where they are.
+    """Run the job and reports on the bundled demo dumps (two nights of real models).
+
+    Copies them into the inbox first; prints the verdicts and where the report is.
 
     Example: lossgram demo && lossgram sql "select model, verdict from verdicts"
     """
@@ -441,3 +465,46 @@ def demo(
         summary.snapshot_dates = nights  # already ingested: render what is there
     _reports_after(summary, settings)
     _print_run(summary, as_json)
+
+
+@app.command()
+def schedule(
+    inbox: InboxOption = None,
+    warehouse: WarehouseOption = None,
+    reports: ReportsOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Daemon: the nightly job (as `lossgram run`) on the `schedule` cron line.
+
+    Runs until SIGTERM/SIGINT (a running job finishes first); a night missed while
+    it was down runs once at start-up.
+
+    Example: LOSSGRAM_SCHEDULE="30 1 * * *" lossgram schedule
+    """
+    from pipeline.schedule import Daemon, nightly_with_reports
+
+    settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
+    try:
+        daemon = Daemon(settings, nightly_with_reports)
+    except SettingsError as error:
+        err_console.print(f"error: {error}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_FAILED) from error
+    daemon.start()
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="File to write.")] = Path("lossgram.toml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented lossgram.toml listing every setting with its default and help.
+
+    Example: lossgram init && $EDITOR lossgram.toml
+    """
+    from pipeline.settings import commented_toml
+
+    if path.exists() and not force:
+        err_console.print(f"error: {path} exists (use --force to overwrite)")
+        raise typer.Exit(EXIT_FAILED)
+    path.write_text(commented_toml() + "\n", encoding="utf-8")
+    out_console.print(f"wrote {path}", markup=False, highlight=False)

@@ -125,6 +125,17 @@ class Settings:
     )
     seed: int = _setting(0, "Seed of the bootstrap and any other sampling.", int)
     ece_bins: int = _setting(15, "Equal-width confidence bins of the ECE.", int)
+    schedule: str = _setting(
+        "0 2 * * *",
+        "Cron line of `lossgram schedule` (5 fields; 6 with seconds first). Weekdays by name.",
+        str,
+    )
+    timezone: str = _setting(
+        "", "Time zone of the schedule, e.g. Europe/Berlin (empty: the machine's).", str
+    )
+    misfire_grace: float = _setting(
+        21600.0, "Seconds after a scheduled time within which a missed run still runs.", float
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.label_smoothing < 1.0:
@@ -200,3 +211,37 @@ def load_settings(
             values[name] = _coerce(fields[name], value)
 
     return Settings(**values)
+
+
+def commented_toml() -> str:
+    """A lossgram.toml listing every setting, commented out, with its default and help."""
+    lines = [
+        "# lossgram settings. Uncomment to change; LOSSGRAM_<NAME> env vars and flags win.",
+        "",
+    ]
+    for spec in setting_fields():
+        if spec.default is not dataclasses.MISSING:
+            default = spec.default
+        else:
+            default = spec.default_factory()  # type: ignore[operator]
+        lines.append(f"# {spec.metadata['help']}")
+        if default is None:
+            lines.append(f"# {spec.name} =   (unset by default)")
+        else:
+            lines.append(f"# {spec.name} = {_toml_value(default)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, Path):
+        return f'"{value}"'
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f'{k} = "{v}"' for k, v in value.items()) + " }"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -50,3 +50,22 @@ def test_every_setting_is_documented_in_the_readme():
     for spec in setting_fields():
         assert re.search(rf"`{spec.name}`", text), f"setting {spec.name} missing from README"
         assert f"LOSSGRAM_{spec.name.upper()}" in text or "LOSSGRAM_<NAME>" in text
+
+
+def test_init_file_lists_every_setting_and_round_trips(tmp_path):
+    import tomllib
+
+    from pipeline.settings import Settings, commented_toml
+
+    text = commented_toml()
+    assert tomllib.loads(text) == {}  # everything commented out
+    for spec in setting_fields():
+        assert f"# {spec.name} =" in text and spec.metadata["help"] in text
+    uncommented = "\n".join(
+        line[2:]
+        for line in text.splitlines()
+        if line.startswith("# ") and " = " in line and "(unset" not in line
+    )
+    config = tmp_path / "lossgram.toml"
+    config.write_text(uncommented)
+    assert load_settings(config, env={}) == Settings()
