@@ -92,20 +92,30 @@ def dump_losses_to_parquet(
         losses = losses.filter(pl.col("model") == model)
     ignore = spec.ignore_index
     ignored = (pl.col("label") == ignore).sum() if ignore is not None else pl.lit(0)
-    counts = dump.frame.select(rows=pl.len().cast(pl.Int64), ignored=ignored.cast(pl.Int64)).join(
-        problem_counts(dump.frame, dump.checks), how="cross"
+    counts = dump.frame.select(
+        pl.len().cast(pl.Int64).alias("rows"),
+        ignored.cast(pl.Int64).alias("ignored"),
+        *problem_counts(dump.checks),
     )
-    bad_rows = dump.frame.filter(any_flag).select("sample_id", *flags)
     sink = losses.drop(flags).sink_parquet(target, lazy=True)
+    outputs = [sink, counts]
+    if skip_bad_rows:
+        outputs.append(dump.frame.filter(any_flag).select("sample_id", *flags))
     try:
         # One scan of the dump feeds the sink, the counts and the bad rows (common subplan).
-        _, counted, bad = pl.collect_all([sink, counts, bad_rows], engine="streaming")
+        _, counted, *bad = pl.collect_all(outputs, engine="streaming")
+        found = {name: int(value or 0) for name, value in counted.row(0, named=True).items()}
+        screened = [c for c in dump.checks if c.screen is not None and found.get(c.flag, 0)]
+        if screened:
+            # A cheap screen was not 0: count those rules exactly (bad files only).
+            exact = dump.frame.select(problem_counts(screened, screened=False)).collect()
+            found.update(
+                {name: int(value or 0) for name, value in exact.row(0, named=True).items()}
+            )
     except (pl.exceptions.PolarsError, OSError) as error:
         raise DumpError(dump.path, [Problem(None, dump.n_rows, f"unreadable: {error}")]) from error
-    return (
-        {name: int(value or 0) for name, value in counted.row(0, named=True).items()},
-        _bad_row_records(dump, bad),
-    )
+    empty = pl.DataFrame(schema={"sample_id": pl.String, **dict.fromkeys(flags, pl.Boolean)})
+    return found, _bad_row_records(dump, bad[0] if bad else empty)
 
 
 def _bad_row_records(dump: Dump, bad: pl.DataFrame) -> pl.DataFrame:

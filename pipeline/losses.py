@@ -72,21 +72,39 @@ def n_classes_of(schema: pl.Schema) -> int | None:
 
 
 def _elementwise(array: pl.Expr, fn: pl.Expr) -> pl.Expr:
-    # Polars has no elementwise exp/log on Array columns; arr.eval runs the
-    # element expression over the flat buffer (measured faster than
-    # reshape round trips and struct-field unrolling, see bench/README.md).
+    # Polars has no elementwise exp/log on Array columns; arr.eval runs the element
+    # expression over the flat buffer (faster than reshape round trips or unrolling
+    # struct fields: bench/README.md).
     return array.arr.eval(fn)
 
 
-def _shifted_and_lse(kind: str, eps: float) -> tuple[pl.Expr, pl.Expr]:
-    """(shifted, lse) such that -log p_c = lse - shifted_c."""
+# Intermediate columns, computed once per row and dropped by the final select: Polars
+# does not share a sub-expression that contains arr.eval, so naming them saves
+# recomputing exp over every class for ce, confidence and Brier (bench/README.md).
+SHIFTED, EXP, EXP_SUM = "__shifted", "__exp", "__exp_sum"
+
+
+def _with_log_probabilities(
+    frame: pl.LazyFrame, kind: str, eps: float
+) -> tuple[pl.LazyFrame, pl.Expr]:
+    """Add the shifted scores; returns the frame and lse, with -log p_c = lse - shifted_c."""
     if kind == "logits":
         logits = pl.col("logits")
-        shifted = logits - logits.arr.max()
-        lse = _elementwise(shifted, pl.element().exp()).arr.sum().log()
-        return shifted, lse
-    probs = pl.col("probs")
-    return _elementwise(probs, pl.element().clip(lower_bound=eps).log()), pl.lit(0.0)
+        frame = (
+            frame.with_columns((logits - logits.arr.max()).alias(SHIFTED))
+            .with_columns(_elementwise(pl.col(SHIFTED), pl.element().exp()).alias(EXP))
+            .with_columns(pl.col(EXP).arr.sum().alias(EXP_SUM))
+        )
+        return frame, pl.col(EXP_SUM).log()
+    clipped_log = _elementwise(pl.col("probs"), pl.element().clip(lower_bound=eps).log())
+    return frame.with_columns(clipped_log.alias(SHIFTED)), pl.lit(0.0)
+
+
+def _probabilities_dot(kind: str, other: pl.Expr) -> pl.Expr:
+    """sum_c p_c * other_c on the unclipped probabilities."""
+    if kind == "logits":
+        return pl.col(EXP).arr.dot(other) / pl.col(EXP_SUM)
+    return pl.col("probs").arr.dot(other)
 
 
 def _weights_array(weights: tuple[float, ...]) -> pl.Expr:
@@ -173,7 +191,8 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
         }
     else:
         assert n_classes is not None
-        shifted, lse = _shifted_and_lse(kind, spec.eps)
+        kept, lse = _with_log_probabilities(kept, kind, spec.eps)
+        shifted = pl.col(SHIFTED)
         ce, plain = _cross_entropy(shifted, lse, n_classes, soft, spec)
         pred = shifted.arr.arg_max().cast(pl.Int64)
         derived = {
@@ -182,10 +201,11 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
             "p_true": (-plain).exp(),
             "pred": pred,
             "correct": pred == pl.col("label"),
-            # max_c p_c = exp(max shifted - lse); for logits max shifted is 0.
-            "confidence": (shifted.arr.max() - lse).exp(),
+            "confidence": (
+                1.0 / pl.col(EXP_SUM) if kind == "logits" else pl.col("probs").arr.max()
+            ),
             "clipped": _clipped(kind, soft, spec),
-            "brier": _brier(kind, shifted, lse, soft),
+            "brier": _brier(kind, soft),
         }
 
     slice_columns = [
@@ -199,17 +219,20 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
     )
 
 
-def _brier(kind: str, shifted: pl.Expr, lse: pl.Expr, soft: bool) -> pl.Expr:
+def _brier(kind: str, soft: bool) -> pl.Expr:
     """Multi-class Brier score sum_c (p_c - target_c)^2 on the unclipped probabilities."""
     if kind == "logits":
-        probs = _elementwise(shifted, pl.element().exp()) * (-lse).exp()
+        squares = pl.col(EXP).arr.dot(pl.col(EXP)) / pl.col(EXP_SUM).pow(2)
     else:
-        probs = pl.col("probs")
-    squares = probs.arr.dot(probs)
+        squares = pl.col("probs").arr.dot(pl.col("probs"))
     if soft:
         target = pl.col("label_probs")
-        return squares - 2.0 * probs.arr.dot(target) + target.arr.dot(target)
-    return squares - 2.0 * probs.arr.get(pl.col("label"), null_on_oob=True) + 1.0
+        return squares - 2.0 * _probabilities_dot(kind, target) + target.arr.dot(target)
+    if kind == "logits":
+        p_true = pl.col(EXP).arr.get(pl.col("label"), null_on_oob=True) / pl.col(EXP_SUM)
+    else:
+        p_true = pl.col("probs").arr.get(pl.col("label"), null_on_oob=True)
+    return squares - 2.0 * p_true + 1.0
 
 
 def _clipped(kind: str, soft: bool, spec: LossSpec) -> pl.Expr:

@@ -351,7 +351,9 @@ def _validate(temp: Path, target: Path) -> None:
         raise DumpError(target, error.problems) from None
     if not dump.checks:
         return
-    counts = problem_counts(dump.frame, dump.checks).collect(engine="streaming")
+    counts = dump.frame.select(problem_counts(dump.checks, screened=False)).collect(
+        engine="streaming"
+    )
     problems = problems_found(dump, counts.row(0, named=True))
     if problems:
         raise DumpError(target, problems)

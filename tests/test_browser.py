@@ -11,6 +11,7 @@ import dataclasses
 import json
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -61,7 +62,6 @@ HOSTILE_SPLIT = PAYLOAD  # a third split: shown in tables, legends and tooltips
 HOSTILE_CLASSES = [f"{PAYLOAD} {index}" for index in range(3)]
 
 
-
 @dataclasses.dataclass
 class Visit:
     """An opened page and everything it did: console errors, requests, dialogs."""
@@ -107,13 +107,16 @@ def visit(browser: Browser) -> Iterator[Callable[[Path, int], Visit]]:
 
         page.on("dialog", on_dialog)
         page.goto(path.as_uri(), wait_until="load")
-        if charts:
-            page.wait_for_function(
-                f"n => document.querySelectorAll({json.dumps(CHARTS)}).length >= n",
-                arg=charts,
-                timeout=15_000,
-            )
+        # Poll rather than wait_for_function: a chart that fails logs an error at once.
+        deadline = time.monotonic() + 15
+        while (
+            page.locator(CHARTS).count() < charts
+            and not seen.errors
+            and time.monotonic() < deadline
+        ):
+            page.wait_for_timeout(50)
         page.wait_for_timeout(200)  # late errors (a chart failing after the first) show up
+        assert seen.errors == []
         assert page.locator(CHARTS).count() == charts
         assert page.locator(".chart").count() == charts  # no chart div left empty
         for chart in page.locator(CHARTS).all():
@@ -146,9 +149,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 def write_hostile_dumps(inbox: Path) -> None:
     """One model, three splits; the model, split, class names and sample ids are hostile."""
     rng = np.random.default_rng(0)
-    for index, (split, signal) in enumerate(
-        [("train", 6.0), ("test", 0.5), (HOSTILE_SPLIT, 1.0)]
-    ):
+    for index, (split, signal) in enumerate([("train", 6.0), ("test", 0.5), (HOSTILE_SPLIT, 1.0)]):
         n = 200
         labels = rng.integers(0, len(HOSTILE_CLASSES), n)
         logits = rng.normal(size=(n, len(HOSTILE_CLASSES))).astype(np.float32)

@@ -56,3 +56,22 @@ def test_readme_sql_examples_run(tmp_path):
         read_only_query(settings.warehouse, example)
     night_over_night = read_only_query(settings.warehouse, examples[1])
     assert night_over_night.height == 2
+
+
+def test_readme_scikit_learn_writer_example_runs(tmp_path, monkeypatch):
+    """The write_dump example with scikit-learn runs and its dumps pass `lossgram losses`."""
+    from pipeline.jobs import losses_to_parquet
+    from pipeline.settings import Settings
+
+    blocks = re.findall(r"```python\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)
+    example = next(block for block in blocks if "predict_proba" in block)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(example, "README.md", "exec"), {})
+    written = losses_to_parquet(["data/inbox/2026-11-23"], tmp_path / "o.parquet", Settings())
+    assert written.rows == 1797
+
+
+def test_deploy_recipes_exist():
+    deploy = (ROOT / "docs" / "deploy.md").read_text()
+    for recipe in ("crontab", "systemd", "CronJob", "Airflow", "concurrencyPolicy: Forbid"):
+        assert recipe in deploy

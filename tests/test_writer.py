@@ -308,6 +308,17 @@ def test_soft_labels(tmp_path):
     assert frame["label"].to_list() == soft.argmax(axis=1).tolist()
 
 
+def test_binary_soft_labels(tmp_path):
+    q = RNG.uniform(size=N)  # soft target of class 1, as BCEWithLogitsLoss takes it
+    s = LOGITS[:, 0]
+    path = write_dump(
+        tmp_path / "dump.parquet", sample_ids=IDS, label_probs=q, logits=s, split="t", model="m"
+    )
+    two_class = np.stack([np.zeros(N), f32(s)], axis=1)
+    target = np.stack([1 - f32(q), f32(q)], axis=1)
+    assert_ce(path, tmp_path, -(target * log_softmax(two_class, axis=1)).sum(axis=1))
+
+
 def test_the_written_schema(tmp_path):
     path = write_dump(
         tmp_path / "dump.parquet",
@@ -411,14 +422,14 @@ def test_ragged_polars_list_series_is_a_value_error(tmp_path):
 
 @pytest.mark.parametrize("name", ["dump.pq", ".hidden.parquet", "_dump.parquet"])
 def test_names_the_reader_would_skip_are_refused(tmp_path, name):
-    with pytest.raises(ValueError, match="must end in .parquet"):
+    with pytest.raises(ValueError, match=r"must end in \.parquet"):
         write_dump(tmp_path / name, **ok_arguments())
 
 
 def test_trainer_predict_output_is_refused_with_a_hint(tmp_path):
     PredictionOutput = namedtuple("PredictionOutput", ["predictions", "label_ids", "metrics"])
     output = PredictionOutput(LOGITS, LABELS, {})
-    with pytest.raises(TypeError, match="pass output.predictions as logits="):
+    with pytest.raises(TypeError, match=r"pass output\.predictions as logits="):
         write_dump(tmp_path / "dump.parquet", **ok_arguments(logits=output))
     path = write_dump(
         tmp_path / "dump.parquet",
@@ -455,7 +466,7 @@ def test_a_bad_dump_leaves_the_old_file_alone(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["dump.parquet"]
 
 
-def test_schema_problems_name_the_target(tmp_path):
+def test_row_problems_name_the_target(tmp_path):
     # sample ids repeating within (model, split, epoch) and an unknown class name.
     path = tmp_path / "dump.parquet"
     names = np.array(["a", "b", "c", "d"])[LABELS].astype(object)
@@ -466,10 +477,21 @@ def test_schema_problems_name_the_target(tmp_path):
             **ok_arguments(sample_ids=IDS % 20, labels=names, classes=["a", "b", "c", "d"]),
         )
     assert raised.value.path == path
-    assert {(p.column, p.rows) for p in raised.value.problems} == {
-        ("sample_id", N),
-        ("label", 1),
-    }
+    assert [(p.column, p.rows, p.message) for p in raised.value.problems] == [
+        ("label", 1, "is not one of the 4 classes"),
+        ("label", 1, "label is null"),
+        ("sample_id", N, "sample_id repeats within (model, split, epoch)"),
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_schema_problems_name_the_target_not_the_temp_file(tmp_path):
+    # An extra column named like a prediction column breaks the reader's schema rules.
+    path = tmp_path / "dump.parquet"
+    with pytest.raises(DumpError) as raised:
+        write_dump(path, **ok_arguments(logprob=np.zeros(N)))
+    assert raised.value.path == path
+    assert str(raised.value).startswith(f"{path}: column 'logits': {N} rows: several prediction")
     assert list(tmp_path.iterdir()) == []
 
 
