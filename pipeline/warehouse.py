@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import duckdb
 import polars as pl
@@ -28,6 +29,7 @@ DATABASE_FILE = "lossgram.duckdb"
 LOSSES_FOLDER = "losses"
 LOCK_FILE = ".lock"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+MAX_FOLDER_VALUE = 240  # bytes; file systems allow 255 per path segment
 
 
 class WarehouseError(RuntimeError):
@@ -66,6 +68,15 @@ def safe_name(name: str) -> str:
     """A model name as a single, harmless path segment (no separators, no traversal)."""
     cleaned = _SAFE_NAME.sub("_", name).strip(".") or "_"
     return cleaned[:120]
+
+
+def hive_value(name: str) -> str:
+    """A value for a key=value folder: percent-encoded, as DuckDB, Polars and pyarrow decode
+    it, so the folder holds any model name exactly (no separators, no traversal)."""
+    encoded = quote(name, safe="")
+    if len(encoded.encode()) > MAX_FOLDER_VALUE:
+        raise WarehouseError(f"model name {name[:60]!r}... is too long for a folder name")
+    return encoded
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -123,7 +134,7 @@ class Warehouse:
 
     def partition(self, snapshot_date: str, model: str | None = None) -> Path:
         folder = self.losses / f"snapshot_date={snapshot_date}"
-        return folder if model is None else folder / f"model={safe_name(model)}"
+        return folder if model is None else folder / f"model={hive_value(model)}"
 
     def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """Open the DuckDB file; a writer applies migrations and refreshes the view."""

@@ -287,11 +287,6 @@ def test_model_page_file_name_is_safe(hostile):
     assert "/" not in raw and not raw.startswith(".")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the losses view takes `model` from the model=<safe_name> folder, not the "
-    "dump's column, so names are mangled (and names equal after cleaning merge)",
-)
 def test_model_name_survives_the_warehouse(hostile, visit):
     (model_page,) = model_pages(hostile, HOSTILE_DAY)
     page = visit(model_page, 5).page

@@ -250,3 +250,19 @@ def test_backfill_reads_only_date_folders_in_range(settings):
         settings, date_range=(dt.date(2026, 11, 4), dt.date(2026, 11, 6)), command="backfill"
     )
     assert summary.snapshot_dates == ["2026-11-05"]
+
+
+def test_model_names_survive_the_warehouse_exactly(settings):
+    """Folder names are percent-encoded: names that differ only in unsafe characters stay
+    apart, and the losses view returns them as written."""
+    names = ["resnet 50", "resnet/50", "../../x", "Ünïcødé 模型"]
+    for seed, name in enumerate(names):
+        path = write_split(settings.inbox, f"m{seed}", "test", n=40, seed=seed)
+        frame = pl.read_parquet(path).with_columns(model=pl.lit(name))
+        frame.write_parquet(path)
+    run_job(settings)
+    models = [row[0] for row in query(settings, "select distinct model from losses order by 1")]
+    assert models == sorted(names)
+    assert sorted(row[0] for row in query(settings, "select model from summaries")) == sorted(names)
+    day = settings.warehouse / "losses" / f"snapshot_date={DAY}"
+    assert all(folder.parent == day for folder in day.iterdir())

@@ -91,6 +91,7 @@ def loss_histogram(
             x=alt.X(
                 "x_start:Q",
                 scale=scale,
+                axis=alt.Axis(grid=not log_x),  # a log axis would draw ~70 grid lines
                 title="cross-entropy loss (nats)" + (", log scale" if log_x else ""),
             ),
             x2="x_end:Q",
@@ -119,7 +120,7 @@ def loss_histogram(
     )
     labels = (
         alt.Chart(rules)
-        .mark_text(angle=270, align="left", dx=4, dy=-4, fontSize=10, color="#333")
+        .mark_text(angle=270, align="right", dx=-4, dy=-5, fontSize=10, color="#333")
         .encode(x="value:Q", y=alt.value(4), text="marker:N")
     )
     return alt.layer(histogram, marker_rules, labels).properties(width=width, height=height)
@@ -136,10 +137,13 @@ def night_histograms(histograms: pl.DataFrame, columns: int = 3) -> alt.TopLevel
             x=alt.X(
                 "x_start:Q",
                 scale=alt.Scale(type="log", domain=[LOG_FLOOR, LOG_CEILING]),
+                axis=alt.Axis(grid=False),
                 title="cross-entropy loss (log)",
             ),
             x2="x_end:Q",
-            y=alt.Y("fraction:Q", title="fraction", stack=None),
+            y=alt.Y(
+                "fraction:Q", title="fraction (sqrt)", stack=None, scale=alt.Scale(type="sqrt")
+            ),
             y2=alt.datum(0),
             color=colour,
             tooltip=["model:N", "split:N", "bin_range:N", alt.Tooltip("fraction:Q", format=".4f")],
@@ -147,6 +151,7 @@ def night_histograms(histograms: pl.DataFrame, columns: int = 3) -> alt.TopLevel
         .properties(width=240, height=140)
         .facet(facet=alt.Facet("model:N", title=None), columns=columns)
         .resolve_scale(y="independent")
+        .resolve_axis(x="independent")  # every panel keeps its own x axis
     )
     return chart
 
@@ -158,7 +163,7 @@ def per_class_losses(per_class: pl.DataFrame) -> alt.TopLevelMixin:
         alt.Chart(per_class.with_columns(pl.col("label").cast(pl.String)))
         .mark_bar()
         .encode(
-            x=alt.X("label:N", title="class", sort=None),
+            x=alt.X("label:N", title="class", sort=None, axis=alt.Axis(labelAngle=0)),
             xOffset="split:N",
             y=alt.Y("mean_ce:Q", title="mean cross-entropy"),
             color=colour,
@@ -176,7 +181,7 @@ def per_class_losses(per_class: pl.DataFrame) -> alt.TopLevelMixin:
 
 
 def loss_trend(
-    summaries: pl.DataFrame, *, x: str, title: str, best: int | None = None
+    summaries: pl.DataFrame, *, x: str, title: str, best: int | None = None, width: int = 400
 ) -> alt.TopLevelMixin:
     """Mean loss per split over nights (x = snapshot_date) or epochs (x = epoch)."""
     data = summaries.select(x, "split", "mean_ce", "n")
@@ -188,7 +193,11 @@ def loss_trend(
         alt.Chart(data)
         .mark_line(point=True)
         .encode(
-            x=alt.X(f"{x}:{x_type}", title="night" if x_type == "O" else "epoch"),
+            x=alt.X(
+                f"{x}:{x_type}",
+                title="night" if x_type == "O" else "epoch",
+                axis=alt.Axis(labelAngle=0),
+            ),
             y=alt.Y("mean_ce:Q", title="mean cross-entropy"),
             color=colour,
             tooltip=[f"{x}:{x_type}", "split:N", alt.Tooltip("mean_ce:Q", format=".4f"), "n:Q"],
@@ -207,7 +216,7 @@ def loss_trend(
             .mark_text(align="left", dx=4, dy=8, fontSize=10)
             .encode(x=f"{x}:Q", y=alt.value(0), text="marker:N")
         )
-    return alt.layer(*layers).properties(width=WIDTH, height=220, title=title)
+    return alt.layer(*layers).properties(width=width, height=220, title=title)
 
 
 def reliability_diagram(calibration: pl.DataFrame, ece: dict[str, float]) -> alt.TopLevelMixin:

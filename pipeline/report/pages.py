@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Callable
@@ -49,7 +50,7 @@ def environment() -> jinja2.Environment:
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
-    env.globals.update(fmt=format_number, pct=format_percent)
+    env.globals.update(fmt=format_number, pct=format_percent, thresholds=threshold_items)
     return env
 
 
@@ -61,6 +62,12 @@ def format_number(value: Any) -> str:
             return str(value)
         return f"{value:.4f}" if abs(value) < 1e5 else f"{value:.4g}"
     return str(value)
+
+
+def threshold_items(thresholds: str | dict[str, Any]) -> list[tuple[str, Any]]:
+    """The stored thresholds JSON as (name, value) pairs for the banner."""
+    parsed = json.loads(thresholds) if isinstance(thresholds, str) else thresholds
+    return list(parsed.items())
 
 
 def format_percent(value: float | None) -> str:
