@@ -250,7 +250,11 @@ class _CanonicalBuilder:
         elif not (sample_dtype.is_integer() or sample_dtype == pl.String):
             self.schema_problem("sample_id", f"must be integer or string, not {sample_dtype}")
         else:
-            self.canonical["sample_id"] = pl.col("sample_id").cast(pl.String)
+            # Integer ids stay integers (cheaper to check and write, sort numerically);
+            # mixed warehouses read them as VARCHAR (DuckDB union_by_name).
+            self.canonical["sample_id"] = pl.col("sample_id").cast(
+                pl.Int64 if sample_dtype.is_integer() else pl.String
+            )
             self.check(
                 "sample_id_null",
                 "sample_id",

@@ -80,14 +80,13 @@ def dump_losses_to_parquet(
     target is complete only if no check counted a row; the caller decides.
     With skip_bad_rows, bad rows are left out of target. `model` keeps one model.
     """
-    try:
-        losses = per_sample_losses(dump.frame, spec)
-    except ValueError as error:
-        raise DumpError(dump.path, [Problem(None, dump.n_rows, str(error))]) from error
     flags = flag_columns(dump)
     any_flag = pl.any_horizontal(flags) if flags else pl.lit(False)
-    if skip_bad_rows:
-        losses = losses.filter(~any_flag)
+    kept = dump.frame.filter(~any_flag) if skip_bad_rows else dump.frame
+    try:
+        losses = per_sample_losses(kept, spec)
+    except ValueError as error:
+        raise DumpError(dump.path, [Problem(None, dump.n_rows, str(error))]) from error
     if model is not None:
         losses = losses.filter(pl.col("model") == model)
     ignore = spec.ignore_index
@@ -97,7 +96,7 @@ def dump_losses_to_parquet(
         ignored.cast(pl.Int64).alias("ignored"),
         *problem_counts(dump.checks),
     )
-    sink = losses.drop(flags).sink_parquet(target, lazy=True)
+    sink = losses.sink_parquet(target, lazy=True)
     outputs = [sink, counts]
     if skip_bad_rows:
         outputs.append(dump.frame.filter(any_flag).select("sample_id", *flags))

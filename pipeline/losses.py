@@ -208,8 +208,12 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
             "brier": _brier(kind, soft),
         }
 
+    # Names starting with "_" are private (the reader's `_bad_*` check flags): left out,
+    # so computing losses never pays for the checks.
     slice_columns = [
-        name for name in schema if name not in LOSS_COLUMNS and name not in INPUT_COLUMNS
+        name
+        for name in schema
+        if name not in LOSS_COLUMNS and name not in INPUT_COLUMNS and not name.startswith("_")
     ]
     return kept.select(
         pl.col("sample_id", "model", "split", "epoch", "label", "weight"),
