@@ -32,6 +32,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -61,12 +62,14 @@ def make_dump(path: Path, rows: int, classes: int, kind: str) -> None:
         values = np.exp(shifted)
         values /= values.sum(axis=1, keepdims=True)
     vectors = pa.FixedSizeListArray.from_arrays(pa.array(values.ravel()), classes)
-    table = pa.table({
-        "sample_id": pa.array(np.arange(rows, dtype=np.int64)),
-        "label": pa.array(labels),
-        kind: vectors,
-        "split": pa.array(["test"] * rows, pa.string()),
-    })
+    table = pa.table(
+        {
+            "sample_id": pa.array(np.arange(rows, dtype=np.int64)),
+            "label": pa.array(labels),
+            kind: vectors,
+            "split": pa.array(["test"] * rows, pa.string()),
+        }
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     pq.write_table(table, partial, compression="zstd")
@@ -130,7 +133,7 @@ def run_lossgram_stage(path: Path, kind: str) -> object:
         return dump_losses_to_parquet(dump, loss_spec(settings), Path(scratch) / "ce.parquet")
 
 
-def run_lossgram_compute(path: Path, kind: str) -> object:
+def run_lossgram_compute(path: Path, kind: str) -> Any:
     from pipeline.dumps import open_dump
     from pipeline.jobs import loss_spec
     from pipeline.losses import per_sample_losses
@@ -166,8 +169,12 @@ def memory_mib(field: str) -> float:
 
 def preload(name: str) -> None:
     """Import what a contender needs, so the timed region holds only the work."""
-    modules = {"read-polars": ["polars"], "torch": ["torch"],
-               "lossgram-stage": ["pipeline.jobs"], "lossgram-compute": ["pipeline.jobs"]}
+    modules = {
+        "read-polars": ["polars"],
+        "torch": ["torch"],
+        "lossgram-stage": ["pipeline.jobs"],
+        "lossgram-compute": ["pipeline.jobs"],
+    }
     for module in modules.get(name, []):
         __import__(module)
 
@@ -190,8 +197,18 @@ def run_once(name: str, path: Path, kind: str) -> dict[str, float]:
 
 
 def run_child(name: str, args: argparse.Namespace) -> dict[str, float]:
-    command = [sys.executable, __file__, "--only", name, "--rows", str(args.rows),
-               "--classes", str(args.classes), "--kind", args.kind]
+    command = [
+        sys.executable,
+        __file__,
+        "--only",
+        name,
+        "--rows",
+        str(args.rows),
+        "--classes",
+        str(args.classes),
+        "--kind",
+        args.kind,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.splitlines()[-1])
 
@@ -212,50 +229,60 @@ def torch_available() -> bool:
     return subprocess.run(check, capture_output=True).returncode == 0
 
 
-def check_equal(path: Path, kind: str, with_torch: bool) -> None:
-    """lossgram's ce (both lines) against the numpy baseline, once."""
-    expected = run_numpy(path, kind)
-    computed = run_lossgram_compute(path, kind)
-    ce = computed["ce"].to_numpy()  # type: ignore[index]
-    print(f"check: max |lossgram-compute ce - numpy ce| = {np.abs(ce - expected).max():.3e}")
-    with tempfile.TemporaryDirectory(dir=OUT) as scratch:
-        from pipeline.dumps import open_dump, problems_found
-        from pipeline.jobs import dump_losses_to_parquet, loss_spec
-        from pipeline.settings import Settings
+def stage_output(path: Path) -> pa.Table:
+    """Run the CE stage once to a temp file; stop if lossgram rejects the dump."""
+    from pipeline.dumps import open_dump, problems_found
+    from pipeline.jobs import dump_losses_to_parquet, loss_spec
+    from pipeline.settings import Settings
 
+    settings = Settings()
+    dump = open_dump(path, settings)
+    with tempfile.TemporaryDirectory(dir=OUT) as scratch:
         target = Path(scratch) / "ce.parquet"
-        settings = Settings()
-        dump = open_dump(path, settings)
         counts = dump_losses_to_parquet(dump, loss_spec(settings), target)
-        if isinstance(counts, tuple):  # newer jobs.py also returns the bad rows
+        if isinstance(counts, tuple):  # jobs.py since faf0e2c also returns the bad rows
             counts = counts[0]
         if problems_found(dump, counts):
             sys.exit(f"FAIL: lossgram rejects the dump: {problems_found(dump, counts)}")
-        written = pq.read_table(target, columns=["sample_id", "ce"])
-    ids = np.asarray(written.column("sample_id").to_pylist(), dtype=np.int64)
-    stage_diff = np.abs(written.column("ce").to_numpy() - expected).max()
-    print(f"check: max |lossgram-stage ce - numpy ce|   = {stage_diff:.3e}"
-          f" (row order kept: {bool((ids == np.arange(len(ids))).all())})")
+        return pq.read_table(target, columns=["sample_id", "ce"])
+
+
+def check_equal(path: Path, kind: str, with_torch: bool) -> None:
+    """lossgram's ce (both lines) against the numpy baseline, once."""
+    expected = run_numpy(path, kind)
+    written = stage_output(path)
+    results = {
+        "lossgram-compute": run_lossgram_compute(path, kind)["ce"].to_numpy(),
+        "lossgram-stage": written.column("ce").to_numpy(),
+    }
     if with_torch:
-        torch_diff = np.abs(run_torch(path, kind) - expected).max()
-        print(f"check: max |torch ce - numpy ce|            = {torch_diff:.3e}")
-    worst = max(np.abs(ce - expected).max(), stage_diff)
+        results["torch"] = run_torch(path, kind)
+    diffs = {name: float(np.abs(ce - expected).max()) for name, ce in results.items()}
+    for name, diff in diffs.items():
+        print(f"check: max |{name} ce - numpy ce| = {diff:.3e}")
+    ids = written.column("sample_id").cast(pa.int64()).to_numpy()
+    print(f"check: lossgram-stage keeps the row order: {bool((ids == np.arange(len(ids))).all())}")
+    worst = max(diffs["lossgram-compute"], diffs["lossgram-stage"])
     if not worst <= 1e-6:
         sys.exit(f"FAIL: lossgram differs from numpy by {worst:.3e} > 1e-6")
 
 
 def report(names: list[str], runs: dict[str, list[dict[str, float]]]) -> None:
     median = {name: statistics.median(r["seconds"] for r in runs[name]) for name in names}
-    print(f"\n{'contender':<18}{'median s':>9}{'min s':>7}{'max s':>7}{'user s':>8}"
-          f"{'sys s':>7}{'peak RSS MiB':>14}{'after imports':>15}")
+    print(
+        f"\n{'contender':<18}{'median s':>9}{'min s':>7}{'max s':>7}{'user s':>8}"
+        f"{'sys s':>7}{'peak RSS MiB':>14}{'after imports':>15}"
+    )
     for name in names:
         seconds = [r["seconds"] for r in runs[name]]
         user, system, imports = (
             statistics.median(r[key] for r in runs[name]) for key in ("user", "sys", "import_mib")
         )
         peak = max(r["peak_mib"] for r in runs[name])
-        print(f"{name:<18}{median[name]:>9.3f}{min(seconds):>7.3f}{max(seconds):>7.3f}"
-              f"{user:>8.2f}{system:>7.2f}{peak:>14.0f}{imports:>15.0f}")
+        print(
+            f"{name:<18}{median[name]:>9.3f}{min(seconds):>7.3f}{max(seconds):>7.3f}"
+            f"{user:>8.2f}{system:>7.2f}{peak:>14.0f}{imports:>15.0f}"
+        )
     fastest = min((name for name in names if name in BASELINES), key=median.__getitem__)
     print(f"\nfastest baseline: {fastest} ({median[fastest]:.3f} s)")
     for name in LOSSGRAM:
@@ -284,8 +311,10 @@ def main() -> None:
         print(f"writing {path} ...")
         make_dump(path, args.rows, args.classes, args.kind)
     print(f"lossgram: {lossgram_version()}")
-    print(f"dump: {path} ({path.stat().st_size / 2**20:.0f} MiB, "
-          f"{args.rows} rows x {args.classes} {args.kind}), python {sys.executable}")
+    print(
+        f"dump: {path} ({path.stat().st_size / 2**20:.0f} MiB, "
+        f"{args.rows} rows x {args.classes} {args.kind}), python {sys.executable}"
+    )
     names = list(CONTENDERS)
     with_torch = torch_available()
     if not with_torch:
@@ -295,11 +324,13 @@ def main() -> None:
 
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in names}
     for repeat in range(args.repeats):
-        order = names[repeat % len(names):] + names[:repeat % len(names)]
+        order = names[repeat % len(names) :] + names[: repeat % len(names)]
         for name in order:
             runs[name].append(run_child(name, args))
-        print(f"repeat {repeat + 1}/{args.repeats}: "
-              + ", ".join(f"{n} {runs[n][-1]['seconds']:.2f}s" for n in order))
+        print(
+            f"repeat {repeat + 1}/{args.repeats}: "
+            + ", ".join(f"{n} {runs[n][-1]['seconds']:.2f}s" for n in order)
+        )
     report(names, runs)
 
 
