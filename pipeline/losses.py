@@ -257,12 +257,3 @@ def _any_both(left: pl.Expr, right: pl.Expr) -> pl.Expr:
     """Any class where both boolean arrays are true."""
     as_float = pl.element().cast(pl.Float64)
     return _elementwise(left, as_float).arr.dot(_elementwise(right, as_float)) > 0
-
-
-def loss_summary(losses: pl.LazyFrame) -> pl.LazyFrame:
-    """n, mean and median cross-entropy per (model, split, epoch)."""
-    return (
-        losses.group_by("model", "split", "epoch")
-        .agg(n=pl.len(), mean_ce=pl.col("ce").mean(), median_ce=pl.col("ce").median())
-        .sort("model", "split", "epoch", nulls_last=False)
-    )
