@@ -23,22 +23,6 @@ def aggregate_snapshot(
     """Replace one snapshot's histograms, summaries and verdicts (inside the caller's
     transaction)."""
     scope = {"snapshot_date": snapshot_date, "models": models or []}
-    # Parallel float sums depend on thread scheduling; one thread makes a rerun give
-    # bit-identical tables (measured cost in bench/README.md).
-    connection.execute("SET threads = 1")
-    try:
-        _aggregate(connection, scope, settings, scheme)
-    finally:
-        connection.execute("RESET threads")
-
-
-def _aggregate(
-    connection: duckdb.DuckDBPyConnection,
-    scope: dict[str, Any],
-    settings: Settings,
-    scheme: BinScheme,
-) -> None:
-    snapshot_date = scope["snapshot_date"]
     for table in ("histograms", "summaries", "verdicts"):
         connection.execute(load_sql(f"clear_{table}"), scope)
     connection.execute(

@@ -289,7 +289,7 @@ def run_job(
     With date_range (backfill) only date folders inside the range are read.
     """
     default_date = (snapshot_date or dt.date.today()).isoformat()
-    warehouse = Warehouse(settings.warehouse)
+    warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit)
 
     def plan(connection: duckdb.DuckDBPyConnection, summary: RunSummary) -> dict[str, list[Path]]:
         inbox = settings.inbox.resolve()
@@ -322,7 +322,7 @@ def rerun_job(
     progress: Progress | None = None,
 ) -> RunSummary:
     """Re-read a date's recorded dumps (sha256 verified) and replace that date's rows."""
-    warehouse = Warehouse(settings.warehouse)
+    warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit)
     day = snapshot_date.isoformat()
 
     def plan(connection: duckdb.DuckDBPyConnection, summary: RunSummary) -> dict[str, list[Path]]:

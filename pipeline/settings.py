@@ -125,6 +125,11 @@ class Settings:
     )
     seed: int = _setting(0, "Seed of the bootstrap and any other sampling.", int)
     ece_bins: int = _setting(15, "Equal-width confidence bins of the ECE.", int)
+    duckdb_memory_limit: str = _setting(
+        "2GB",
+        "DuckDB memory limit for aggregation; beyond it DuckDB spills to <warehouse>/.tmp.",
+        str,
+    )
     schedule: str = _setting(
         "0 2 * * *",
         "Cron line of `lossgram schedule` (5 fields; 6 with seconds first). Weekdays by name.",

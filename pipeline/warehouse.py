@@ -127,8 +127,9 @@ def bin_scheme(settings: Settings) -> BinScheme:
 class Warehouse:
     """Paths of one warehouse folder and connections to its DuckDB file."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, memory_limit: str = "2GB") -> None:
         self.root = root.resolve()
+        self.memory_limit = memory_limit
         self.database = self.root / DATABASE_FILE
         self.losses = self.root / LOSSES_FOLDER
 
@@ -148,7 +149,15 @@ class Warehouse:
             self._create_losses_view(connection, temporary=True)
             return connection
         self.root.mkdir(parents=True, exist_ok=True)
-        connection = duckdb.connect(str(self.database))
+        # Bounded memory: big aggregations spill to a folder inside the warehouse. One
+        # thread: parallel float sums depend on scheduling, and a rerun must give
+        # bit-identical tables.
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": self.memory_limit,
+            "temp_directory": str(self.root / ".tmp"),
+            "threads": 1,
+        }
+        connection = duckdb.connect(str(self.database), config=config)
         connection.execute("SET TimeZone = 'UTC'")
         self._migrate(connection)
         self.refresh_losses_view(connection)
