@@ -26,6 +26,7 @@ import polars as pl
 from pipeline.settings import Settings
 
 DATABASE_FILE = "lossgram.duckdb"
+STORAGE_VERSION = "v1.4.0"
 LOSSES_FOLDER = "losses"
 LOCK_FILE = ".lock"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
@@ -156,6 +157,9 @@ class Warehouse:
             "memory_limit": self.memory_limit,
             "temp_directory": str(self.root / ".tmp"),
             "threads": 1,
+            # Storage readable by DuckDB 1.4+ too, so the stock `duckdb` CLI (1.5 on PyPI
+            # today) opens the file; fixed when the file is created.
+            "storage_compatibility_version": STORAGE_VERSION,
         }
         connection = duckdb.connect(str(self.database), config=config)
         connection.execute("SET TimeZone = 'UTC'")

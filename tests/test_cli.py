@@ -153,3 +153,41 @@ def test_every_command_is_documented_in_the_readme():
         name = command.name or command.callback.__name__
         assert f"lossgram {name}" in readme, f"command {name} missing from README"
         assert command.callback.__doc__ and "Example:" in command.callback.__doc__
+
+
+def test_report_png_and_init(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    result = runner.invoke(app, ["report", "--date", "2026-11-23", "--model", "tree", "--png"])
+    assert result.exit_code == 0, result.output
+    pngs = sorted(path.name for path in (tmp_path / "reports" / "2026-11-23").glob("*.png"))
+    assert pngs == ["tree-histogram-log.png", "tree-trend-nights.png"]
+    assert (tmp_path / "reports" / "2026-11-23" / "tree-histogram-log.png").read_bytes()[:4] == (
+        b"\x89PNG"
+    )
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert "# label_smoothing = 0.0" in (tmp_path / "lossgram.toml").read_text()
+    again = runner.invoke(app, ["init"])
+    assert again.exit_code == 2 and "exists" in again.output
+
+
+def test_unexpected_errors_are_one_line_unless_debug(tmp_path):
+    executable = shutil.which("lossgram", path=str(Path(sys.executable).parent))
+    assert executable
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the warehouse folder should be")
+    inbox = tmp_path / "inbox"
+    make_dumps(inbox)
+    command = [executable, "run", "--inbox", str(inbox), "--warehouse", str(blocker / "wh")]
+    plain = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert plain.returncode == 2
+    assert "Traceback" not in plain.stderr
+    assert plain.stderr.strip().startswith("error:") and "--debug" in plain.stderr
+    debug = subprocess.run(
+        [executable, "--debug", *command[1:]],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" in debug.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -202,18 +203,20 @@ def test_newer_schema_is_a_clear_error(settings):
         run_job(settings)
 
 
-def test_losses_view_works_from_another_directory(settings, tmp_path):
+def test_stock_duckdb_cli_sees_the_losses_view_from_another_directory(settings, tmp_path):
     write_split(settings.inbox, "mlp", "test")
     run_job(settings)
+    cli = shutil.which("duckdb", path=str(Path(sys.executable).parent))
+    assert cli, "the duckdb CLI (test extra duckdb-cli) is not installed next to this Python"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     database = settings.warehouse.resolve() / "lossgram.duckdb"
-    code = (
-        f"import duckdb; c = duckdb.connect({str(database)!r}, read_only=True); "
-        "print(c.execute('select count(*) from losses').fetchone()[0])"
-    )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=elsewhere, capture_output=True, text=True, check=True
+        [cli, "-csv", "-noheader", str(database), "-c", "select count(*) from losses"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == "200"
 
