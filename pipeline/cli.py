@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -115,12 +117,19 @@ def entry() -> None:
         sys.exit(EXIT_FAILED)
 
 
-def _settings(config: Path | None, **flags: Any) -> Settings:
+@contextlib.contextmanager
+def _known_errors_exit() -> Iterator[None]:
+    """Errors lossgram expects (bad settings, warehouse, dump) end in one line, exit 2."""
     try:
-        return load_settings(config_file=config, overrides=flags)
-    except SettingsError as error:
+        yield
+    except (SettingsError, WarehouseError, DumpError) as error:
         err_console.print(f"error: {error}", markup=False, highlight=False)
         raise typer.Exit(EXIT_FAILED) from error
+
+
+def _settings(config: Path | None, **flags: Any) -> Settings:
+    with _known_errors_exit():
+        return load_settings(config_file=config, overrides=flags)
 
 
 @app.command()
@@ -153,7 +162,7 @@ def losses(
         classes=classes,
     )
     try:
-        with _progress() as progress:
+        with _known_errors_exit(), _progress() as progress:
             task = progress.add_task("computing losses", total=None)
 
             def advance(done: int, total: int, path: Path) -> None:
@@ -165,9 +174,6 @@ def losses(
             err_console.print(f"error: {error}", markup=False, highlight=False)
         err_console.print(f"nothing written: {len(rejected.errors)} dump(s) rejected")
         raise typer.Exit(EXIT_FAILED) from rejected
-    except DumpError as error:
-        err_console.print(f"error: {error}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_FAILED) from error
 
     table = Table("model", "split", "epoch", "n", "mean ce", "median ce")
     for row in written.summary.iter_rows(named=True):
@@ -241,18 +247,14 @@ def _print_run(summary: RunSummary, as_json: bool) -> None:
 
 
 def _run_with_progress(job: Any, settings: Settings, **arguments: Any) -> RunSummary:
-    try:
-        with _progress() as progress:
-            task = progress.add_task("ingesting", total=None)
+    with _known_errors_exit(), _progress() as progress:
+        task = progress.add_task("ingesting", total=None)
 
-            def advance(done: int, total: int, path: Path) -> None:
-                progress.update(task, completed=done, total=total, description=path.name)
+        def advance(done: int, total: int, path: Path) -> None:
+            progress.update(task, completed=done, total=total, description=path.name)
 
-            summary: RunSummary = job(settings, progress=advance, **arguments)
-            return summary
-    except WarehouseError as error:
-        err_console.print(f"error: {error}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_FAILED) from error
+        summary: RunSummary = job(settings, progress=advance, **arguments)
+        return summary
 
 
 @app.command()
@@ -340,11 +342,8 @@ def sql(
         err_console.print(f"error: --format must be one of {', '.join(FORMATS)}")
         raise typer.Exit(EXIT_FAILED)
     settings = _settings(config, warehouse=warehouse)
-    try:
+    with _known_errors_exit():
         frame = read_only_query(settings.warehouse, query)
-    except WarehouseError as error:
-        err_console.print(f"error: {error}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_FAILED) from error
     _print_frame(frame, output_format)
 
 
@@ -360,11 +359,8 @@ def history(
     Example: lossgram history --limit 5
     """
     settings = _settings(config, warehouse=warehouse)
-    try:
+    with _known_errors_exit():
         frame = job_history(settings.warehouse, limit)
-    except WarehouseError as error:
-        err_console.print(f"error: {error}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_FAILED) from error
     _print_frame(frame, output_format)
 
 
@@ -429,11 +425,8 @@ def report(
     """
     settings = _settings(config, warehouse=warehouse, reports=reports)
     dates = [date.date().isoformat()] if date else None
-    try:
+    with _known_errors_exit():
         pages = _write_reports(settings, dates, model, png)
-    except WarehouseError as error:
-        err_console.print(f"error: {error}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_FAILED) from error
     out_console.print(
         f"wrote {len(pages)} page(s); index: {settings.reports / 'index.html'}",
         markup=False,
@@ -484,11 +477,8 @@ def schedule(
     from pipeline.schedule import Daemon, nightly_with_reports
 
     settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
-    try:
+    with _known_errors_exit():
         daemon = Daemon(settings, nightly_with_reports)
-    except SettingsError as error:
-        err_console.print(f"error: {error}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_FAILED) from error
     daemon.start()
 
 
