@@ -23,8 +23,8 @@ def aggregate_snapshot(
     """Replace one snapshot's histograms, summaries and verdicts (inside the caller's
     transaction)."""
     scope = {"snapshot_date": snapshot_date, "models": models or []}
-    for table in ("histograms", "summaries", "verdicts"):
-        connection.execute(load_sql(f"clear_{table}"), scope)
+    for statement in ("clear_histograms", "clear_summaries", "clear_verdicts"):
+        connection.execute(load_sql(statement), scope)
     connection.execute(
         "INSERT INTO histograms " + load_sql("histograms"),
         {**scope, "scheme_id": scheme.scheme_id},
