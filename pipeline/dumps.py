@@ -84,7 +84,7 @@ class Dump:
 
 def find_dumps(paths: Iterable[str | Path]) -> list[Path]:
     """Expand files, folders (recursively, hive layout allowed) and globs to Parquet files."""
-    found: list[Path] = []
+    found: dict[Path, None] = {}  # insertion-ordered set: a file named twice is read once
     for given in paths:
         path = Path(given)
         if path.is_dir():
@@ -96,8 +96,8 @@ def find_dumps(paths: Iterable[str | Path]) -> list[Path]:
             matches = [p for p in matches if p.is_file()]
         if not matches:
             raise DumpError(path, [Problem(None, 0, "no such file, folder or matching glob")])
-        found.extend(m for m in matches if m not in found)
-    return found
+        found.update(dict.fromkeys(matches))
+    return list(found)
 
 
 def _visible(path: Path, root: Path) -> bool:

@@ -11,6 +11,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, WarehouseError, bin_scheme, load_sql, query_frame
 
 SEPARATE_SCANS = pl.QueryOptFlags(comm_subplan_elim=False)
+DUMPS_AT_ONCE = 2
 
 # Called after each dump file: (files done, files in all, the file just done).
 Progress = Callable[[int, int, Path], None]
@@ -123,6 +125,8 @@ def dump_losses_to_parquet(
 
 def _bad_row_records(dump: Dump, bad: pl.DataFrame) -> pl.DataFrame:
     """One row per (sample, broken check): sample_id, column_name, problem."""
+    if bad.is_empty():
+        return _EMPTY_DROPPED.select("sample_id", "column_name", "problem")
     records = [
         bad.filter(pl.col(check.flag)).select(
             pl.col("sample_id").cast(pl.String),
@@ -488,32 +492,39 @@ def _ingest_snapshot(
     stage = _staging_root(warehouse) / summary.run_id / day
     stage.mkdir(parents=True, exist_ok=True)
     model_filter = replace[1] if replace else None
-    staged: list[tuple[Path, Path]] = []  # (dump, staged losses)
-    outcomes: list[tuple[FileOutcome, str, os.stat_result, pl.DataFrame]] = []
-    for index, path in enumerate(paths):
+    skip = settings.bad_rows == "skip"
+
+    def compute(index: int, path: Path) -> _Computed:
+        """One dump into staging: its outcome, fingerprint and dropped rows."""
         stat = path.stat()
         sha256 = file_sha256(path)
         target = stage / f"{index:06d}.parquet"
         outcome = FileOutcome(path=path, snapshot_date=day, status="ingested")
-        dropped = pl.DataFrame()
         try:
             dump = open_dump(path, settings)
             counts, dropped = dump_losses_to_parquet(
-                dump, spec, target, skip_bad_rows=settings.bad_rows == "skip", model=model_filter
+                dump, spec, target, skip_bad_rows=skip, model=model_filter
             )
             problems = problems_found(dump, counts)
             outcome.rows, outcome.rows_ignored = counts["rows"], counts["ignored"]
-            if problems and settings.bad_rows == "reject":
+            if problems and not skip:
                 raise DumpError(path, problems)
             outcome.rows_rejected = dropped["sample_id"].n_unique() if dropped.height else 0
             outcome.rows -= outcome.rows_ignored + outcome.rows_rejected
-            staged.append((path, target))
+            return _Computed(outcome, sha256, stat, dropped, target)
         except DumpError as error:
-            outcome.status, outcome.error = "rejected", str(error)
-            outcome.rows, dropped = 0, pl.DataFrame()
-        outcomes.append((outcome, sha256, stat, dropped))
-        summary.outcomes.append(outcome)
-        step(path)
+            outcome.status, outcome.error, outcome.rows = "rejected", str(error), 0
+            return _Computed(outcome, sha256, stat, pl.DataFrame(), None)
+
+    # Small dumps spend most of their time in per-query overhead, not in compute:
+    # a few at once keep both cores busy (bench/README.md, many-files target).
+    with ThreadPoolExecutor(max_workers=DUMPS_AT_ONCE) as pool:
+        computed = []
+        for result in pool.map(compute, range(len(paths)), paths):
+            computed.append(result)
+            summary.outcomes.append(result.outcome)
+            step(result.outcome.path)
+    staged = [(c.outcome.path, c.staged) for c in computed if c.staged is not None]
 
     trash = stage / "trash"
     moved_aside: list[tuple[Path, Path]] = []
@@ -529,10 +540,11 @@ def _ingest_snapshot(
         for path, staged_file in staged:
             _place(warehouse, day, path, staged_file, model_filter)
         with contextlib.closing(warehouse.connect()) as connection:
+            # Binding the view reads every file's footer: only when files were placed.
+            warehouse.refresh_losses_view(connection)
             connection.execute("BEGIN")
             try:
-                for outcome, sha256, stat, dropped in outcomes:
-                    _record(connection, summary.run_id, outcome, sha256, stat, dropped)
+                _record(connection, summary.run_id, computed)
                 warehouse.register_bin_scheme(connection, bin_scheme(settings))
                 aggregate_snapshot(
                     connection,
@@ -579,33 +591,66 @@ def _place(
             os.replace(partial, folder / key)
 
 
-def _record(
-    connection: duckdb.DuckDBPyConnection,
-    run_id: str,
-    outcome: FileOutcome,
-    sha256: str,
-    stat: os.stat_result,
-    dropped: pl.DataFrame,
-) -> None:
-    where = {"path": str(outcome.path), "snapshot_date": outcome.snapshot_date}
-    connection.execute(load_sql("forget_file"), where)
-    connection.execute(load_sql("forget_rejected_rows"), where)
-    connection.execute(
-        load_sql("record_file"),
-        {
-            **where,
-            "size": stat.st_size,
-            "mtime": stat.st_mtime,
-            "sha256": sha256,
-            "status": outcome.status,
-            "rows": outcome.rows,
-            "rows_ignored": outcome.rows_ignored,
-            "rows_rejected": outcome.rows_rejected,
-            "error": outcome.error,
-            "run_id": run_id,
-        },
+@dataclass(frozen=True)
+class _Computed:
+    outcome: FileOutcome
+    sha256: str
+    stat: os.stat_result
+    dropped: pl.DataFrame  # bad rows left out under bad_rows = skip
+    staged: Path | None  # the staged losses; None when the dump was rejected
+
+
+def _record(connection: duckdb.DuckDBPyConnection, run_id: str, computed: list[_Computed]) -> None:
+    """Record every dump of a snapshot (and its dropped rows) with a few statements."""
+    files = pl.DataFrame(
+        [
+            {
+                "path": str(c.outcome.path),
+                "size": c.stat.st_size,
+                "mtime": c.stat.st_mtime,
+                "sha256": c.sha256,
+                "snapshot_date": c.outcome.snapshot_date,
+                "status": c.outcome.status,
+                "rows": c.outcome.rows,
+                "rows_ignored": c.outcome.rows_ignored,
+                "rows_rejected": c.outcome.rows_rejected,
+                "error": c.outcome.error,
+                "run_id": run_id,
+            }
+            for c in computed
+        ],
+        schema_overrides={"error": pl.String},
     )
-    if dropped.height:
-        connection.register("dropped", dropped)
-        connection.execute(load_sql("record_rejected_rows"), {**where, "run_id": run_id})
-        connection.unregister("dropped")
+    dropped = pl.concat(
+        [
+            _EMPTY_DROPPED,
+            *(
+                c.dropped.with_columns(
+                    path=pl.lit(str(c.outcome.path)), snapshot_date=pl.lit(c.outcome.snapshot_date)
+                )
+                for c in computed
+                if c.dropped.height
+            ),
+        ],
+        how="diagonal_relaxed",
+    )
+    connection.register("recorded_files", files)
+    connection.register("dropped_rows", dropped)
+    try:
+        for statement in ("forget_rejected_rows", "forget_files", "record_files"):
+            connection.execute(load_sql(statement))
+        connection.execute(load_sql("record_rejected_rows"), {"run_id": run_id})
+    finally:
+        connection.unregister("recorded_files")
+        connection.unregister("dropped_rows")
+
+
+_EMPTY_DROPPED = pl.DataFrame(
+    schema={
+        "sample_id": pl.String,
+        "column_name": pl.String,
+        "problem": pl.String,
+        "path": pl.String,
+        "snapshot_date": pl.String,
+    }
+)

@@ -164,7 +164,9 @@ class Warehouse:
         connection = duckdb.connect(str(self.database), config=config)
         connection.execute("SET TimeZone = 'UTC'")
         self._migrate(connection)
-        self.refresh_losses_view(connection)
+        view = connection.execute(load_sql("losses_view_exists")).fetchone()
+        if not (view and view[0]):
+            self.refresh_losses_view(connection)  # writers refresh it after placing files
         return connection
 
     def _check_version(self, connection: duckdb.DuckDBPyConnection) -> int:

@@ -1,2 +1,5 @@
--- Drop a dump's recorded rejected rows for a date. Binds: $path, $snapshot_date
-DELETE FROM rejected_rows WHERE path = $path AND snapshot_date = $snapshot_date
+-- Drop the recorded rejected rows of the dumps being recorded again, from the registered
+-- frame `recorded_files` (path, snapshot_date). Binds: none
+DELETE FROM rejected_rows WHERE (path, snapshot_date) IN (
+    SELECT (path, snapshot_date::DATE) FROM recorded_files
+)
