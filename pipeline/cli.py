@@ -275,6 +275,8 @@ def run(
     settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
     day = date.date() if date else None
     summary = _run_with_progress(run_job, settings, snapshot_date=day)
+    if summary.files_seen == 0 and not as_json:
+        err_console.print(f"note: no Parquet dumps under {settings.inbox}", markup=False)
     _reports_after(summary, settings)
     _print_run(summary, as_json)
 
