@@ -109,7 +109,7 @@ def chunk_table(
     )
 
 
-def write_dump(
+def write_chunked_dump(
     path: Path, rows: int, *, classes: int = 10, split: str = "test", train_rows: int = 0,
     seed: int = 0, chunk: int = 1_000_000,
 ) -> Path:  # fmt: skip
@@ -143,7 +143,7 @@ def night_inbox(rows: int) -> Path:
     """inbox/model=big/{test,train}.parquet: N test rows and N/10 train rows (hard links)."""
     inbox = WORK / f"inbox-night-{rows}"
     for split, count, seed in (("test", rows, 0), ("train", max(rows // 10, 1000), 1)):
-        source = write_dump(
+        source = write_chunked_dump(
             WORK / "dumps" / f"{split}-{count}x10.parquet", count, split=split, seed=seed
         )
         link = inbox / "model=big" / f"{split}.parquet"
@@ -157,7 +157,7 @@ def night_inbox(rows: int) -> Path:
 def many_inboxes(rows: int, files: int) -> tuple[Path, Path]:
     """The same rows (first 20% train) as one dump and as `files` dumps of rows / files."""
     one = WORK / f"inbox-one-{rows}" / "model=m" / "part-0.parquet"
-    write_dump(one, rows, train_rows=rows // 5, seed=2)
+    write_chunked_dump(one, rows, train_rows=rows // 5, seed=2)
     many = WORK / f"inbox-many-{rows}-{files}"
     if not many.exists():
         log(f"splitting {one} into {files} files ...")
@@ -234,16 +234,15 @@ def checked(result: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def scratch(name: str, keep: bool = False) -> Iterator[Path]:
-    """A fresh folder under WORK/scratch, removed afterwards unless keep."""
+def scratch(name: str) -> Iterator[Path]:
+    """A fresh folder under WORK/scratch, removed afterwards."""
     folder = WORK / "scratch" / name
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     try:
         yield folder
     finally:
-        if not keep:
-            shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def lossgram_run(inbox: Path, folder: Path) -> dict[str, Any]:

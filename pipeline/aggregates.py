@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from pipeline.settings import Settings
@@ -199,6 +200,6 @@ def _at_epoch(rows: pl.DataFrame, epoch: int | None) -> dict[str, Any]:
 
 def _split_losses(connection: duckdb.DuckDBPyConnection, params: dict[str, Any], split: str) -> Any:
     query = {key: params[key] for key in ("snapshot_date", "model", "epoch")}
-    return connection.execute(load_sql("split_losses"), {**query, "split": split}).fetchnumpy()[
-        "ce"
-    ]
+    losses = connection.execute(load_sql("split_losses"), {**query, "split": split}).fetchnumpy()
+    # Sorted, so the seeded bootstrap does not depend on the order of the Parquet files.
+    return np.sort(losses["ce"])
