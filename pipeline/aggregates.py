@@ -28,7 +28,7 @@ def aggregate_snapshot(
         connection.execute(load_sql(statement), scope)
     connection.execute(
         "INSERT INTO histograms " + load_sql("histograms"),
-        {**scope, "scheme_id": scheme.scheme_id},
+        {**scope, "scheme_id": scheme.scheme_id, **scheme.guess_parameters()},
     )
     connection.execute(
         "INSERT INTO summaries " + load_sql("summaries"), {**scope, "ece_bins": settings.ece_bins}

