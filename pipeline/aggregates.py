@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from pipeline.settings import Settings
-from pipeline.statistics import bootstrap_gap_ci
+from pipeline.statistics import bootstrap_gap_ci, split_distances
 from pipeline.verdicts import INSUFFICIENT, Evidence, Thresholds, Verdict, decide
 from pipeline.warehouse import BinScheme, load_sql, query_frame
 
@@ -113,9 +113,9 @@ def _judge(
         "reference_split": base["reference_split"],
         "heldout_split": base["heldout_split"],
     }
-    comparison = query_frame(connection, "split_comparison", params).row(0, named=True)
     reference_losses = _split_losses(connection, params, base["reference_split"])
     heldout_losses = _split_losses(connection, params, base["heldout_split"])
+    comparison = split_distances(reference_losses, heldout_losses)
     low, high = bootstrap_gap_ci(
         reference_losses,
         heldout_losses,

@@ -620,3 +620,24 @@ def test_bootstrap_ci_width_matches_normal_theory(
             reference, heldout, resamples=1000, max_samples=max_samples, seed=seed
         )
         assert again == (low, high)
+
+
+@pytest.mark.parametrize("chunk", [3, 7, 1 << 20])
+def test_split_distances_match_scipy_and_sklearn_in_any_chunking(monkeypatch, chunk):
+    from scipy.stats import ks_2samp, wasserstein_distance
+    from sklearn.metrics import roc_auc_score, roc_curve
+
+    from pipeline import statistics
+
+    monkeypatch.setattr(statistics, "CHUNK", chunk)
+    rng = np.random.default_rng(chunk)
+    members = np.sort(np.round(rng.exponential(0.5, 230), 2))  # rounding makes ties
+    others = np.sort(np.round(rng.exponential(0.9, 410), 2))
+    got = statistics.split_distances(members, others)
+    assert got["ks"] == pytest.approx(ks_2samp(members, others).statistic, abs=1e-12)
+    assert got["wasserstein"] == pytest.approx(wasserstein_distance(members, others), abs=1e-12)
+    member = np.r_[np.ones(len(members)), np.zeros(len(others))]
+    scores = -np.r_[members, others]
+    assert got["mia_auc"] == pytest.approx(roc_auc_score(member, scores), abs=1e-12)
+    fpr, tpr, _ = roc_curve(member, scores, drop_intermediate=False)
+    assert got["tpr_at_1pct_fpr"] == pytest.approx(tpr[fpr <= 0.01].max(), abs=1e-12)
