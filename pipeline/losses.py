@@ -13,7 +13,6 @@ so every target option below is written once, as a linear functional of -log p.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -47,11 +46,6 @@ class LossSpec:
     class_weights: tuple[float, ...] | None = None
     ignore_index: int | None = -100
     eps: float = 1e-12
-
-    @property
-    def clip_cap(self) -> float:
-        """The largest loss a clipped probability can give: -log(eps)."""
-        return -math.log(self.eps)
 
 
 def prediction_kind(schema: pl.Schema) -> str:
