@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import glob
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.settings import Settings
@@ -59,14 +62,15 @@ class DumpError(Exception):
 class Check:
     """A row-level rule: the flag column is True on every row that breaks it.
 
-    `screen`, when set, is a cheaper aggregate that is 0 whenever no row breaks the
-    rule; the exact count (the sum of the flag) is then needed only when it is not 0.
+    `screen`, when set, is a cheaper count that is 0 whenever no row breaks the rule:
+    an aggregate in the same pass, or a function run on the file beside it. The exact
+    count (the sum of the flag) is then needed only when the screen is not 0.
     """
 
     flag: str
     column: str
     message: str
-    screen: pl.Expr | None = None
+    screen: pl.Expr | Callable[[], int] | None = None
 
 
 @dataclass(frozen=True)
@@ -126,8 +130,9 @@ def open_dump(path: Path, settings: Settings) -> Dump:
     if n_rows == 0:
         raise DumpError(path, [Problem(None, 0, "the file has no rows")])
 
+    raw_names = frozenset(schema.names())
     frame, schema = _renamed(path, frame, schema, settings.column_map, n_rows)
-    builder = _CanonicalBuilder(path, frame, schema, n_rows, settings, metadata)
+    builder = _CanonicalBuilder(path, frame, schema, n_rows, settings, metadata, raw_names)
     return builder.build()
 
 
@@ -176,8 +181,10 @@ class _CanonicalBuilder:
         n_rows: int,
         settings: Settings,
         metadata: dict[bytes, bytes],
+        raw_names: frozenset[str],
     ) -> None:
         self.path = path
+        self.raw_names = raw_names
         self.frame = frame
         self.schema = schema
         self.n_rows = n_rows
@@ -202,7 +209,7 @@ class _CanonicalBuilder:
         expr: pl.Expr,
         *,
         raw: bool,
-        screen: pl.Expr | None = None,
+        screen: pl.Expr | Callable[[], int] | None = None,
     ) -> None:
         """Register a row-level rule; raw rules see the file's columns, others canonical ones."""
         flag = _flag(name)
@@ -534,11 +541,32 @@ class _CanonicalBuilder:
             row_key.is_duplicated(),
             raw=True,
             # Ids that only grow down the file are unique within every group: counting
-            # the steps that do not grow is one streaming pass in constant memory, where
-            # hashing every id costs ~60 bytes a row (bench/README.md). Files not sorted
-            # by id get the exact (hashing) count.
-            screen=(pl.col("sample_id") <= pl.col("sample_id").shift(1)).sum(),
+            # the steps that do not grow, a row group at a time, takes constant memory,
+            # where hashing every id costs ~60 bytes a row and Polars does not stream
+            # shift() (bench/README.md). Files not sorted by id get the exact count.
+            screen=partial(ids_out_of_order, self.path, self.source_of("sample_id")),
         )
+
+    def source_of(self, canonical: str) -> str:
+        """The file's own name of a (possibly renamed) column."""
+        source = self.settings.column_map.get(canonical)
+        return source if source is not None and source in self.raw_names else canonical
+
+
+def ids_out_of_order(path: Path, column: str) -> int:
+    """Rows whose id is not greater than the previous row's, read a row group at a time."""
+    parquet = pq.ParquetFile(path)
+    previous: pa.Array | None = None
+    count = 0
+    for index in range(parquet.num_row_groups):
+        ids = parquet.read_row_group(index, columns=[column]).column(0).combine_chunks()
+        if previous is not None and len(ids):
+            ids = pa.concat_arrays([previous, ids])
+        if len(ids) > 1:
+            count += pc.sum(pc.less_equal(ids[1:], ids[:-1])).as_py() or 0
+        if len(ids):
+            previous = ids[-1:]
+    return int(count)
 
 
 def _not_all_finite(values: pl.Expr) -> pl.Expr:
@@ -556,13 +584,26 @@ def flag_columns(dump: Dump) -> list[str]:
 
 def problem_counts(checks: Sequence[Check], *, screened: bool = True) -> list[pl.Expr]:
     """Aggregates named after each check's flag: the rows breaking it (screened: maybe a
-    cheaper number that is 0 exactly when no row breaks it)."""
-    return [
-        (check.screen if screened and check.screen is not None else pl.col(check.flag).sum())
-        .cast(pl.Int64)
-        .alias(check.flag)
+    cheaper number that is 0 exactly when no row breaks it; checks screened by a
+    function are left to `run_screens`)."""
+    counts = []
+    for check in checks:
+        if screened and check.screen is not None and not isinstance(check.screen, pl.Expr):
+            continue  # a function on the file: run_screens
+        count = check.screen if screened and isinstance(check.screen, pl.Expr) else None
+        counts.append(
+            (pl.col(check.flag).sum() if count is None else count).cast(pl.Int64).alias(check.flag)
+        )
+    return counts
+
+
+def run_screens(checks: Sequence[Check]) -> dict[str, int]:
+    """The counts of the checks screened by a function on the file."""
+    return {
+        check.flag: check.screen()
         for check in checks
-    ]
+        if check.screen is not None and not isinstance(check.screen, pl.Expr)
+    }
 
 
 def problems_found(dump: Dump, counts: dict[str, int]) -> list[Problem]:

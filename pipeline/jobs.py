@@ -29,6 +29,7 @@ from pipeline.dumps import (
     open_dump,
     problem_counts,
     problems_found,
+    run_screens,
 )
 from pipeline.losses import LossSpec, per_sample_losses
 from pipeline.settings import Settings
@@ -110,6 +111,7 @@ def dump_losses_to_parquet(
         # for 16M x 10 against 0.67 GB, for 5% more time: bench/README.md).
         _, counted, *bad = pl.collect_all(outputs, engine="streaming", optimizations=SEPARATE_SCANS)
         found = {name: int(value or 0) for name, value in counted.row(0, named=True).items()}
+        found.update(run_screens(dump.checks))
         screened = [c for c in dump.checks if c.screen is not None and found.get(c.flag, 0)]
         if screened:
             # A cheap screen was not 0: count those rules exactly (bad files only).

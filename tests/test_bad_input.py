@@ -201,3 +201,27 @@ def test_cli_exit_code_2_and_nothing_written(tmp_path, dump_file):
     assert "nothing written" in result.output
     assert not out.exists()
     assert list(out.parent.iterdir()) == []  # no temp parts left behind
+
+
+def test_duplicate_screen_reads_row_groups_and_their_boundaries(tmp_path, compute):
+    import pyarrow.parquet as pq
+
+    from pipeline.dumps import ids_out_of_order
+
+    def write(ids: list[int], name: str) -> Path:
+        path = tmp_path / name
+        table = pa.table({**good(sample_id=ids), "logits": pa.array(np.zeros((N, 3)).tolist())})
+        pq.write_table(table, path, row_group_size=3)
+        return path
+
+    increasing = write([0, 1, 2, 3, 4, 5], "sorted.parquet")
+    assert pq.ParquetFile(increasing).num_row_groups == 2
+    assert ids_out_of_order(increasing, "sample_id") == 0
+    assert compute(increasing).height == N
+
+    unsorted = write([3, 4, 5, 0, 1, 2], "unsorted.parquet")
+    assert ids_out_of_order(unsorted, "sample_id") == 1  # the step across the boundary
+    assert compute(unsorted).height == N  # screened, then counted exactly: no duplicate
+
+    across = write([0, 1, 2, 2, 3, 4], "across.parquet")
+    assert_rejected(across, compute, "sample_id", 2, "repeats within")
