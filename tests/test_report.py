@@ -114,3 +114,20 @@ def test_bundle_is_inlinable():
     assert "</script" not in bundle
     assert "vegaEmbed" in bundle and "cdn.jsdelivr" not in bundle
     assert len(bundle) < 1_200_000
+
+
+def test_bundle_is_cached_on_disk_per_vl_convert_version(tmp_path, monkeypatch):
+    import vl_convert
+
+    from pipeline.report import pages
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    built = pages.vega_bundle.__wrapped__()
+    cached = list((tmp_path / "lossgram").glob("vega-bundle-*.js"))
+    assert len(cached) == 1
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("the bundle was built again instead of read from the cache")
+
+    monkeypatch.setattr(vl_convert, "javascript_bundle", not_again)
+    assert pages.vega_bundle.__wrapped__() == built

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.metadata
 import json
 import math
 import os
@@ -37,10 +39,29 @@ Progress = Callable[[int, int, str], None]
 
 @cache
 def vega_bundle() -> Markup:
-    """Vega, Vega-Lite and vega-embed as one inline script (built once: about 2 s)."""
+    """Vega, Vega-Lite and vega-embed as one inline script.
+
+    Building it costs 1.3-2.4 s, so it is kept on disk per vl-convert version
+    (bench/README.md); a cache that cannot be written is only a slower start.
+    """
+    cache = _bundle_cache_path()
+    try:
+        bundle = cache.read_text(encoding="utf-8")
+    except OSError:
+        bundle = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # stub omits it
+        with contextlib.suppress(OSError):
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            partial = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+            partial.write_text(bundle, encoding="utf-8")
+            os.replace(partial, cache)
     # A literal </script> inside the bundle would end the element early.
-    bundle = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # stub omits the default
     return Markup(bundle.replace("</script", "<\\/script"))
+
+
+def _bundle_cache_path() -> Path:
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    version = importlib.metadata.version("vl-convert-python")
+    return root / "lossgram" / f"vega-bundle-{version}.js"
 
 
 @cache
