@@ -81,9 +81,6 @@ class Dump:
     frame: pl.LazyFrame
     checks: tuple[Check, ...]
     n_rows: int
-    input_kind: str
-    n_classes: int | None
-    classes: tuple[str, ...] | None
 
 
 def find_dumps(paths: Iterable[str | Path]) -> list[Path]:
@@ -231,7 +228,6 @@ class _CanonicalBuilder:
         self.weight()
         if self.problems:
             raise DumpError(self.path, self.problems)
-        assert kind is not None
         self.duplicates()
 
         frame = self.frame.with_columns(**self.raw_flags).with_columns(**self.canonical)
@@ -244,9 +240,6 @@ class _CanonicalBuilder:
             frame=frame,
             checks=tuple(self.checks),
             n_rows=self.n_rows,
-            input_kind=kind,
-            n_classes=n_classes,
-            classes=classes,
         )
 
     def identity_columns(self) -> None:
