@@ -1,6 +1,8 @@
--- Per-split statistics per (snapshot, model, split, epoch): loss quantiles, accuracy,
+-- Per-split statistics per (snapshot, model, split, epoch): accuracy,
 -- calibration (ECE over 15 equal-width confidence bins), Brier, clipped count, ln C and
--- the entropy (nats) of the split's label distribution.
+-- the entropy (nats) of the split's label distribution. The loss quantiles are left NULL
+-- here and set by set_summary_quantiles.sql: a quantile_cont holds about two copies of
+-- the group's losses (0.7 GB at 44M rows, the run's peak), numpy one (pipeline/aggregates).
 -- Binds: $snapshot_date, $ece_bins, $models (list; empty = every model)
 WITH samples AS (
     SELECT model, split, epoch, label, ce, correct, confidence, brier, clipped, n_classes
@@ -42,9 +44,6 @@ per_split AS (
         count(*) AS n,
         avg(ce) AS mean_ce,
         stddev_pop(ce) AS std_ce,
-        -- One holistic aggregate for the three quantiles: each keeps every loss of
-        -- the group, so three of them would hold three copies (an out-of-memory at 40M).
-        quantile_cont(ce, [0.5, 0.9, 0.99]) AS ce_quantiles,
         max(ce) AS max_ce,
         avg(correct::INTEGER) AS accuracy,
         avg(confidence) AS mean_confidence,
@@ -58,7 +57,7 @@ SELECT
     $snapshot_date::DATE AS snapshot_date,
     per_split.model, per_split.split, per_split.epoch,
     n, mean_ce, std_ce,
-    ce_quantiles[1] AS median_ce, ce_quantiles[2] AS p90_ce, ce_quantiles[3] AS p99_ce,
+    NULL::DOUBLE AS median_ce, NULL::DOUBLE AS p90_ce, NULL::DOUBLE AS p99_ce,
     max_ce, accuracy, mean_confidence,
     calibration.abs_gap_sum / n AS ece,
     brier, clipped, n_classes,

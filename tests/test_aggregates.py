@@ -641,3 +641,44 @@ def test_split_distances_match_scipy_and_sklearn_in_any_chunking(monkeypatch, ch
     assert got["mia_auc"] == pytest.approx(roc_auc_score(member, scores), abs=1e-12)
     fpr, tpr, _ = roc_curve(member, scores, drop_intermediate=False)
     assert got["tpr_at_1pct_fpr"] == pytest.approx(tpr[fpr <= 0.01].max(), abs=1e-12)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 5, 64])
+@pytest.mark.parametrize(
+    "shape", ["lopsided", "disjoint", "one_value", "ties_on_cuts", "single_rows"]
+)
+def test_split_distances_windows_give_scipy_on_awkward_inputs(monkeypatch, chunk, shape):
+    """The windows over both arrays must not change a number: cuts landing on ties,
+    one split far larger, splits that do not overlap, a single repeated value."""
+    from scipy.stats import ks_2samp, wasserstein_distance
+    from sklearn.metrics import roc_auc_score
+
+    from pipeline import statistics
+
+    monkeypatch.setattr(statistics, "CHUNK", chunk)
+    rng = np.random.default_rng(7)
+    members, others = {
+        "lopsided": (rng.exponential(0.5, 9), rng.exponential(0.9, 700)),
+        "disjoint": (rng.uniform(0, 1, 40), rng.uniform(2, 3, 60)),
+        "one_value": (np.full(30, 0.25), np.full(50, 0.25)),
+        "ties_on_cuts": (np.repeat([0.1, 0.2, 0.3], 17), np.repeat([0.2, 0.3, 0.4, 0.5], 11)),
+        "single_rows": (np.array([0.3]), np.array([0.1])),
+    }[shape]
+    members, others = np.sort(members), np.sort(others)
+    got = statistics.split_distances(members, others)
+    assert got["ks"] == pytest.approx(ks_2samp(members, others).statistic, abs=1e-12)
+    assert got["wasserstein"] == pytest.approx(wasserstein_distance(members, others), abs=1e-12)
+    member = np.r_[np.ones(len(members)), np.zeros(len(others))]
+    assert got["mia_auc"] == pytest.approx(
+        roc_auc_score(member, -np.r_[members, others]), abs=1e-12
+    )
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 10, 101, 1000])
+def test_sorted_quantiles_equal_numpy_linear_exactly(size):
+    from pipeline.statistics import sorted_quantiles
+
+    rng = np.random.default_rng(size)
+    values = np.sort(np.round(rng.exponential(1.0, size), 3))  # ties included
+    quantiles = [0.0, 0.01, 0.5, 0.9, 0.99, 1.0]
+    assert sorted_quantiles(values, quantiles) == np.quantile(values, quantiles).tolist()
