@@ -31,6 +31,14 @@ FLAG_PREFIX = "_bad_"
 SUM_TOLERANCE = 1e-3  # rows of probabilities must sum to 1 within this
 CLASSES_METADATA_KEY = b"lossgram.classes"
 
+# Many small dumps: each Polars query costs milliseconds whatever its size, so dumps of at
+# most SMALL_DUMP_ROWS rows that share a schema are read as one query over their files,
+# BATCH_ROWS rows at most (bench/README.md, many-files target).
+SMALL_DUMP_ROWS = 250_000
+BATCH_ROWS = 2_000_000
+FILE_INDEX = "lossgram_batch_file"  # a row's file in its batch: kept through the losses
+PATH_VALUE = "__path_"  # a batch's per-file values from the paths (hive keys, stem)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -133,6 +141,77 @@ def open_dump(path: Path, settings: Settings) -> Dump:
     return builder.build()
 
 
+def plan_batches(paths: Sequence[Path]) -> list[list[int]]:
+    """Groups (positions in paths, 2 or more) of small dumps that one query can read.
+
+    A group shares the Arrow schema with its metadata and the hive keys, so one canonical
+    frame fits every file. Lists of class scores are left out (C comes from a row), and
+    so is anything unreadable: those take the one-file path, which reports their errors.
+    """
+    groups: dict[tuple[str, tuple[str, ...]], list[tuple[int, int]]] = {}
+    for position, path in enumerate(paths):
+        try:
+            parquet = pq.ParquetFile(path)
+        except Exception:  # pyarrow raises several types; open_dump reports it
+            continue
+        rows, schema = parquet.metadata.num_rows, parquet.schema_arrow
+        hive = hive_values(path)
+        if not 0 < rows <= SMALL_DUMP_ROWS or not hive.get("epoch", "0").isdigit():
+            continue
+        if any(pa.types.is_list(f.type) or pa.types.is_large_list(f.type) for f in schema):
+            continue
+        key = (schema.to_string(show_schema_metadata=True), tuple(sorted(hive)))
+        groups.setdefault(key, []).append((position, rows))
+    batches = []
+    for members in groups.values():
+        batch: list[int] = []
+        batch_rows = 0
+        for position, rows in members:
+            if batch and batch_rows + rows > BATCH_ROWS:
+                batches.append(batch)
+                batch, batch_rows = [], 0
+            batch.append(position)
+            batch_rows += rows
+        batches.append(batch)
+    return [batch for batch in batches if len(batch) > 1]
+
+
+def open_batch(paths: Sequence[Path], settings: Settings) -> Dump:
+    """Dumps grouped by plan_batches as one canonical lazy frame over all their files;
+    FILE_INDEX tells each row's file (its position in paths). A schema problem is
+    raised for the first file: the caller then opens each file alone."""
+    first = paths[0]
+    _, metadata = _footer(first)
+    names = [str(path) for path in paths]
+    n_rows = sum(pq.ParquetFile(path).metadata.num_rows for path in paths)
+    source = "__path"
+
+    def per_file(values: Sequence[object], dtype: pl.DataType) -> pl.Expr:
+        return pl.col(source).replace_strict(names, values, return_dtype=dtype)
+
+    hive = [hive_values(path) for path in paths]
+    frame = pl.scan_parquet(names, include_file_paths=source).with_columns(
+        per_file(range(len(names)), pl.UInt32()).alias(FILE_INDEX),
+        per_file([path.stem for path in paths], pl.String()).alias(PATH_VALUE + "stem"),
+        *(
+            per_file([values[key] for values in hive], pl.String()).alias(PATH_VALUE + key)
+            for key in hive[0]
+        ),
+    )
+    try:
+        schema = frame.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise DumpError(first, [Problem(None, n_rows, f"unreadable Parquet: {error}")]) from error
+    frame = frame.drop(source)
+    schema = pl.Schema({name: dtype for name, dtype in schema.items() if name != source})
+    raw_names = frozenset(name for name in schema.names() if name != FILE_INDEX)
+    frame, schema = _renamed(first, frame, schema, settings.column_map, n_rows)
+    builder = _CanonicalBuilder(
+        first, frame, schema, n_rows, settings, metadata, raw_names, batched=True
+    )
+    return builder.build()
+
+
 def _footer(path: Path) -> tuple[int, dict[bytes, bytes]]:
     try:
         parquet = pq.ParquetFile(path)
@@ -179,8 +258,11 @@ class _CanonicalBuilder:
         settings: Settings,
         metadata: dict[bytes, bytes],
         raw_names: frozenset[str],
+        *,
+        batched: bool = False,
     ) -> None:
         self.path = path
+        self.batched = batched  # a frame over many files (open_batch)
         self.raw_names = raw_names
         self.frame = frame
         self.schema = schema
@@ -215,6 +297,13 @@ class _CanonicalBuilder:
 
     def dtype_of(self, column: str) -> pl.DataType | None:
         return self.schema.get(column)
+
+    def path_value(self, key: str) -> pl.Expr:
+        """A value from the file's path (a hive folder key, or "stem"): in a batch, the
+        column open_batch derived from each row's file."""
+        if self.batched:
+            return pl.col(PATH_VALUE + key)
+        return pl.lit(self.path.stem if key == "stem" else self.hive[key], dtype=pl.String)
 
     # -- the build ---------------------------------------------------------
     def build(self) -> Dump:
@@ -264,14 +353,18 @@ class _CanonicalBuilder:
             )
 
         self.text_column("split", self.settings.split, required=True)
-        self.text_column("model", self.settings.model or self.path.stem, required=False)
+        self.text_column("model", self.settings.model, required=False, stem_fallback=True)
 
         epoch_dtype = self.dtype_of("epoch")
         if epoch_dtype is None:
             epoch = self.hive.get("epoch")
             try:
-                self.canonical["epoch"] = pl.lit(
-                    None if epoch is None else int(epoch), dtype=pl.Int64
+                if epoch is not None:
+                    int(epoch)  # every file of a batch has an integer epoch folder
+                self.canonical["epoch"] = (
+                    pl.lit(None, dtype=pl.Int64)
+                    if epoch is None
+                    else self.path_value("epoch").cast(pl.Int64)
                 )
             except ValueError:
                 self.schema_problem("epoch", f"folder epoch={epoch} is not an integer")
@@ -281,19 +374,26 @@ class _CanonicalBuilder:
             self.canonical["epoch"] = pl.col("epoch").cast(pl.Int64)
 
         # Other hive keys become slice columns unless the file has them already.
-        for key, value in self.hive.items():
+        for key in self.hive:
             if key not in ("split", "model", "epoch") and key not in self.schema:
-                self.canonical[key] = pl.lit(value, dtype=pl.String)
+                self.canonical[key] = self.path_value(key)
 
-    def text_column(self, name: str, fallback: str | None, *, required: bool) -> None:
+    def text_column(
+        self, name: str, fallback: str | None, *, required: bool, stem_fallback: bool = False
+    ) -> None:
+        """From the file's column, else its name= folder, else the setting (else the file
+        name's stem, for the model)."""
         dtype = self.dtype_of(name)
         if dtype is None:
-            value = self.hive.get(name, fallback)
-            if value is None:
+            if name in self.hive:
+                self.canonical[name] = self.path_value(name)
+            elif fallback is not None:
+                self.canonical[name] = pl.lit(fallback, dtype=pl.String)
+            elif stem_fallback:
+                self.canonical[name] = self.path_value("stem")
+            else:
                 hint = f"no {name} column, no {name}= folder and no --{name} given"
                 self.schema_problem(name, f"required column is missing ({hint})")
-                return
-            self.canonical[name] = pl.lit(value, dtype=pl.String)
         elif dtype not in (pl.String, pl.Categorical) and not isinstance(dtype, pl.Enum):
             self.schema_problem(name, f"must be a string, not {dtype}")
         else:
@@ -527,6 +627,18 @@ class _CanonicalBuilder:
         keys = [name for name in ("model", "split", "epoch") if name in self.schema]
         row_key = pl.struct(*keys, "sample_id") if keys else pl.col("sample_id")
         where = "(model, split, epoch)"
+        if self.batched:
+            # Small files, one query: the same screen as a Polars aggregate per file.
+            ids = pl.col("sample_id")
+            self.check(
+                "sample_id_duplicate",
+                "sample_id",
+                f"sample_id repeats within {where}",
+                row_key.is_duplicated().over(FILE_INDEX),
+                raw=True,
+                screen=(ids <= ids.shift(1)).sum(),
+            )
+            return
         self.check(
             "sample_id_duplicate",
             "sample_id",

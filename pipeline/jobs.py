@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,15 @@ import polars as pl
 
 from pipeline.aggregates import aggregate_snapshot
 from pipeline.dumps import (
+    FILE_INDEX,
     Dump,
     DumpError,
     Problem,
     find_dumps,
     flag_columns,
+    open_batch,
     open_dump,
+    plan_batches,
     problem_counts,
     problems_found,
     run_screens,
@@ -123,6 +127,77 @@ def dump_losses_to_parquet(
         raise DumpError(dump.path, [Problem(None, dump.n_rows, f"unreadable: {error}")]) from error
     empty = pl.DataFrame(schema={"sample_id": pl.String, **dict.fromkeys(flags, pl.Boolean)})
     return found, _bad_row_records(dump, bad[0] if bad else empty)
+
+
+def batch_losses_to_parquet(
+    batch: Dump,
+    targets: Sequence[Path],
+    spec: LossSpec,
+    *,
+    skip_bad_rows: bool = False,
+    model: str | None = None,
+) -> list[tuple[dict[str, int], pl.DataFrame]]:
+    """dump_losses_to_parquet for the files of an open_batch frame, in one query: file i's
+    losses go to targets[i] (no file when it has no rows left), and its counts and bad
+    rows come back at position i. The caller discards the targets of files it rejects.
+    """
+    flags = flag_columns(batch)
+    any_flag = pl.any_horizontal(flags) if flags else pl.lit(False)
+    kept = batch.frame.filter(~any_flag) if skip_bad_rows else batch.frame
+    try:
+        losses = per_sample_losses(kept, spec)
+    except ValueError as error:
+        raise DumpError(batch.path, [Problem(None, batch.n_rows, str(error))]) from error
+    if model is not None:
+        losses = losses.filter(pl.col("model") == model)
+
+    def target_of(args: pl.io.partition.FileProviderArgs) -> Path:
+        return targets[int(args.partition_keys[FILE_INDEX][0])]
+
+    sink = losses.sink_parquet(
+        pl.PartitionBy(
+            targets[0].parent,
+            key=FILE_INDEX,
+            include_key=False,
+            file_path_provider=target_of,
+            approximate_bytes_per_file=None,
+        ),
+        lazy=True,
+    )
+    ignore = spec.ignore_index
+    ignored = (pl.col("label") == ignore).sum() if ignore is not None else pl.lit(0)
+    counts = batch.frame.group_by(FILE_INDEX).agg(
+        pl.len().cast(pl.Int64).alias("rows"),
+        ignored.cast(pl.Int64).alias("ignored"),
+        *problem_counts(batch.checks),
+    )
+    outputs = [sink, counts]
+    if skip_bad_rows:
+        outputs.append(batch.frame.filter(any_flag).select(FILE_INDEX, "sample_id", *flags))
+    try:
+        _, counted, *bad = pl.collect_all(outputs, engine="streaming", optimizations=SEPARATE_SCANS)
+        screened = [c for c in batch.checks if c.screen is not None]
+        failed = counted.filter(pl.any_horizontal(pl.col(c.flag) > 0 for c in screened))
+        if screened and failed.height:
+            # A cheap screen was not 0: count those rules exactly, for those files only.
+            exact = (
+                batch.frame.filter(pl.col(FILE_INDEX).is_in(failed[FILE_INDEX].implode()))
+                .group_by(FILE_INDEX)
+                .agg(problem_counts(screened, screened=False))
+                .collect()
+            )
+            counted = counted.update(exact, on=FILE_INDEX)
+    except (pl.exceptions.PolarsError, OSError) as error:
+        message = f"unreadable: {error}"
+        raise DumpError(batch.path, [Problem(None, batch.n_rows, message)]) from error
+    by_file = {row.pop(FILE_INDEX): row for row in counted.iter_rows(named=True)}
+    bad_rows = bad[0] if bad else pl.DataFrame(schema={FILE_INDEX: pl.UInt32})
+    results = []
+    for index in range(len(targets)):
+        found = {name: int(value or 0) for name, value in by_file[index].items()}
+        mine = bad_rows.filter(pl.col(FILE_INDEX) == index).drop(FILE_INDEX)
+        results.append((found, _bad_row_records(batch, mine)))
+    return results
 
 
 def _bad_row_records(dump: Dump, bad: pl.DataFrame) -> pl.DataFrame:
@@ -496,36 +571,81 @@ def _ingest_snapshot(
     model_filter = replace[1] if replace else None
     skip = settings.bad_rows == "skip"
 
-    def compute(index: int, path: Path) -> _Computed:
-        """One dump into staging: its outcome, fingerprint and dropped rows."""
-        stat = path.stat()
-        sha256 = file_sha256(path)
-        target = stage / f"{index:06d}.parquet"
+    def landed(
+        path: Path, dump: Dump, counts: dict[str, int], dropped: pl.DataFrame, target: Path
+    ) -> _Computed:
+        """A computed dump's outcome: rejected (its staged losses dropped) or ingested."""
+        stat, sha256 = path.stat(), file_sha256(path)
         outcome = FileOutcome(path=path, snapshot_date=day, status="ingested")
+        problems = problems_found(dump, counts)
+        if problems and not skip:
+            target.unlink(missing_ok=True)
+            return rejected(path, DumpError(path, problems), sha256, stat)
+        outcome.rows, outcome.rows_ignored = counts["rows"], counts["ignored"]
+        outcome.rows_rejected = dropped["sample_id"].n_unique() if dropped.height else 0
+        outcome.rows -= outcome.rows_ignored + outcome.rows_rejected
+        # A file whose every row was dropped or filtered away gets no staged losses.
+        return _Computed(outcome, sha256, stat, dropped, target if target.exists() else None)
+
+    def rejected(
+        path: Path, error: DumpError, sha256: str | None = None, stat: os.stat_result | None = None
+    ) -> _Computed:
+        outcome = FileOutcome(path, day, status="rejected", error=str(error))
+        return _Computed(
+            outcome, sha256 or file_sha256(path), stat or path.stat(), pl.DataFrame(), None
+        )
+
+    def compute(index: int) -> list[tuple[int, _Computed]]:
+        """One dump into staging: its outcome, fingerprint and dropped rows."""
+        path, target = paths[index], stage / f"{index:06d}.parquet"
         try:
             dump = open_dump(path, settings)
             counts, dropped = dump_losses_to_parquet(
                 dump, spec, target, skip_bad_rows=skip, model=model_filter
             )
-            problems = problems_found(dump, counts)
-            outcome.rows, outcome.rows_ignored = counts["rows"], counts["ignored"]
-            if problems and not skip:
-                raise DumpError(path, problems)
-            outcome.rows_rejected = dropped["sample_id"].n_unique() if dropped.height else 0
-            outcome.rows -= outcome.rows_ignored + outcome.rows_rejected
-            return _Computed(outcome, sha256, stat, dropped, target)
+            return [(index, landed(path, dump, counts, dropped, target))]
         except DumpError as error:
-            outcome.status, outcome.error, outcome.rows = "rejected", str(error), 0
-            return _Computed(outcome, sha256, stat, pl.DataFrame(), None)
+            return [(index, rejected(path, error))]
 
-    # Small dumps spend most of their time in per-query overhead, not in compute:
-    # a few at once keep both cores busy (bench/README.md, many-files target).
+    def compute_batch(indices: list[int]) -> list[tuple[int, _Computed]]:
+        """Small dumps of one schema in one query; each is still accepted or rejected
+        alone. A batch that fails as a whole (a schema problem, an unreadable page) is
+        redone file by file, so each file gets its own error."""
+        files = [paths[index] for index in indices]
+        targets = [stage / f"{index:06d}.parquet" for index in indices]
+        try:
+            batch = open_batch(files, settings)
+            results = batch_losses_to_parquet(
+                batch, targets, spec, skip_bad_rows=skip, model=model_filter
+            )
+        except DumpError:
+            for target in targets:
+                target.unlink(missing_ok=True)
+            return [one for index in indices for one in compute(index)]
+        return [
+            (index, landed(path, batch, counts, dropped, target))
+            for index, path, target, (counts, dropped) in zip(
+                indices, files, targets, results, strict=True
+            )
+        ]
+
+    batches = plan_batches(paths)
+    batched = {index for batch in batches for index in batch}
+    work: list[Callable[[], list[tuple[int, _Computed]]]] = [
+        *(partial(compute_batch, batch) for batch in batches),
+        *(partial(compute, index) for index in range(len(paths)) if index not in batched),
+    ]
+    # Small dumps spend most of their time in per-query overhead, not in compute: they
+    # go many to a query (plan_batches), and two queries run at once to keep both cores
+    # busy (bench/README.md, many-files target).
+    by_index: dict[int, _Computed] = {}
     with ThreadPoolExecutor(max_workers=DUMPS_AT_ONCE) as pool:
-        computed = []
-        for result in pool.map(compute, range(len(paths)), paths):
-            computed.append(result)
-            summary.outcomes.append(result.outcome)
-            step(result.outcome.path)
+        for results in pool.map(lambda task: task(), work):
+            for index, result in results:
+                by_index[index] = result
+                step(result.outcome.path)
+    computed = [by_index[index] for index in sorted(by_index)]
+    summary.outcomes.extend(result.outcome for result in computed)
     staged = [(c.outcome.path, c.staged) for c in computed if c.staged is not None]
 
     trash = stage / "trash"

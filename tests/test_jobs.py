@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from pipeline import aggregates, jobs
 from pipeline.cli import app
+from pipeline.dumps import open_batch
 from pipeline.jobs import rerun_job, run_job
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, WarehouseError
@@ -269,3 +270,105 @@ def test_model_names_survive_the_warehouse_exactly(settings):
     assert sorted(row[0] for row in query(settings, "select model from summaries")) == sorted(names)
     day = settings.warehouse / "losses" / f"snapshot_date={DAY}"
     assert all(folder.parent == day for folder in day.iterdir())
+
+
+def write_varied_night(inbox: Path) -> dict[str, Path]:
+    """Small dumps of one schema that differ in what their paths and rows say."""
+    files = {
+        "epoch1": write_split(inbox, "mlp", "train", n=60, seed=1),
+        "test": write_split(inbox, "mlp", "test", n=70, seed=2),
+        "tree": write_split(inbox, "tree", "test", n=50, seed=3),
+    }
+    # Batches share hive keys: two files with each other set of keys.
+    for name, folder in (
+        ("fold", "fold=2/split=test"),
+        ("fold3", "fold=3/split=test"),
+        ("stem", "split=test"),
+        ("other", "split=test"),
+    ):
+        source = write_split(inbox, "tmp", "test", n=40, seed=len(name))
+        target = inbox / DAY / folder / f"{name}-model.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source.rename(target)
+        files[name] = target
+    shutil.rmtree(inbox / DAY / "model=tmp")
+    for epoch in (3, 4):
+        path = inbox / DAY / "model=mlp" / f"epoch={epoch}" / "split=test" / "part-0.parquet"
+        path.parent.mkdir(parents=True)
+        shutil.copy(files["test"], path)
+        files[f"epoch{epoch}"] = path
+    unsorted = write_split(inbox, "knn", "test", n=30, seed=5)  # unique ids, not in order
+    frame = pl.read_parquet(unsorted)
+    frame.with_columns(sample_id=frame["sample_id"].reverse()).write_parquet(unsorted)
+    files["unsorted"] = unsorted
+    duplicate = write_split(inbox, "svm", "test", n=30, seed=6)
+    frame = pl.read_parquet(duplicate)
+    frame.with_columns(sample_id=pl.Series(np.r_[np.arange(29), 5])).write_parquet(duplicate)
+    files["duplicate"] = duplicate
+    nan = write_split(inbox, "gbm", "test", n=30, seed=7)
+    frame = pl.read_parquet(nan)
+    logits = frame["logits"].to_numpy().copy()
+    logits[[2, 4]] = np.nan
+    frame.with_columns(logits=pl.Series(logits, dtype=pl.Array(pl.Float32, 4))).write_parquet(nan)
+    files["nan"] = nan
+    return files
+
+
+@pytest.mark.parametrize("bad_rows", ["reject", "skip"])
+def test_small_dumps_read_in_one_query_land_as_if_read_one_by_one(tmp_path, monkeypatch, bad_rows):
+    """Batching is only a speed-up: every table, outcome and error is the same."""
+    opened = []
+    monkeypatch.setattr(jobs, "open_batch", lambda *a: opened.append(a[0]) or open_batch(*a))
+    results = {}
+    for batched in (True, False):
+        if not batched:
+            monkeypatch.setattr(jobs, "plan_batches", lambda paths: [])
+        inbox = tmp_path / "inbox"  # the same paths both times: the losses keys depend on them
+        shutil.rmtree(inbox, ignore_errors=True)
+        files = write_varied_night(inbox)
+        settings = Settings(
+            inbox=inbox, warehouse=tmp_path / f"wh-{batched}", lock_timeout=0, bad_rows=bad_rows
+        )
+        summary = run_job(settings)
+        outcomes = sorted(
+            (str(o.path), o.status, o.rows, o.rows_rejected, o.error) for o in summary.outcomes
+        )
+        results[batched] = (summary.status, outcomes, snapshot_tables(settings))
+        results[batched][2]["rejected_rows"] = query(
+            settings, "select * exclude (run_id) from rejected_rows order by all"
+        )
+    # one batch per set of hive keys: (model, split), (fold, split), (split), (model, epoch, split)
+    assert sorted(len(batch) for batch in opened) == [2, 2, 2, 6]
+    assert results[True] == results[False]
+    status, outcomes, tables = results[True]
+    errors = {path: error for path, _, _, _, error in outcomes if error}
+    if bad_rows == "reject":
+        assert status == "partial"
+        assert errors == {
+            str(files["duplicate"]): f"{files['duplicate']}: column 'sample_id': 2 rows: "
+            "sample_id repeats within (model, split, epoch)",
+            str(files["nan"]): f"{files['nan']}: column 'logits': 2 rows: contains NaN or inf",
+        }
+    else:
+        assert status == "succeeded" and not errors
+        assert len(tables["rejected_rows"]) == 4  # 2 duplicate rows, 2 NaN rows
+    models = {row[0] for row in query(settings, "select distinct model from losses")}
+    assert {"mlp", "tree", "knn", "stem-model", "other-model", "fold-model"} <= models
+    folds = query(settings, "select distinct fold from losses where fold is not null order by 1")
+    assert folds == [("2",), ("3",)]
+    assert query(settings, "select distinct epoch from losses order by 1") == [(3,), (4,), (None,)]
+
+
+def test_a_batch_with_a_corrupt_page_is_redone_file_by_file(settings):
+    """A footer that reads but data that does not fails the batch's one query: every
+    file is then read alone, so only the corrupt one is rejected."""
+    good = [write_split(settings.inbox, name, "test", n=300, seed=i) for i, name in enumerate("ab")]
+    corrupt = write_split(settings.inbox, "c", "test", n=300, seed=5)
+    data = bytearray(corrupt.read_bytes())
+    data[4:68] = b"\xff" * 64  # the first page header; the footer is intact
+    corrupt.write_bytes(bytes(data))
+    summary = run_job(settings)
+    assert summary.status == "partial"
+    assert [o.path for o in summary.outcomes if o.status == "ingested"] == good
+    [rejected] = [o for o in summary.outcomes if o.status == "rejected"]
+    assert rejected.path == corrupt and "unreadable" in rejected.error
