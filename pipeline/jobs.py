@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ import pyarrow.parquet as pq
 
 from pipeline.aggregates import aggregate_snapshot
 from pipeline.dumps import (
+    BATCH_ROWS,
     FILE_INDEX,
     Dump,
     DumpError,
@@ -75,6 +77,25 @@ def loss_spec(settings: Settings) -> LossSpec:
     )
 
 
+def _planned_losses(
+    dump: Dump, spec: LossSpec, skip_bad_rows: bool, model: str | None
+) -> tuple[pl.LazyFrame, list[str], pl.Expr, pl.Expr]:
+    """A dump's (or batch's) losses as a lazy plan, its flag columns, "any flag" and the
+    count of ignored rows."""
+    flags = flag_columns(dump)
+    any_flag = pl.any_horizontal(flags) if flags else pl.lit(False)
+    kept = dump.frame.filter(~any_flag) if skip_bad_rows else dump.frame
+    try:
+        losses = per_sample_losses(kept, spec)
+    except ValueError as error:
+        raise DumpError(dump.path, [Problem(None, dump.n_rows, str(error))]) from error
+    if model is not None:
+        losses = losses.filter(pl.col("model") == model)
+    ignore = spec.ignore_index
+    ignored = (pl.col("label") == ignore).sum() if ignore is not None else pl.lit(0)
+    return losses, flags, any_flag, ignored
+
+
 def dump_losses_to_parquet(
     dump: Dump,
     spec: LossSpec,
@@ -90,17 +111,7 @@ def dump_losses_to_parquet(
     target is complete only if no check counted a row; the caller decides.
     With skip_bad_rows, bad rows are left out of target. `model` keeps one model.
     """
-    flags = flag_columns(dump)
-    any_flag = pl.any_horizontal(flags) if flags else pl.lit(False)
-    kept = dump.frame.filter(~any_flag) if skip_bad_rows else dump.frame
-    try:
-        losses = per_sample_losses(kept, spec)
-    except ValueError as error:
-        raise DumpError(dump.path, [Problem(None, dump.n_rows, str(error))]) from error
-    if model is not None:
-        losses = losses.filter(pl.col("model") == model)
-    ignore = spec.ignore_index
-    ignored = (pl.col("label") == ignore).sum() if ignore is not None else pl.lit(0)
+    losses, flags, any_flag, ignored = _planned_losses(dump, spec, skip_bad_rows, model)
     counts = dump.frame.select(
         pl.len().cast(pl.Int64).alias("rows"),
         ignored.cast(pl.Int64).alias("ignored"),
@@ -142,15 +153,7 @@ def batch_losses_to_parquet(
     losses go to targets[i] (no file when it has no rows left), and its counts and bad
     rows come back at position i. The caller discards the targets of files it rejects.
     """
-    flags = flag_columns(batch)
-    any_flag = pl.any_horizontal(flags) if flags else pl.lit(False)
-    kept = batch.frame.filter(~any_flag) if skip_bad_rows else batch.frame
-    try:
-        losses = per_sample_losses(kept, spec)
-    except ValueError as error:
-        raise DumpError(batch.path, [Problem(None, batch.n_rows, str(error))]) from error
-    if model is not None:
-        losses = losses.filter(pl.col("model") == model)
+    losses, flags, any_flag, ignored = _planned_losses(batch, spec, skip_bad_rows, model)
 
     def target_of(args: pl.io.partition.FileProviderArgs) -> Path:
         return targets[int(args.partition_keys[FILE_INDEX][0])]
@@ -165,8 +168,6 @@ def batch_losses_to_parquet(
         ),
         lazy=True,
     )
-    ignore = spec.ignore_index
-    ignored = (pl.col("label") == ignore).sum() if ignore is not None else pl.lit(0)
     counts = batch.frame.group_by(FILE_INDEX).agg(
         pl.len().cast(pl.Int64).alias("rows"),
         ignored.cast(pl.Int64).alias("ignored"),
@@ -178,8 +179,12 @@ def batch_losses_to_parquet(
     try:
         _, counted, *bad = pl.collect_all(outputs, engine="streaming", optimizations=SEPARATE_SCANS)
         screened = [c for c in batch.checks if c.screen is not None]
-        failed = counted.filter(pl.any_horizontal(pl.col(c.flag) > 0 for c in screened))
-        if screened and failed.height:
+        failed = (
+            counted.filter(pl.any_horizontal([pl.col(c.flag) > 0 for c in screened]))
+            if screened
+            else counted.clear()
+        )
+        if failed.height:
             # A cheap screen was not 0: count those rules exactly, for those files only.
             exact = (
                 batch.frame.filter(pl.col(FILE_INDEX).is_in(failed[FILE_INDEX].implode()))
@@ -596,14 +601,18 @@ def _ingest_snapshot(
             outcome, sha256 or file_sha256(path), stat or path.stat(), pl.DataFrame(), None
         )
 
+    big_dump = threading.Lock()
+
     def compute(index: int) -> list[tuple[int, _Computed]]:
         """One dump into staging: its outcome, fingerprint and dropped rows."""
         path, target = paths[index], stage / f"{index:06d}.parquet"
         try:
             dump = open_dump(path, settings)
-            counts, dropped = dump_losses_to_parquet(
-                dump, spec, target, skip_bad_rows=skip, model=model_filter
-            )
+            # A big dump keeps both cores busy alone; two at once only add their peaks.
+            with big_dump if dump.n_rows > BATCH_ROWS else contextlib.nullcontext():
+                counts, dropped = dump_losses_to_parquet(
+                    dump, spec, target, skip_bad_rows=skip, model=model_filter
+                )
             return [(index, landed(path, dump, counts, dropped, target))]
         except DumpError as error:
             return [(index, rejected(path, error))]
