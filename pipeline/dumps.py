@@ -35,7 +35,7 @@ CLASSES_METADATA_KEY = b"lossgram.classes"
 # most SMALL_DUMP_ROWS rows that share a schema are read as one query over their files,
 # BATCH_ROWS rows at most (bench/README.md, many-files target).
 SMALL_DUMP_ROWS = 250_000
-BATCH_ROWS = 2_000_000
+BATCH_ROWS = 500_000
 FILE_INDEX = "lossgram_batch_file"  # a row's file in its batch: kept through the losses
 PATH_VALUE = "__path_"  # a batch's per-file values from the paths (hive keys, stem)
 
