@@ -725,15 +725,21 @@ def _place(
             os.replace(partial, folder / key)
 
 
+STATISTICS_EXACT_BYTES = 64
+
+
 def _single_model(staged: Path) -> list[str] | None:
     """[model] when the footer's min/max statistics say the file holds one model (0.2 ms
-    against ~1 ms to scan the column), else None."""
+    against ~1 ms to scan the column), else None. Writers truncate long statistics
+    (Polars at 64 bytes), so only shorter values are taken as exact."""
     metadata = pq.ParquetFile(staged).metadata
     column = metadata.schema.to_arrow_schema().get_field_index("model")
     values = set()
     for index in range(metadata.num_row_groups):
         statistics = metadata.row_group(index).column(column).statistics
         if statistics is None or not statistics.has_min_max or statistics.min != statistics.max:
+            return None
+        if len(str(statistics.min).encode()) >= STATISTICS_EXACT_BYTES:
             return None
         values.add(statistics.min)
     return [str(value) for value in values] if len(values) == 1 else None

@@ -372,3 +372,15 @@ def test_a_batch_with_a_corrupt_page_is_redone_file_by_file(settings):
     assert [o.path for o in summary.outcomes if o.status == "ingested"] == good
     [rejected] = [o for o in summary.outcomes if o.status == "rejected"]
     assert rejected.path == corrupt and "unreadable" in rejected.error
+
+
+def test_long_model_names_sharing_a_prefix_stay_apart(settings):
+    """The staged file's model comes from footer statistics, which writers truncate."""
+    path = write_split(settings.inbox, "tmp", "test", n=40)
+    prefix = "m" * 100  # past the 64-byte statistics, within a folder name
+    frame = pl.read_parquet(path)
+    models = [prefix + ("a" if i % 2 else "b") for i in range(frame.height)]
+    frame.with_columns(model=pl.Series(models)).write_parquet(path)
+    run_job(settings)
+    got = query(settings, "select model, count(*) from losses group by 1 order by 1")
+    assert got == [(prefix + "a", 20), (prefix + "b", 20)]
