@@ -57,9 +57,30 @@ def _group_losses(
     sizes = summaries["n"].to_list()
     arrays = [np.empty(size) for size in sizes]
     filled = np.zeros(len(sizes), dtype=np.int64)
-    # A relation, not execute(): Arrow from a DB-API result copies every row first.
-    result = connection.sql(load_sql("group_losses"), params=scope)
-    for batch in result.to_arrow_reader(batch_size=1 << 20):
+    groups_frame = summaries.select("model", "split", "epoch").with_row_index("group_index")
+    connection.register("summary_groups", groups_frame)
+    try:
+        # A relation, not execute(): Arrow from a DB-API result copies every row first.
+        result = connection.sql(load_sql("group_losses"), params=scope)
+        batches = result.to_arrow_reader(batch_size=1 << 20)
+        _fill_groups(batches, arrays, filled)
+    finally:
+        connection.unregister("summary_groups")
+    if filled.tolist() != sizes:  # summaries and losses are read in one transaction
+        raise RuntimeError(f"losses per group {filled.tolist()} differ from the summaries' n")
+    for values in arrays:
+        # Sorted, so the seeded bootstrap does not depend on the order of the Parquet files.
+        values.sort()
+    keys = groups_frame.drop("group_index").rows()
+    return {
+        (str(model), str(split), epoch): values
+        for (model, split, epoch), values in zip(keys, arrays, strict=True)
+    }
+
+
+def _fill_groups(batches: Any, arrays: list[np.ndarray], filled: np.ndarray) -> None:
+    """Copy (group_index, ce) batches into each group's array, after its filled rows."""
+    for batch in batches:
         groups = batch.column(0).to_numpy()
         ce = batch.column(1).to_numpy()
         if groups[0] == groups[-1] and (groups == groups[0]).all():  # the usual case
@@ -73,16 +94,6 @@ def _group_losses(
         for group, values in runs:
             arrays[group][filled[group] : filled[group] + len(values)] = values
             filled[group] += len(values)
-    if filled.tolist() != sizes:  # summaries and losses are read in one transaction
-        raise RuntimeError(f"losses per group {filled.tolist()} differ from the summaries' n")
-    for values in arrays:
-        # Sorted, so the seeded bootstrap does not depend on the order of the Parquet files.
-        values.sort()
-    keys = summaries.select("model", "split", "epoch").rows()
-    return {
-        (str(model), str(split), epoch): values
-        for (model, split, epoch), values in zip(keys, arrays, strict=True)
-    }
 
 
 def _set_quantiles(
@@ -93,17 +104,7 @@ def _set_quantiles(
 ) -> None:
     """median_ce, p90_ce and p99_ce of every summary row, from its sorted losses."""
     quantiles = pl.DataFrame(
-        [
-            {"model": model, "split": split, "epoch": epoch}
-            | dict(
-                zip(
-                    ("median_ce", "p90_ce", "p99_ce"),
-                    sorted_quantiles(values, QUANTILES),
-                    strict=True,
-                )
-            )
-            for (model, split, epoch), values in losses.items()
-        ],
+        [(*key, *sorted_quantiles(values, QUANTILES)) for key, values in losses.items()],
         schema={
             "model": pl.String,
             "split": pl.String,
@@ -112,6 +113,7 @@ def _set_quantiles(
             "p90_ce": pl.Float64,
             "p99_ce": pl.Float64,
         },
+        orient="row",
     )
     connection.register("summary_quantiles", quantiles)
     try:

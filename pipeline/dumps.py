@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 import pyarrow as pa
@@ -141,8 +142,15 @@ def open_dump(path: Path, settings: Settings) -> Dump:
     return builder.build()
 
 
-def plan_batches(paths: Sequence[Path]) -> list[list[int]]:
-    """Groups (positions in paths, 2 or more) of small dumps that one query can read.
+class BatchPlan(NamedTuple):
+    """Small dumps one query can read: their positions in the planned paths, their rows."""
+
+    positions: list[int]
+    rows: int
+
+
+def plan_batches(paths: Sequence[Path]) -> list[BatchPlan]:
+    """Groups (2 or more dumps each) of small dumps that one query can read.
 
     A group shares the Arrow schema with its metadata and the hive keys, so one canonical
     frame fits every file. Lists of class scores are left out (C comes from a row), and
@@ -164,26 +172,23 @@ def plan_batches(paths: Sequence[Path]) -> list[list[int]]:
         groups.setdefault(key, []).append((position, rows))
     batches = []
     for members in groups.values():
-        batch: list[int] = []
-        batch_rows = 0
+        batch = BatchPlan([], 0)
         for position, rows in members:
-            if batch and batch_rows + rows > BATCH_ROWS:
+            if batch.positions and batch.rows + rows > BATCH_ROWS:
                 batches.append(batch)
-                batch, batch_rows = [], 0
-            batch.append(position)
-            batch_rows += rows
+                batch = BatchPlan([], 0)
+            batch = BatchPlan([*batch.positions, position], batch.rows + rows)
         batches.append(batch)
-    return [batch for batch in batches if len(batch) > 1]
+    return [batch for batch in batches if len(batch.positions) > 1]
 
 
-def open_batch(paths: Sequence[Path], settings: Settings) -> Dump:
-    """Dumps grouped by plan_batches as one canonical lazy frame over all their files;
-    FILE_INDEX tells each row's file (its position in paths). A schema problem is
-    raised for the first file: the caller then opens each file alone."""
+def open_batch(paths: Sequence[Path], settings: Settings, n_rows: int) -> Dump:
+    """Dumps grouped by plan_batches (n_rows in all) as one canonical lazy frame over all
+    their files; FILE_INDEX tells each row's file (its position in paths). A schema
+    problem is raised for the first file: the caller then opens each file alone."""
     first = paths[0]
     _, metadata = _footer(first)
     names = [str(path) for path in paths]
-    n_rows = sum(pq.read_metadata(path).num_rows for path in paths)
     source = "__path"
 
     def per_file(values: Sequence[object], dtype: pl.DataType) -> pl.Expr:

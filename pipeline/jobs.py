@@ -26,6 +26,7 @@ from pipeline.aggregates import aggregate_snapshot
 from pipeline.dumps import (
     BATCH_ROWS,
     FILE_INDEX,
+    BatchPlan,
     Dump,
     DumpError,
     Problem,
@@ -197,13 +198,15 @@ def batch_losses_to_parquet(
         message = f"unreadable: {error}"
         raise DumpError(batch.path, [Problem(None, batch.n_rows, message)]) from error
     by_file = {row.pop(FILE_INDEX): row for row in counted.iter_rows(named=True)}
-    bad_rows = bad[0] if bad else pl.DataFrame(schema={FILE_INDEX: pl.UInt32})
-    results = []
-    for index in range(len(targets)):
-        found = {name: int(value or 0) for name, value in by_file[index].items()}
-        mine = bad_rows.filter(pl.col(FILE_INDEX) == index).drop(FILE_INDEX)
-        results.append((found, _bad_row_records(batch, mine)))
-    return results
+    bad_by_file = bad[0].partition_by(FILE_INDEX, as_dict=True, include_key=False) if bad else {}
+    no_bad_rows = pl.DataFrame()
+    return [
+        (
+            {name: int(value or 0) for name, value in by_file[index].items()},
+            _bad_row_records(batch, bad_by_file.get((index,), no_bad_rows)),
+        )
+        for index in range(len(targets))
+    ]
 
 
 def _bad_row_records(dump: Dump, bad: pl.DataFrame) -> pl.DataFrame:
@@ -617,14 +620,15 @@ def _ingest_snapshot(
         except DumpError as error:
             return [(index, rejected(path, error))]
 
-    def compute_batch(indices: list[int]) -> list[tuple[int, _Computed]]:
+    def compute_batch(plan: BatchPlan) -> list[tuple[int, _Computed]]:
         """Small dumps of one schema in one query; each is still accepted or rejected
         alone. A batch that fails as a whole (a schema problem, an unreadable page) is
         redone file by file, so each file gets its own error."""
+        indices = plan.positions
         files = [paths[index] for index in indices]
         targets = [stage / f"{index:06d}.parquet" for index in indices]
         try:
-            batch = open_batch(files, settings)
+            batch = open_batch(files, settings, plan.rows)
             results = batch_losses_to_parquet(
                 batch, targets, spec, skip_bad_rows=skip, model=model_filter
             )
@@ -640,7 +644,7 @@ def _ingest_snapshot(
         ]
 
     batches = plan_batches(paths)
-    batched = {index for batch in batches for index in batch}
+    batched = {index for batch in batches for index in batch.positions}
     work: list[Callable[[], list[tuple[int, _Computed]]]] = [
         *(partial(compute_batch, batch) for batch in batches),
         *(partial(compute, index) for index in range(len(paths)) if index not in batched),

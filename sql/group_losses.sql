@@ -1,17 +1,12 @@
--- Every loss of one snapshot with the index of its (model, split, epoch) group, in the
--- order of snapshot_summaries.sql, for the quantiles and the split statistics in numpy.
+-- Every loss of one snapshot with the index of its (model, split, epoch) group, for the
+-- quantiles and the split statistics in numpy. Reads the registered frame
+-- `summary_groups` (group_index, model, split, epoch): the summaries' rows, numbered.
 -- Unordered: the caller streams it into one array per group (a DuckDB quantile_cont
 -- held two copies of the losses, 0.7 GB at 44M rows; an ORDER BY sorts them all).
 -- Binds: $snapshot_date, $models (list; empty = every model)
-WITH groups AS (
-    SELECT model, split, epoch,
-        (row_number() OVER (ORDER BY model, split, epoch) - 1)::INTEGER AS group_index
-    FROM summaries
-    WHERE snapshot_date = $snapshot_date AND (len($models) = 0 OR list_contains($models, model))
-)
 SELECT groups.group_index, losses.ce
 FROM losses
-JOIN groups
+JOIN summary_groups AS groups
     ON losses.model = groups.model AND losses.split = groups.split
     AND losses.epoch IS NOT DISTINCT FROM groups.epoch
 WHERE losses.snapshot_date = $snapshot_date
