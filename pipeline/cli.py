@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
-import polars as pl
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from pipeline import __version__
-from pipeline.dumps import DumpError
-from pipeline.jobs import DumpsRejected, RunSummary, losses_to_parquet, rerun_job, run_job
+from pipeline.console import (
+    FORMATS,
+    print_frame,
+    print_losses_written,
+    print_run,
+    progress_bar,
+    say,
+    warn,
+)
+from pipeline.contract import DumpError, DumpsRejected
+from pipeline.inbox import InboxError
+from pipeline.layout import LayoutError
 from pipeline.settings import Settings, SettingsError, load_settings
-from pipeline.warehouse import WarehouseError, job_history, read_only_query
+from pipeline.warehouse import WarehouseError
 
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
 
@@ -31,8 +36,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out_console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
 
 WarehouseOption = Annotated[
     Path | None,
@@ -52,37 +55,18 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readab
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="Settings file (default ./lossgram.toml).")
 ]
-LabelSmoothingOption = Annotated[
-    float | None, typer.Option(help="Label smoothing e in [0, 1), as in PyTorch.")
-]
-ClassWeightsOption = Annotated[
-    str | None, typer.Option(help="Per-class weights, comma separated: w0,w1,...")
-]
-IgnoreIndexOption = Annotated[
-    str | None,
-    typer.Option(help="Label value whose rows are left out and counted ('none' to disable)."),
-]
-EpsOption = Annotated[
-    float | None, typer.Option(help="Probability clipping floor (default 1e-12).")
+FormatOption = Annotated[
+    str, typer.Option("--format", help="table, csv or json (one JSON array of objects).")
 ]
 MapOption = Annotated[
     list[str] | None,
     typer.Option("--map", help="Column mapping canonical=source, e.g. label=target (repeatable)."),
 ]
-SplitOption = Annotated[
-    str | None, typer.Option(help="Split name for dumps with no split column or split= folder.")
-]
-ModelOption = Annotated[
-    str | None, typer.Option(help="Model name for dumps with no model column or model= folder.")
-]
-ClassesOption = Annotated[
-    str | None, typer.Option(help="Class names for string labels, comma separated.")
-]
 
 
 def _version(value: bool) -> None:
     if value:
-        out_console.print(f"lossgram {__version__}")
+        say(f"lossgram {__version__}")
         raise typer.Exit()
 
 
@@ -109,11 +93,7 @@ def entry() -> None:
     except Exception as error:
         if "--debug" in sys.argv:
             raise
-        err_console.print(
-            f"error: {type(error).__name__}: {error} (run with --debug for the traceback)",
-            markup=False,
-            highlight=False,
-        )
+        warn(f"error: {type(error).__name__}: {error} (run with --debug for the traceback)")
         sys.exit(EXIT_FAILED)
 
 
@@ -122,8 +102,8 @@ def _known_errors_exit() -> Iterator[None]:
     """Errors lossgram expects (bad settings, warehouse, dump) end in one line, exit 2."""
     try:
         yield
-    except (SettingsError, WarehouseError, DumpError) as error:
-        err_console.print(f"error: {error}", markup=False, highlight=False)
+    except (SettingsError, WarehouseError, DumpError, InboxError, LayoutError) as error:
+        warn(f"error: {error}")
         raise typer.Exit(EXIT_FAILED) from error
 
 
@@ -132,24 +112,58 @@ def _settings(config: Path | None, **flags: Any) -> Settings:
         return load_settings(config_file=config, overrides=flags)
 
 
+def _run_command(job_name: str, settings: Settings, as_json: bool, **arguments: Any) -> None:
+    """run / rerun / backfill / demo: the job, the reports of its nights, the summary."""
+    from pipeline import nightly
+    from pipeline.service import run_then_report
+
+    job = nightly.rerun_job if job_name == "rerun" else nightly.run_job
+    with _known_errors_exit(), progress_bar("ingesting") as progress:
+        # One bar for both steps (rich shows one live display at a time).
+        summary = run_then_report(
+            job, settings, progress=progress, report_progress=progress, **arguments
+        )
+    if summary.files_seen == 0 and job_name == "run" and not as_json:
+        warn(f"note: no Parquet dumps under {settings.inbox}")
+    print_run(summary, as_json)
+    raise typer.Exit(summary.exit_code)
+
+
 @app.command()
 def losses(
     dumps: Annotated[list[str], typer.Argument(help="Dump files, folders or globs.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")],
-    label_smoothing: LabelSmoothingOption = None,
-    class_weights: ClassWeightsOption = None,
-    ignore_index: IgnoreIndexOption = None,
-    eps: EpsOption = None,
+    label_smoothing: Annotated[
+        float | None, typer.Option(help="Label smoothing e in [0, 1), as in PyTorch.")
+    ] = None,
+    class_weights: Annotated[
+        str | None, typer.Option(help="Per-class weights, comma separated: w0,w1,...")
+    ] = None,
+    ignore_index: Annotated[
+        str | None,
+        typer.Option(help="Label value whose rows are left out and counted ('none' to disable)."),
+    ] = None,
+    eps: Annotated[
+        float | None, typer.Option(help="Probability clipping floor (default 1e-12).")
+    ] = None,
     column_map: MapOption = None,
-    split: SplitOption = None,
-    model: ModelOption = None,
-    classes: ClassesOption = None,
+    split: Annotated[
+        str | None, typer.Option(help="Split name for dumps with no split column or split= folder.")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model name for dumps with no model column or model= folder.")
+    ] = None,
+    classes: Annotated[
+        str | None, typer.Option(help="Class names for string labels, comma separated.")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Per-sample cross-entropy of DUMPS into one Parquet file (no warehouse).
 
     Example: lossgram losses preds/ -o losses.parquet --label-smoothing 0.1
     """
+    from pipeline.losses_file import losses_to_parquet
+
     settings = _settings(
         config,
         label_smoothing=label_smoothing,
@@ -162,99 +176,14 @@ def losses(
         classes=classes,
     )
     try:
-        with _known_errors_exit(), _progress() as progress:
-            task = progress.add_task("computing losses", total=None)
-
-            def advance(done: int, total: int, path: Path) -> None:
-                progress.update(task, completed=done, total=total, description=path.name)
-
-            written = losses_to_parquet(dumps, out, settings, progress=advance)
+        with _known_errors_exit(), progress_bar("computing losses") as progress:
+            written = losses_to_parquet(dumps, out, settings.reader_options(), progress)
     except DumpsRejected as rejected:
         for error in rejected.errors:
-            err_console.print(f"error: {error}", markup=False, highlight=False)
-        err_console.print(f"nothing written: {len(rejected.errors)} dump(s) rejected")
+            warn(f"error: {error}")
+        warn(f"nothing written: {len(rejected.errors)} dump(s) rejected")
         raise typer.Exit(EXIT_FAILED) from rejected
-
-    table = Table("model", "split", "epoch", "n", "mean ce", "median ce")
-    for row in written.summary.iter_rows(named=True):
-        table.add_row(
-            row["model"],
-            row["split"],
-            "" if row["epoch"] is None else str(row["epoch"]),
-            str(row["n"]),
-            f"{row['mean_ce']:.6f}",
-            f"{row['median_ce']:.6f}",
-        )
-    out_console.print(table)
-    notes = [f"{written.rows} rows"]
-    if written.ignored:
-        notes.append(f"{written.ignored} ignored (label == ignore_index)")
-    if written.clipped:
-        notes.append(f"{written.clipped} clipped at eps")
-    out_console.print(f"wrote {written.out} ({', '.join(notes)})", markup=False, highlight=False)
-
-
-def _progress() -> Progress:
-    # Rich hides the bar itself when stderr is not a terminal.
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    )
-
-
-def _print_run(summary: RunSummary, as_json: bool) -> None:
-    if as_json:
-        out_console.print_json(json.dumps(summary.to_json(), default=str))
-        raise typer.Exit(summary.exit_code)
-    for outcome in summary.outcomes:
-        if outcome.status == "rejected":
-            err_console.print(f"rejected: {outcome.error}", markup=False, highlight=False)
-    if summary.error:
-        err_console.print(f"error: {summary.error}", markup=False, highlight=False)
-    if summary.verdicts:
-        table = Table("date", "model", "held-out", "epoch", "verdict", "gap / H")
-        for verdict in summary.verdicts:
-            gap = verdict["normalised_gap"]
-            table.add_row(
-                verdict["snapshot_date"],
-                verdict["model"],
-                verdict["heldout_split"],
-                "" if verdict["epoch"] is None else str(verdict["epoch"]),
-                verdict["verdict"],
-                "" if gap is None else f"{gap:.1%}",
-            )
-        out_console.print(table)
-    out_console.print(
-        f"{summary.status}: {summary.files_ingested} dump(s) ingested, "
-        f"{summary.files_rejected} rejected, {summary.files_unchanged} unchanged "
-        f"in {summary.seconds:.2f} s (run {summary.run_id})",
-        markup=False,
-        highlight=False,
-    )
-    latest = [
-        page
-        for page in summary.reports
-        if summary.snapshot_dates
-        and Path(page).parts[-2:] == (summary.snapshot_dates[-1], "index.html")
-    ]
-    if latest:
-        out_console.print(f"report: {Path(latest[0]).resolve()}", markup=False, highlight=False)
-    raise typer.Exit(summary.exit_code)
-
-
-def _run_with_progress(job: Any, settings: Settings, **arguments: Any) -> RunSummary:
-    with _known_errors_exit(), _progress() as progress:
-        task = progress.add_task("ingesting", total=None)
-
-        def advance(done: int, total: int, path: Path) -> None:
-            progress.update(task, completed=done, total=total, description=path.name)
-
-        summary: RunSummary = job(settings, progress=advance, **arguments)
-        return summary
+    print_losses_written(written)
 
 
 @app.command()
@@ -273,12 +202,7 @@ def run(
     Example: lossgram run --inbox data/inbox --json
     """
     settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
-    day = date.date() if date else None
-    summary = _run_with_progress(run_job, settings, snapshot_date=day)
-    if summary.files_seen == 0 and not as_json:
-        err_console.print(f"note: no Parquet dumps under {settings.inbox}", markup=False)
-    _reports_after(summary, settings)
-    _print_run(summary, as_json)
+    _run_command("run", settings, as_json, snapshot_date=date.date() if date else None)
 
 
 @app.command()
@@ -297,9 +221,7 @@ def rerun(
     Example: lossgram rerun --date 2026-11-23 --model resnet
     """
     settings = _settings(config, warehouse=warehouse, reports=reports)
-    summary = _run_with_progress(rerun_job, settings, snapshot_date=date.date(), model=model)
-    _reports_after(summary, settings)
-    _print_run(summary, as_json)
+    _run_command("rerun", settings, as_json, snapshot_date=date.date(), model=model)
 
 
 @app.command()
@@ -317,123 +239,8 @@ def backfill(
     Example: lossgram backfill --start 2026-11-01 --end 2026-11-07
     """
     settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
-    summary = _run_with_progress(
-        run_job, settings, date_range=(start.date(), end.date()), command="backfill"
-    )
-    _reports_after(summary, settings)
-    _print_run(summary, as_json)
-
-
-FORMATS = ("table", "csv", "json")
-
-
-@app.command()
-def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
-    output_format: Annotated[
-        str, typer.Option("--format", help="table, csv or json (one JSON array of objects).")
-    ] = "table",
-    warehouse: WarehouseOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Query the warehouse read-only: the losses view and every table.
-
-    Example: lossgram sql "select model, verdict from verdicts" --format json
-    """
-    if output_format not in FORMATS:
-        err_console.print(f"error: --format must be one of {', '.join(FORMATS)}")
-        raise typer.Exit(EXIT_FAILED)
-    settings = _settings(config, warehouse=warehouse)
-    with _known_errors_exit():
-        frame = read_only_query(settings.warehouse, query)
-    _print_frame(frame, output_format)
-
-
-@app.command()
-def history(
-    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
-    output_format: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
-    warehouse: WarehouseOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Recent job runs, newest first.
-
-    Example: lossgram history --limit 5
-    """
-    settings = _settings(config, warehouse=warehouse)
-    with _known_errors_exit():
-        frame = job_history(settings.warehouse, limit)
-    _print_frame(frame, output_format)
-
-
-def _print_frame(frame: pl.DataFrame, output_format: str) -> None:
-    if output_format == "json":
-        print(json.dumps(frame.to_dicts(), default=str))
-    elif output_format == "csv":
-        print(_csv_safe(frame).write_csv(), end="")
-    else:
-        table = Table(*frame.columns)
-        for row in frame.iter_rows():
-            table.add_row(*("" if value is None else str(value) for value in row))
-        out_console.print(table)
-
-
-def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
-    """CSV has no nested types: lists and structs are written as JSON text."""
-    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
-    return frame.with_columns(
-        pl.col(name).map_elements(
-            lambda value: json.dumps(value, default=str), return_dtype=pl.String
-        )
-        for name in nested
-    )
-
-
-def _write_reports(
-    settings: Settings, dates: list[str] | None, model: str | None, png: bool
-) -> list[Path]:
-    # Imported here: the report layer (altair, jinja2) loads only when pages are written.
-    from pipeline.report.pages import write_reports
-
-    with _progress() as progress:
-        task = progress.add_task("rendering reports", total=None)
-
-        def advance(done: int, total: int, name: str) -> None:
-            progress.update(task, completed=done, total=total, description=name)
-
-        return write_reports(settings, dates, model, png=png, progress=advance)
-
-
-def _reports_after(summary: RunSummary, settings: Settings) -> None:
-    """Render the nights a run touched; the index page lists them all."""
-    if not summary.snapshot_dates:
-        return
-    pages = _write_reports(settings, summary.snapshot_dates, None, png=False)
-    summary.reports = [str(page) for page in pages]
-
-
-@app.command()
-def report(
-    date: DateOption = None,
-    model: Annotated[str | None, typer.Option(help="Only this model's page.")] = None,
-    png: Annotated[bool, typer.Option("--png", help="Also write PNGs of the main charts.")] = False,
-    warehouse: WarehouseOption = None,
-    reports: ReportsOption = None,
-    config: ConfigOption = None,
-) -> None:
-    """Render the static HTML reports (every night, or one) from the warehouse.
-
-    Example: lossgram report --date 2026-11-23 --png
-    """
-    settings = _settings(config, warehouse=warehouse, reports=reports)
-    dates = [date.date().isoformat()] if date else None
-    with _known_errors_exit():
-        pages = _write_reports(settings, dates, model, png)
-    out_console.print(
-        f"wrote {len(pages)} page(s); index: {settings.reports / 'index.html'}",
-        markup=False,
-        highlight=False,
-    )
+    date_range = (start.date(), end.date())
+    _run_command("backfill", settings, as_json, date_range=date_range, command="backfill")
 
 
 @app.command()
@@ -454,12 +261,87 @@ def demo(
 
     settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
     nights = copy_demo_dumps(settings.inbox)
-    err_console.print(f"demo: copied nights {', '.join(nights)} into {settings.inbox}")
-    summary = _run_with_progress(run_job, settings, command="demo")
-    if not summary.snapshot_dates:
-        summary.snapshot_dates = nights  # already ingested: render what is there
-    _reports_after(summary, settings)
-    _print_run(summary, as_json)
+    warn(f"demo: copied nights {', '.join(nights)} into {settings.inbox}")
+    # Already ingested: render what is there.
+    _run_command("demo", settings, as_json, command="demo", default_dates=nights)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
+    output_format: FormatOption = "table",
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Query the warehouse read-only: the losses view and every table.
+
+    Example: lossgram sql "select model, verdict from verdicts" --format json
+    """
+    from pipeline.warehouse import read_only_query
+
+    _check_format(output_format)
+    settings = _settings(config, warehouse=warehouse)
+    with _known_errors_exit():
+        frame = read_only_query(settings.warehouse, query)
+    print_frame(frame, output_format)
+
+
+@app.command()
+def history(
+    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+    output_format: FormatOption = "table",
+    warehouse: WarehouseOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Recent job runs, newest first.
+
+    Example: lossgram history --limit 5
+    """
+    from pipeline.ledger import job_history
+    from pipeline.warehouse import reading
+
+    _check_format(output_format)
+    settings = _settings(config, warehouse=warehouse)
+    with _known_errors_exit(), reading(settings.warehouse) as connection:
+        frame = job_history(connection, limit)
+    print_frame(frame, output_format)
+
+
+def _check_format(output_format: str) -> None:
+    if output_format not in FORMATS:
+        warn(f"error: --format must be one of {', '.join(FORMATS)}")
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def report(
+    date: DateOption = None,
+    model: Annotated[str | None, typer.Option(help="Only this model's page.")] = None,
+    png: Annotated[bool, typer.Option("--png", help="Also write PNGs of the main charts.")] = False,
+    warehouse: WarehouseOption = None,
+    reports: ReportsOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Render the static HTML reports (every night, or one) from the warehouse.
+
+    Example: lossgram report --date 2026-11-23 --png
+    """
+    # Imported here: the report layer (altair, jinja2) loads only when pages are written.
+    from pipeline.report.pages import write_reports
+
+    settings = _settings(config, warehouse=warehouse, reports=reports)
+    dates = [date.date().isoformat()] if date else None
+    with _known_errors_exit(), progress_bar("rendering reports") as progress:
+        pages = write_reports(
+            settings.warehouse,
+            settings.reports,
+            settings.report_options(),
+            dates,
+            model,
+            png=png,
+            progress=progress,
+        )
+    say(f"wrote {len(pages)} page(s); index: {settings.reports / 'index.html'}")
 
 
 @app.command()
@@ -496,7 +378,7 @@ def init(
     from pipeline.settings import commented_toml
 
     if path.exists() and not force:
-        err_console.print(f"error: {path} exists (use --force to overwrite)")
+        warn(f"error: {path} exists (use --force to overwrite)")
         raise typer.Exit(EXIT_FAILED)
     path.write_text(commented_toml() + "\n", encoding="utf-8")
-    out_console.print(f"wrote {path}", markup=False, highlight=False)
+    say(f"wrote {path}")

@@ -1,6 +1,6 @@
 """Per-sample cross-entropy with PyTorch semantics, as pure Polars expressions.
 
-Input is the canonical prediction frame made by `pipeline.dumps`: one of the
+Input is the canonical prediction frame made by `pipeline.contract`: one of the
 prediction columns `logits` / `probs` (Array[f64, C]) or `logprob` (f64),
 an Int64 `label` and/or an Array[f64, C] `label_probs` target.
 
@@ -13,39 +13,39 @@ so every target option below is written once, as a linear functional of -log p.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
-# Columns every per-sample loss table has, in this order; slice columns follow.
-LOSS_COLUMNS = (
-    "sample_id",
-    "model",
-    "split",
-    "epoch",
-    "label",
-    "weight",
-    "n_classes",
-    "ce",
-    "p_true",
-    "pred",
-    "correct",
-    "confidence",
-    "clipped",
-    "brier",
+from pipeline.options import LossSpec
+
+# Columns every per-sample loss table has, in this order, with their types (sample_id is
+# Int64 when a dump's ids are integers; a mixed warehouse reads it as text); slice
+# columns follow. The warehouse's `losses` view has these columns before any file lands.
+LOSS_SCHEMA = pl.Schema(
+    {
+        "sample_id": pl.String,
+        "model": pl.String,
+        "split": pl.String,
+        "epoch": pl.Int64,
+        "label": pl.Int64,
+        "weight": pl.Float64,
+        "n_classes": pl.Int32,
+        "ce": pl.Float64,
+        "p_true": pl.Float64,
+        "pred": pl.Int64,
+        "correct": pl.Boolean,
+        "confidence": pl.Float64,
+        "clipped": pl.Boolean,
+        "brier": pl.Float64,
+    }
 )
+LOSS_COLUMNS = tuple(LOSS_SCHEMA.names())
 PREDICTION_COLUMNS = ("logits", "probs", "logprob")
 INPUT_COLUMNS = (*PREDICTION_COLUMNS, "label_probs")
 
 
-@dataclass(frozen=True)
-class LossSpec:
-    """The cross-entropy options, named as in torch.nn.CrossEntropyLoss."""
-
-    label_smoothing: float = 0.0
-    class_weights: tuple[float, ...] | None = None
-    ignore_index: int | None = -100
-    eps: float = 1e-12
+def ignored_label(label: pl.Expr, ignore_index: int | None) -> pl.Expr:
+    """True where the label is ignore_index: such rows are left out and counted."""
+    return pl.lit(False) if ignore_index is None else label.eq_missing(ignore_index)
 
 
 def prediction_kind(schema: pl.Schema) -> str:
@@ -162,9 +162,7 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
     soft = "label_probs" in schema
     _check_spec(kind, n_classes, soft, spec)
 
-    kept = preds
-    if spec.ignore_index is not None and not soft:
-        kept = kept.filter(pl.col("label").ne_missing(spec.ignore_index))
+    kept = preds if soft else preds.filter(~ignored_label(pl.col("label"), spec.ignore_index))
 
     if kind == "logprob":
         plain = -pl.col("logprob")

@@ -14,9 +14,13 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from pipeline.jobs import RunSummary, run_job
+from pipeline.layout import Layout
+from pipeline.ledger import RunSummary
+from pipeline.nightly import run_job
+from pipeline.queries import execute
+from pipeline.service import run_then_report
 from pipeline.settings import Settings, SettingsError
-from pipeline.warehouse import DATABASE_FILE, Warehouse, WarehouseError, load_sql
+from pipeline.warehouse import WarehouseError, reading
 
 LOG_FILE = "lossgram.log"
 NightlyJob = Callable[[Settings], RunSummary]
@@ -58,14 +62,12 @@ def missed_fire_time(
 
 
 def last_started(settings: Settings) -> dt.datetime | None:
-    if not (settings.warehouse / DATABASE_FILE).exists():
+    """When the nightly job last started, or None for a warehouse not made yet."""
+    if not Layout(settings.warehouse).database.exists():
         return None
-    connection = Warehouse(settings.warehouse).connect(read_only=True)
-    try:
-        row = connection.execute(load_sql("last_scheduled_run")).fetchone()
-    finally:
-        connection.close()
-    value = None if row is None else row[0]
+    with reading(settings.warehouse) as connection:
+        rows = execute(connection, "last_scheduled_run")
+    value = rows[0][0] if rows else None
     return value if isinstance(value, dt.datetime) else None
 
 
@@ -147,9 +149,4 @@ class Daemon:
 
 def nightly_with_reports(settings: Settings) -> RunSummary:
     """Exactly what `lossgram run` does: the job, then the reports of the nights it touched."""
-    summary = run_job(settings, command="schedule")
-    if summary.snapshot_dates:
-        from pipeline.report.pages import write_reports
-
-        summary.reports = [str(page) for page in write_reports(settings, summary.snapshot_dates)]
-    return summary
+    return run_then_report(run_job, settings, command="schedule")

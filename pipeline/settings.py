@@ -10,6 +10,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.bins import BinScheme, linear_bin_scheme, log_bin_scheme
+from pipeline.options import (
+    AnalysisOptions,
+    LossSpec,
+    ReaderOptions,
+    ReportOptions,
+    Thresholds,
+)
+
+# The defaults of the option objects are the product's defaults, written once.
+LOSS, THRESHOLDS, ANALYSIS = LossSpec(), Thresholds(), AnalysisOptions()
+
 CONFIG_FILE = "lossgram.toml"
 ENV_PREFIX = "LOSSGRAM_"
 
@@ -59,18 +71,22 @@ class Settings:
     )
     reports: Path = _setting(Path("reports"), "Folder the HTML reports are written to.", Path)
     label_smoothing: float = _setting(
-        0.0, "Label smoothing e in [0, 1): target (1-e)*onehot + e/C, as in PyTorch.", float
+        LOSS.label_smoothing,
+        "Label smoothing e in [0, 1): target (1-e)*onehot + e/C, as in PyTorch.",
+        float,
     )
     class_weights: tuple[float, ...] | None = _setting(
-        None, "Per-class weights w0,w1,...: the loss of a row becomes w_y * ce.", _floats
+        LOSS.class_weights,
+        "Per-class weights w0,w1,...: the loss of a row becomes w_y * ce.",
+        _floats,
     )
     ignore_index: int | None = _setting(
-        -100,
+        LOSS.ignore_index,
         "Rows whose label equals this are left out of losses and counted (PyTorch: -100).",
         _optional_int,
     )
     eps: float = _setting(
-        1e-12, "Probabilities are clipped to at least eps before the log (cap -log eps).", float
+        LOSS.eps, "Probabilities are clipped to at least eps before the log (cap -log eps).", float
     )
     column_map: dict[str, str] = _setting(
         {}, "Rename dump columns, canonical=source pairs, e.g. label=target.", _mapping
@@ -101,30 +117,38 @@ class Settings:
         30.0, "Upper edge of the linear scheme; one more bin runs to inf.", float
     )
     reference_split: str = _setting(
-        "train", "The split the model was fitted on (members, for the verdict).", str
+        ANALYSIS.reference_split,
+        "The split the model was fitted on (members, for the verdict).",
+        str,
     )
     heldout_splits: tuple[str, ...] = _setting(
-        ("test", "val"), "Held-out splits compared with the reference split.", _strings
+        ANALYSIS.heldout_splits, "Held-out splits compared with the reference split.", _strings
     )
     min_samples: int = _setting(
-        30, "A split with fewer samples gets the verdict insufficient_data.", int
+        THRESHOLDS.min_samples,
+        "A split with fewer samples gets the verdict insufficient_data.",
+        int,
     )
     underfit_ratio: float = _setting(
-        0.8, "underfit when mean train loss >= underfit_ratio * prior entropy H.", float
+        THRESHOLDS.underfit_ratio,
+        "underfit when mean train loss >= underfit_ratio * prior entropy H.",
+        float,
     )
     overfit_gap: float = _setting(
-        0.10, "overfit when (mean test - mean train) / H >= this and the gap CI is above 0.", float
+        THRESHOLDS.overfit_gap,
+        "overfit when (mean test - mean train) / H >= this and the gap CI is above 0.",
+        float,
     )
     bootstrap_resamples: int = _setting(
-        1000, "Bootstrap resamples for the 95% CI of the loss gap.", int
+        ANALYSIS.bootstrap_resamples, "Bootstrap resamples for the 95% CI of the loss gap.", int
     )
     bootstrap_max_samples: int = _setting(
-        20000,
+        ANALYSIS.bootstrap_max_samples,
         "Per split, at most this many losses are resampled (m-out-of-n, rescaled).",
         int,
     )
-    seed: int = _setting(0, "Seed of the bootstrap and any other sampling.", int)
-    ece_bins: int = _setting(15, "Equal-width confidence bins of the ECE.", int)
+    seed: int = _setting(ANALYSIS.seed, "Seed of the bootstrap and any other sampling.", int)
+    ece_bins: int = _setting(ANALYSIS.ece_bins, "Equal-width confidence bins of the ECE.", int)
     duckdb_memory_limit: str = _setting(
         "2GB",
         "DuckDB memory limit for aggregation; beyond it DuckDB spills to <warehouse>/.tmp.",
@@ -153,6 +177,37 @@ class Settings:
             raise SettingsError(f"bad_rows must be reject or skip, got {self.bad_rows!r}")
         if self.bins not in ("log", "linear"):
             raise SettingsError(f"bins must be log or linear, got {self.bins!r}")
+
+    # -- the option objects the core takes, made once at the entry point ------------
+    def loss_spec(self) -> LossSpec:
+        return LossSpec(self.label_smoothing, self.class_weights, self.ignore_index, self.eps)
+
+    def reader_options(self) -> ReaderOptions:
+        return ReaderOptions(
+            self.column_map, self.split, self.model, self.classes, self.loss_spec()
+        )
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.min_samples, self.underfit_ratio, self.overfit_gap)
+
+    def analysis_options(self) -> AnalysisOptions:
+        return AnalysisOptions(
+            reference_split=self.reference_split,
+            heldout_splits=self.heldout_splits,
+            thresholds=self.thresholds(),
+            ece_bins=self.ece_bins,
+            bootstrap_resamples=self.bootstrap_resamples,
+            bootstrap_max_samples=self.bootstrap_max_samples,
+            seed=self.seed,
+        )
+
+    def report_options(self) -> ReportOptions:
+        return ReportOptions(self.reference_split, self.eps, self.ece_bins)
+
+    def bin_scheme(self) -> BinScheme:
+        if self.bins == "linear":
+            return linear_bin_scheme(self.linear_bin_width, self.linear_bin_max)
+        return log_bin_scheme()
 
 
 def setting_fields() -> list[dataclasses.Field[Any]]:

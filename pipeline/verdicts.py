@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from pipeline.settings import Settings
+from pipeline.options import Thresholds
 
 OVERFIT, UNDERFIT, GOOD_FIT, INSUFFICIENT = "overfit", "underfit", "good_fit", "insufficient_data"
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """The verdict thresholds in force; stored with every verdict."""
+class Missing(enum.Enum):
+    """No epoch in common: the comparison cannot be made."""
 
-    min_samples: int = 30
-    underfit_ratio: float = 0.8
-    overfit_gap: float = 0.10
+    MISSING = "missing"
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Thresholds:
-        return cls(settings.min_samples, settings.underfit_ratio, settings.overfit_gap)
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
+MISSING = Missing.MISSING
 
 
 @dataclass(frozen=True)
@@ -57,7 +51,7 @@ class Verdict:
 
 
 def decide(evidence: Evidence, thresholds: Thresholds) -> Verdict:
-    """insufficient_data, then underfit, then overfit, else good_fit (DESIGN.md)."""
+    """insufficient_data, then underfit, then overfit, else good_fit."""
     smallest = min(evidence.n_reference, evidence.n_heldout)
     if smallest < thresholds.min_samples:
         return Verdict(
@@ -109,3 +103,22 @@ def decide(evidence: Evidence, thresholds: Thresholds) -> Verdict:
         f" {normalised:.0%} of H (CI [{evidence.gap_ci_low:.3f}, {evidence.gap_ci_high:.3f}])",
         (),
     )
+
+
+def judged_epoch(
+    reference_epochs: Sequence[int | None], heldout_epochs: Sequence[int | None]
+) -> int | Missing | None:
+    """The epoch a comparison judges: the latest epoch both splits have (None when the
+    dumps have no epochs), or MISSING when they have none in common."""
+    common = set(reference_epochs) & set(heldout_epochs)
+    if not common:
+        return MISSING
+    numbered = [epoch for epoch in common if epoch is not None]
+    return max(numbered) if numbered else None
+
+
+def best_epoch(epochs: Sequence[int | None], mean_losses: Sequence[float]) -> int | None:
+    """The epoch with the lowest held-out mean loss (the earliest of ties)."""
+    numbered = [(loss, epoch) for epoch, loss in zip(epochs, mean_losses, strict=True)]
+    numbered = [(loss, epoch) for loss, epoch in numbered if epoch is not None]
+    return min(numbered)[1] if numbered else None

@@ -6,7 +6,7 @@ with `.detach` is read as `x.detach().cpu().numpy()`, anything with
 `.to_numpy` as `x.to_numpy()`, anything else through `numpy.asarray`.
 
 The file is written to a hidden temporary name in the target folder, checked
-with the reader's own rules (`pipeline.dumps.open_dump` and its row checks,
+with the reader's own rules (`pipeline.contract.open_dump` and its row checks,
 with default settings), and only then renamed into place, so a dump that
 breaks the contract raises `DumpError` and leaves nothing behind.
 """
@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import numbers
 import os
-import uuid
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,14 +24,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.dumps import (
-    CLASSES_METADATA_KEY,
-    DumpError,
-    open_dump,
-    problem_counts,
-    problems_found,
-)
-from pipeline.settings import Settings
+from pipeline.contract import DumpError, open_dump, problem_counts, problems_found
+from pipeline.contract.scores import CLASSES_METADATA_KEY
+from pipeline.files import atomic_output
+from pipeline.options import ReaderOptions
 
 FloatType = Literal["float32", "float64"]
 ARROW_FLOATS: dict[str, pa.DataType] = {"float32": pa.float32(), "float64": pa.float64()}
@@ -330,23 +325,17 @@ def _extra(value: Any, name: str, n_rows: int) -> pa.Array:
 
 def _write_checked(table: pa.Table, target: Path) -> None:
     """Write to a hidden temp file beside target, check it as the reader would, rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
-    try:
+    with atomic_output(target) as temp:
         pq.write_table(table, temp, compression="zstd")
         with temp.open("rb") as handle:
             os.fsync(handle.fileno())
         _validate(temp, target)
-        os.replace(temp, target)  # atomic: readers see the old file or the new one
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
 
 
 def _validate(temp: Path, target: Path) -> None:
     """The reader's checks: schema ones in open_dump, row ones counted in one pass."""
     try:
-        dump = open_dump(temp, Settings())
+        dump = open_dump(temp, ReaderOptions())
     except DumpError as error:
         raise DumpError(target, error.problems) from None
     if not dump.checks:
@@ -354,6 +343,6 @@ def _validate(temp: Path, target: Path) -> None:
     counts = dump.frame.select(problem_counts(dump.checks, screened=False)).collect(
         engine="streaming"
     )
-    problems = problems_found(dump, counts.row(0, named=True))
+    problems = problems_found(dump.checks, counts.row(0, named=True))
     if problems:
         raise DumpError(target, problems)

@@ -10,4 +10,4 @@ JOIN summary_groups AS groups
     ON losses.model = groups.model AND losses.split = groups.split
     AND losses.epoch IS NOT DISTINCT FROM groups.epoch
 WHERE losses.snapshot_date = $snapshot_date
-  AND (len($models) = 0 OR list_contains($models, losses.model))
+  AND in_models($models, losses.model)

@@ -1,4 +1,4 @@
 -- The per-split summaries of one snapshot, for the verdicts. Binds: $snapshot_date, $models
 SELECT * FROM summaries
-WHERE snapshot_date = $snapshot_date AND (len($models) = 0 OR list_contains($models, model))
+WHERE snapshot_date = $snapshot_date AND in_models($models, model)
 ORDER BY model, split, epoch

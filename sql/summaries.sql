@@ -1,14 +1,15 @@
--- Per-split statistics per (snapshot, model, split, epoch): accuracy,
+-- Store the per-split statistics per (snapshot, model, split, epoch): accuracy,
 -- calibration (ECE over 15 equal-width confidence bins), Brier, clipped count, ln C and
 -- the entropy (nats) of the split's label distribution. The loss quantiles are left NULL
 -- here and set by set_summary_quantiles.sql: a quantile_cont holds about two copies of
 -- the group's losses (0.7 GB at 44M rows, the run's peak), numpy one (pipeline/aggregates).
 -- Binds: $snapshot_date, $ece_bins, $models (list; empty = every model)
+INSERT INTO summaries
 WITH samples AS (
     SELECT model, split, epoch, label, ce, correct, confidence, brier, clipped, n_classes
     FROM losses
     WHERE snapshot_date = $snapshot_date
-      AND (len($models) = 0 OR list_contains($models, model))
+      AND in_models($models, model)
 ),
 calibration_bins AS (
     SELECT

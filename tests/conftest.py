@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.dumps import DumpError, open_dump, problems_found
-from pipeline.jobs import dump_losses_to_parquet, loss_spec
+from pipeline.contract import DumpError, open_dump, problems_found
 from pipeline.settings import Settings
+from pipeline.stage import dump_losses_to_parquet
 
 
 def fixed_size(values: np.ndarray) -> pa.Array:
@@ -56,10 +56,10 @@ def compute(tmp_path: Path) -> Callable[..., pl.DataFrame]:
 
     def run(path: Path, **settings: Any) -> pl.DataFrame:
         config = Settings(**settings)
-        dump = open_dump(path, config)
+        dump = open_dump(path, config.reader_options())
         target = tmp_path / f"out-{path.stem}.parquet"
-        counts, _ = dump_losses_to_parquet(dump, loss_spec(config), target)
-        problems = problems_found(dump, counts)
+        counts, _ = dump_losses_to_parquet(dump, config.loss_spec(), target)
+        problems = problems_found(dump.checks, counts)
         if problems:
             raise DumpError(path, problems)
         return pl.read_parquet(target)

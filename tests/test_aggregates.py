@@ -26,10 +26,11 @@ from scipy.stats import entropy, ks_2samp, wasserstein_distance
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from pipeline.aggregates import aggregate_snapshot
-from pipeline.jobs import rerun_job, run_job
+from pipeline.bins import BinScheme, log_bin_scheme
+from pipeline.nightly import rerun_job, run_job
 from pipeline.settings import Settings
-from pipeline.statistics import bootstrap_gap_ci
-from pipeline.warehouse import BinScheme, Warehouse, bin_scheme, log_bin_scheme
+from pipeline.split_statistics import bootstrap_gap_ci
+from pipeline.warehouse import Warehouse
 
 DATE = "2026-11-20"
 EPS_CAP = 27.631021115928547  # -log(1e-12), the default eps cap
@@ -90,10 +91,10 @@ def aggregated(
                 folder.mkdir(parents=True, exist_ok=True)
                 frame.write_parquet(folder / name)
         warehouse.refresh_losses_view(connection)
-        scheme = bin_scheme(config)
+        scheme = config.bin_scheme()
         warehouse.register_bin_scheme(connection, scheme)
         for day in snapshots:
-            aggregate_snapshot(connection, day, config, scheme)
+            aggregate_snapshot(connection, day, config.analysis_options(), scheme)
         yield connection, scheme
     finally:
         connection.close()
@@ -246,7 +247,7 @@ def check_histograms(
 @pytest.mark.parametrize("bins", ["log", "linear"])
 def test_histogram_counts_match_numpy_on_edges(tmp_path: Path, bins: str) -> None:
     config = Settings(bins=bins)
-    values = edge_values(bin_scheme(config).edges)
+    values = edge_values(config.bin_scheme().edges)
     rng = np.random.default_rng(11)
     rng.shuffle(values)
     half = len(values) // 2
@@ -627,7 +628,7 @@ def test_split_distances_match_scipy_and_sklearn_in_any_chunking(monkeypatch, ch
     from scipy.stats import ks_2samp, wasserstein_distance
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    from pipeline import statistics
+    from pipeline import split_statistics as statistics
 
     monkeypatch.setattr(statistics, "CHUNK", chunk)
     rng = np.random.default_rng(chunk)
@@ -653,7 +654,7 @@ def test_split_distances_windows_give_scipy_on_awkward_inputs(monkeypatch, chunk
     from scipy.stats import ks_2samp, wasserstein_distance
     from sklearn.metrics import roc_auc_score
 
-    from pipeline import statistics
+    from pipeline import split_statistics as statistics
 
     monkeypatch.setattr(statistics, "CHUNK", chunk)
     rng = np.random.default_rng(7)
@@ -676,7 +677,7 @@ def test_split_distances_windows_give_scipy_on_awkward_inputs(monkeypatch, chunk
 
 @pytest.mark.parametrize("size", [1, 2, 3, 10, 101, 1000])
 def test_sorted_quantiles_equal_numpy_linear_exactly(size):
-    from pipeline.statistics import sorted_quantiles
+    from pipeline.split_statistics import sorted_quantiles
 
     rng = np.random.default_rng(size)
     values = np.sort(np.round(rng.exponential(1.0, size), 3))  # ties included

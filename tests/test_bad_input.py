@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import EXIT_FAILED, app
-from pipeline.dumps import DumpError
+from pipeline.contract import DumpError
 
 N = 6
 
@@ -206,7 +206,7 @@ def test_cli_exit_code_2_and_nothing_written(tmp_path, dump_file):
 def test_duplicate_screen_reads_row_groups_and_their_boundaries(tmp_path, compute):
     import pyarrow.parquet as pq
 
-    from pipeline.dumps import ids_out_of_order
+    from pipeline.contract.checks import ids_out_of_order
 
     def write(ids: list[int], name: str) -> Path:
         path = tmp_path / name

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.jobs import run_job
+from pipeline.nightly import run_job
 from pipeline.report import pages
 from pipeline.report.charts import EXTRA_COLOURS
 from pipeline.report.data import model_report, night_models, night_report, page_name
@@ -133,7 +133,7 @@ def build(inbox: Path, root: Path) -> Settings:
     settings = Settings(inbox=inbox, warehouse=root / "warehouse", reports=root / "reports")
     summary = run_job(settings)
     assert summary.status == "succeeded", summary
-    pages.write_reports(settings)
+    pages.write_reports(settings.warehouse, settings.reports, settings.report_options())
     return settings
 
 
@@ -299,7 +299,7 @@ def test_templates_escape_a_raw_model_name(hostile, visit, tmp_path):
     connection = warehouse.connect(read_only=True)
     try:
         (stored,) = night_models(connection, HOSTILE_DAY)
-        report = model_report(connection, HOSTILE_DAY, stored, hostile)
+        report = model_report(connection, HOSTILE_DAY, stored, hostile.report_options())
         night = night_report(connection, HOSTILE_DAY)
     finally:
         connection.close()

@@ -32,7 +32,7 @@ def test_readme_sql_examples_run(tmp_path):
     import numpy as np
     import polars as pl
 
-    from pipeline.jobs import run_job
+    from pipeline.nightly import run_job
     from pipeline.settings import Settings
     from pipeline.warehouse import read_only_query
 
@@ -60,14 +60,16 @@ def test_readme_sql_examples_run(tmp_path):
 
 def test_readme_scikit_learn_writer_example_runs(tmp_path, monkeypatch):
     """The write_dump example with scikit-learn runs and its dumps pass `lossgram losses`."""
-    from pipeline.jobs import losses_to_parquet
+    from pipeline.losses_file import losses_to_parquet
     from pipeline.settings import Settings
 
     blocks = re.findall(r"```python\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)
     example = next(block for block in blocks if "predict_proba" in block)
     monkeypatch.chdir(tmp_path)
     exec(compile(example, "README.md", "exec"), {})
-    written = losses_to_parquet(["data/inbox/2026-11-23"], tmp_path / "o.parquet", Settings())
+    written = losses_to_parquet(
+        ["data/inbox/2026-11-23"], tmp_path / "o.parquet", Settings().reader_options()
+    )
     assert written.rows == 1797
 
 

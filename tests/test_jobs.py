@@ -16,10 +16,10 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import aggregates, jobs
+from pipeline import aggregates, compute, nightly
 from pipeline.cli import app
-from pipeline.dumps import open_batch
-from pipeline.jobs import rerun_job, run_job
+from pipeline.contract import open_batch
+from pipeline.nightly import rerun_job, run_job
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, WarehouseError
 
@@ -181,7 +181,7 @@ def test_crash_mid_run_keeps_previous_state_and_next_run_completes(settings, mon
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(jobs, "aggregate_snapshot", crash)
+    monkeypatch.setattr(nightly, "aggregate_snapshot", crash)
     with pytest.raises(RuntimeError):
         run_job(settings)
     after = snapshot_tables(settings)
@@ -190,7 +190,7 @@ def test_crash_mid_run_keeps_previous_state_and_next_run_completes(settings, mon
     assert query(settings, "select status from job_runs order by started_at")[-1][0] == "failed"
     assert query(settings, "select count(*) from ingested_files")[0][0] == 2
 
-    monkeypatch.setattr(jobs, "aggregate_snapshot", aggregates.aggregate_snapshot)
+    monkeypatch.setattr(nightly, "aggregate_snapshot", aggregates.aggregate_snapshot)
     assert run_job(settings).files_ingested == 1
     assert query(settings, "select count(distinct model) from summaries")[0][0] == 2
 
@@ -250,7 +250,7 @@ def test_cli_run_json_sql_and_history(settings):
 def test_backfill_reads_only_date_folders_in_range(settings):
     write_split(settings.inbox, "mlp", "test", day="2026-11-01")
     write_split(settings.inbox, "mlp", "test", day="2026-11-05")
-    summary = jobs.run_job(
+    summary = nightly.run_job(
         settings, date_range=(dt.date(2026, 11, 4), dt.date(2026, 11, 6)), command="backfill"
     )
     assert summary.snapshot_dates == ["2026-11-05"]
@@ -318,11 +318,11 @@ def write_varied_night(inbox: Path) -> dict[str, Path]:
 def test_small_dumps_read_in_one_query_land_as_if_read_one_by_one(tmp_path, monkeypatch, bad_rows):
     """Batching is only a speed-up: every table, outcome and error is the same."""
     opened = []
-    monkeypatch.setattr(jobs, "open_batch", lambda *a: opened.append(a[0]) or open_batch(*a))
+    monkeypatch.setattr(compute, "open_batch", lambda *a: opened.append(a[0]) or open_batch(*a))
     results = {}
     for batched in (True, False):
         if not batched:
-            monkeypatch.setattr(jobs, "plan_batches", lambda paths: [])
+            monkeypatch.setattr(compute, "plan_batches", lambda paths: [])
         inbox = tmp_path / "inbox"  # the same paths both times: the losses keys depend on them
         shutil.rmtree(inbox, ignore_errors=True)
         files = write_varied_night(inbox)

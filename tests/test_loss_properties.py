@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.special import log_softmax
 
-from pipeline.losses import LossSpec, per_sample_losses
+from pipeline.losses import per_sample_losses
+from pipeline.options import LossSpec
 
 finite = st.floats(-30, 30, allow_nan=False, allow_infinity=False)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from pipeline.bins import log_bin_scheme
 from pipeline.report import charts
 from pipeline.report.data import page_name
 from pipeline.report.pages import vega_bundle
-from pipeline.warehouse import log_bin_scheme
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("LOSSGRAM_UPDATE_GOLDEN") == "1"

@@ -16,7 +16,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from pipeline.jobs import run_job
+from pipeline.nightly import run_job
+from pipeline.options import Thresholds
 from pipeline.settings import Settings
 from pipeline.verdicts import (
     GOOD_FIT,
@@ -24,7 +25,6 @@ from pipeline.verdicts import (
     OVERFIT,
     UNDERFIT,
     Evidence,
-    Thresholds,
     decide,
 )
 

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 from scipy.special import log_softmax
 
-from pipeline.dumps import DumpError
-from pipeline.jobs import losses_to_parquet
+from pipeline.contract import DumpError
+from pipeline.losses_file import losses_to_parquet
 from pipeline.settings import Settings
 from pipeline.writer import write_dump
 
@@ -45,7 +45,7 @@ def probs_oracle(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
 def losses(path: Path, tmp_path: Path) -> pl.DataFrame:
     """The dump through the real `lossgram losses` stage, in sample order."""
     out = tmp_path / "out" / f"{path.stem}-losses.parquet"
-    losses_to_parquet([path], out, Settings())
+    losses_to_parquet([path], out, Settings().reader_options())
     frame = pl.read_parquet(out)
     return frame.sort(frame["sample_id"].cast(pl.Int64, strict=False), "sample_id")
 

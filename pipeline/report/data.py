@@ -5,16 +5,24 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from pipeline.settings import Settings
-from pipeline.warehouse import query_frame, safe_name
+from pipeline.options import ReportOptions
+from pipeline.queries import execute, query_frame
 
 TOP_LOSSES = 25
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+def safe_name(name: str) -> str:
+    """A model name as a single, harmless path segment (no separators, no traversal)."""
+    cleaned = _UNSAFE.sub("_", name).strip(".") or "_"
+    return cleaned[:120]
 
 
 def page_name(model: str) -> str:
@@ -63,7 +71,7 @@ def night_models(connection: duckdb.DuckDBPyConnection, snapshot_date: str) -> l
 
 
 def model_report(
-    connection: duckdb.DuckDBPyConnection, snapshot_date: str, model: str, settings: Settings
+    connection: duckdb.DuckDBPyConnection, snapshot_date: str, model: str, options: ReportOptions
 ) -> ModelReport:
     """Read one model's page data for one night."""
     scope = {"snapshot_date": snapshot_date, "model": model}
@@ -72,19 +80,18 @@ def model_report(
     ).to_dicts()
     history = query_frame(connection, "report_model_summaries", scope)
     tonight = history.filter(pl.col("snapshot_date").cast(pl.String) == snapshot_date)
-    epoch = _judged_epoch(verdicts, tonight)
+    judged = execute(connection, "report_judged_epoch", scope)
+    epoch = judged[0][0] if judged else None
     at_epoch = {**scope, "epoch": epoch}
     statistics = tonight.filter(_epoch_is(epoch))
-    reference = statistics.filter(pl.col("split") == settings.reference_split)
-    markers = {"clip cap -log(eps)": -math.log(settings.eps)}
+    reference = statistics.filter(pl.col("split") == options.reference_split)
+    markers = {"clip cap -log(eps)": -math.log(options.eps)}
     ln_c = statistics["ln_c"].drop_nulls()
     if ln_c.len():
         markers["ln C"] = float(ln_c[0])
     if reference.height and reference["label_entropy"][0] is not None:
         markers["H (train labels)"] = float(reference["label_entropy"][0])
-    heldout = [
-        split for split in statistics["split"].to_list() if split != settings.reference_split
-    ]
+    heldout = [split for split in statistics["split"].to_list() if split != options.reference_split]
     epochs = tonight.filter(pl.col("epoch").is_not_null())
     best = next((v["best_epoch"] for v in verdicts if v.get("best_epoch") is not None), None)
     return ModelReport(
@@ -101,11 +108,11 @@ def model_report(
             "report_top_losses",
             {**at_epoch, "splits": heldout or statistics["split"].to_list(), "limit": TOP_LOSSES},
         ),
-        nights=_latest_epoch_per_night(history),
+        nights=query_frame(connection, "report_model_nights", scope),
         epochs=epochs,
         best_epoch=best,
         calibration=query_frame(
-            connection, "report_calibration", {**at_epoch, "bins": settings.ece_bins}
+            connection, "report_calibration", {**at_epoch, "bins": options.ece_bins}
         ),
         ece={
             row["split"]: row["ece"]
@@ -135,22 +142,3 @@ def nights(connection: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def _epoch_is(epoch: int | None) -> pl.Expr:
     return pl.col("epoch").is_null() if epoch is None else pl.col("epoch") == epoch
-
-
-def _judged_epoch(verdicts: list[dict[str, Any]], tonight: pl.DataFrame) -> int | None:
-    """The epoch the verdict judged, else the latest epoch of the night."""
-    for verdict in verdicts:
-        if verdict.get("epoch") is not None:
-            return int(verdict["epoch"])
-    numbered = tonight["epoch"].drop_nulls()
-    return int(numbered.max()) if numbered.len() else None  # type: ignore[arg-type]
-
-
-def _latest_epoch_per_night(history: pl.DataFrame) -> pl.DataFrame:
-    """One summary row per (night, split): the night's latest epoch (or the epoch-less row)."""
-    latest = history.group_by("snapshot_date").agg(pl.col("epoch").max().alias("latest"))
-    return (
-        history.join(latest, on="snapshot_date")
-        .filter(pl.col("epoch").eq_missing(pl.col("latest")))
-        .sort("snapshot_date", "split")
-    )

@@ -7,7 +7,6 @@ import importlib.metadata
 import json
 import math
 import os
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,9 @@ import jinja2
 import vl_convert
 from markupsafe import Markup
 
+from pipeline.files import atomic_write_bytes, atomic_write_text
+from pipeline.options import ReportOptions
+from pipeline.progress import Progress, no_progress
 from pipeline.report import charts
 from pipeline.report.data import (
     ModelReport,
@@ -27,21 +29,19 @@ from pipeline.report.data import (
     nights,
     page_name,
 )
-from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse
+from pipeline.warehouse import reading
 
 STATISTIC_COLUMNS = (
     "split", "n", "mean_ce", "std_ce", "median_ce", "p90_ce", "p99_ce", "max_ce", "accuracy",
     "mean_confidence", "ece", "brier", "clipped", "ln_c", "label_entropy",
 )  # fmt: skip
-Progress = Callable[[int, int, str], None]
 
 
 @cache
 def vega_bundle() -> Markup:
     """Vega, Vega-Lite and vega-embed as one inline script.
 
-    Building it costs 1.3-2.4 s, so it is kept on disk per vl-convert version
+    Building it takes seconds, so it is kept on disk per vl-convert version
     (bench/README.md); a cache that cannot be written is only a slower start.
     """
     cache = _bundle_cache_path()
@@ -50,10 +50,7 @@ def vega_bundle() -> Markup:
     except OSError:
         bundle = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # stub omits it
         with contextlib.suppress(OSError):
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            partial = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-            partial.write_text(bundle, encoding="utf-8")
-            os.replace(partial, cache)
+            atomic_write_text(cache, bundle)
     # A literal </script> inside the bundle would end the element early.
     return Markup(bundle.replace("</script", "<\\/script"))
 
@@ -178,14 +175,6 @@ def render_index(all_nights: list[dict[str, Any]]) -> str:
     )
 
 
-def _write(path: Path, text: str) -> None:
-    """Atomic write: a reader sees the old page or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.tmp")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-
-
 def _write_pngs(report: ModelReport, folder: Path) -> list[str]:
     specs = model_charts(report)
     stem = report.file_name.removesuffix(".html")
@@ -193,49 +182,45 @@ def _write_pngs(report: ModelReport, folder: Path) -> list[str]:
     written = []
     for chart_id in ("histogram-log", "trend-nights"):
         name = f"{stem}-{chart_id}.png"
-        (folder / name).write_bytes(vl_convert.vegalite_to_png(specs[chart_id], scale=2))
+        atomic_write_bytes(folder / name, vl_convert.vegalite_to_png(specs[chart_id], scale=2))
         written.append(name)
     return written
 
 
 def write_reports(
-    settings: Settings,
+    warehouse: Path,
+    reports: Path,
+    options: ReportOptions,
     snapshot_dates: list[str] | None = None,
     model: str | None = None,
     *,
     png: bool = False,
-    progress: Progress | None = None,
+    progress: Progress = no_progress,
 ) -> list[Path]:
     """Write the model pages and night index of each date (default: every night), and the
     index of nights. Returns the pages written."""
-    warehouse = Warehouse(settings.warehouse)
-    root = settings.reports
     written: list[Path] = []
-    connection = warehouse.connect(read_only=True)
-    try:
+    with reading(warehouse) as connection:
         all_nights = nights(connection)
         dates = snapshot_dates or [str(night["snapshot_date"]) for night in all_nights]
-        jobs = [
+        pages = [
             (day, name)
             for day in dates
             for name in night_models(connection, day)
             if model is None or name == model
         ]
-        for index, (day, name) in enumerate(jobs):
-            report = model_report(connection, day, name, settings)
-            folder = root / day
+        for index, (day, name) in enumerate(pages):
+            report = model_report(connection, day, name, options)
+            folder = reports / day
             pngs = _write_pngs(report, folder) if png else []
             page = folder / report.file_name
-            _write(page, render_model_page(report, pngs))
+            atomic_write_text(page, render_model_page(report, pngs))
             written.append(page)
-            if progress is not None:
-                progress(index + 1, len(jobs), f"{day} {name}")
+            progress(index + 1, len(pages), f"{day} {name}")
         for day in dates:
-            page = root / day / "index.html"
-            _write(page, render_night_page(night_report(connection, day)))
+            page = reports / day / "index.html"
+            atomic_write_text(page, render_night_page(night_report(connection, day)))
             written.append(page)
-        _write(root / "index.html", render_index(all_nights))
-        written.append(root / "index.html")
-    finally:
-        connection.close()
+        atomic_write_text(reports / "index.html", render_index(all_nights))
+        written.append(reports / "index.html")
     return written

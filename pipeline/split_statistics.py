@@ -1,4 +1,5 @@
-"""Statistics between splits that SQL does clumsily: the bootstrap CI of the loss gap."""
+"""Statistics between two splits' sorted losses, in numpy: quantiles, KS, W1, membership
+AUC and the bootstrap CI of the loss gap (what SQL does clumsily or with whole copies)."""
 
 from __future__ import annotations
 

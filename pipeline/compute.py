@@ -1,0 +1,151 @@
+"""Compute one snapshot's dumps into its staging folder: every dump's losses, outcome and
+fingerprint. Small dumps of one schema go many to a query; two queries run at once."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.contract import Dump, DumpError, open_batch, open_dump, problems_found
+from pipeline.contract.batching import BATCH_ROWS, BatchPlan, plan_batches
+from pipeline.files import file_sha256
+from pipeline.ledger import ComputedDump, FileOutcome, fingerprint
+from pipeline.options import ReaderOptions
+from pipeline.progress import Progress
+from pipeline.stage import Counted, batch_losses_to_parquet, dump_losses_to_parquet
+
+# Small dumps spend most of their time in per-query overhead, not in compute, so two
+# queries run at once to keep both cores busy (bench/README.md, many-files target).
+DUMPS_AT_ONCE = 2
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How a run reads and keeps dumps."""
+
+    reader: ReaderOptions
+    skip_bad_rows: bool = False  # bad_rows = skip: drop bad rows (recorded) instead
+    model: str | None = None  # a rerun of one model keeps only its rows
+
+
+Task = Callable[[], list[tuple[int, ComputedDump]]]
+
+
+def compute_snapshot(
+    paths: Sequence[Path],
+    stage: Path,
+    snapshot_date: dt.date,
+    options: IngestOptions,
+    progress: Progress,
+) -> list[ComputedDump]:
+    """Every dump's losses into stage/<position>.parquet, in the order of paths."""
+    computer = _SnapshotComputer(paths, stage, snapshot_date, options)
+    batches = plan_batches(paths)
+    batched = {index for batch in batches for index in batch.positions}
+    tasks: list[Task] = [
+        *(partial(computer.batch, batch) for batch in batches),
+        *(partial(computer.one, index) for index in range(len(paths)) if index not in batched),
+    ]
+    by_index: dict[int, ComputedDump] = {}
+    with ThreadPoolExecutor(max_workers=DUMPS_AT_ONCE) as pool:
+        for results in pool.map(lambda task: task(), tasks):
+            for index, result in results:
+                by_index[index] = result
+                progress(len(by_index), len(paths), result.outcome.path.name)
+    return [by_index[index] for index in sorted(by_index)]
+
+
+class _SnapshotComputer:
+    """Computes dumps of one snapshot (one at a time, or a batch) into staging."""
+
+    def __init__(
+        self, paths: Sequence[Path], stage: Path, snapshot_date: dt.date, options: IngestOptions
+    ) -> None:
+        self.paths = paths
+        self.stage = stage
+        self.snapshot_date = snapshot_date
+        self.options = options
+        # A big dump keeps both cores busy alone; two at once only add their peaks.
+        self.big_dump = threading.Lock()
+
+    def target(self, index: int) -> Path:
+        return self.stage / f"{index:06d}.parquet"
+
+    def one(self, index: int) -> list[tuple[int, ComputedDump]]:
+        """One dump into staging: its outcome, fingerprint and dropped rows."""
+        path, target = self.paths[index], self.target(index)
+        try:
+            dump = open_dump(path, self.options.reader)
+            with self.big_dump if dump.n_rows > BATCH_ROWS else contextlib.nullcontext():
+                counted = dump_losses_to_parquet(
+                    dump,
+                    self.options.reader.loss,
+                    target,
+                    skip_bad_rows=self.options.skip_bad_rows,
+                    model=self.options.model,
+                )
+            return [(index, self.landed(path, dump, counted, target))]
+        except DumpError as error:
+            return [(index, self.rejected(path, error))]
+
+    def batch(self, plan: BatchPlan) -> list[tuple[int, ComputedDump]]:
+        """Small dumps of one schema in one query; each is still accepted or rejected
+        alone. A batch that fails as a whole (a schema problem, an unreadable page) is
+        redone file by file, so each file gets its own error."""
+        files = [self.paths[index] for index in plan.positions]
+        targets = [self.target(index) for index in plan.positions]
+        try:
+            batch = open_batch(files, self.options.reader, plan.rows)
+            results = batch_losses_to_parquet(
+                batch,
+                targets,
+                self.options.reader.loss,
+                skip_bad_rows=self.options.skip_bad_rows,
+                model=self.options.model,
+            )
+        except DumpError:
+            for target in targets:
+                target.unlink(missing_ok=True)
+            return [one for index in plan.positions for one in self.one(index)]
+        return [
+            (index, self.landed(path, batch, counted, target))
+            for index, path, target, counted in zip(
+                plan.positions, files, targets, results, strict=True
+            )
+        ]
+
+    def landed(self, path: Path, dump: Dump, counted: Counted, target: Path) -> ComputedDump:
+        """A computed dump's outcome: rejected (its staged losses dropped) or ingested."""
+        counts, dropped = counted
+        stat, sha256 = path.stat(), file_sha256(path)
+        problems = problems_found(dump.checks, counts)
+        if problems and not self.options.skip_bad_rows:
+            target.unlink(missing_ok=True)
+            return self.rejected(path, DumpError(path, problems), sha256, stat)
+        outcome = FileOutcome(path=path, snapshot_date=self.snapshot_date, status="ingested")
+        outcome.rows_ignored = counts["ignored"]
+        outcome.rows_rejected = dropped["sample_id"].n_unique() if dropped.height else 0
+        outcome.rows = counts["rows"] - outcome.rows_ignored - outcome.rows_rejected
+        # A file whose every row was dropped or filtered away gets no staged losses.
+        staged = target if target.exists() else None
+        return ComputedDump(outcome, fingerprint(path, sha256, stat), dropped, staged)
+
+    def rejected(
+        self,
+        path: Path,
+        error: DumpError,
+        sha256: str | None = None,
+        stat: os.stat_result | None = None,
+    ) -> ComputedDump:
+        outcome = FileOutcome(path, self.snapshot_date, status="rejected", error=str(error))
+        known = fingerprint(path, sha256 or file_sha256(path), stat or path.stat())
+        return ComputedDump(outcome, known, pl.DataFrame(), None)

@@ -1,0 +1,134 @@
+"""What the command line prints: progress bars, run summaries, tables, one-line errors."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.ledger import RunSummary
+from pipeline.losses_file import LossesWritten
+from pipeline.progress import Progress as ProgressCallback
+
+FORMATS = ("table", "csv", "json")
+
+out_console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def say(text: str) -> None:
+    """A plain line on stdout (no markup: names are data, not styling)."""
+    out_console.print(text, markup=False, highlight=False)
+
+
+def warn(text: str) -> None:
+    """A plain line on stderr."""
+    err_console.print(text, markup=False, highlight=False)
+
+
+@contextlib.contextmanager
+def progress_bar(description: str) -> Iterator[ProgressCallback]:
+    """A progress bar on stderr while the block runs; yields the callback that moves it.
+    Rich hides the bar itself when stderr is not a terminal."""
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(description, total=None)
+
+        def advance(done: int, total: int, item: str) -> None:
+            bar.update(task, completed=done, total=total, description=item)
+
+        yield advance
+
+
+def print_losses_written(written: LossesWritten) -> None:
+    table = Table("model", "split", "epoch", "n", "mean ce", "median ce")
+    for row in written.summary.iter_rows(named=True):
+        table.add_row(
+            row["model"],
+            row["split"],
+            "" if row["epoch"] is None else str(row["epoch"]),
+            str(row["n"]),
+            f"{row['mean_ce']:.6f}",
+            f"{row['median_ce']:.6f}",
+        )
+    out_console.print(table)
+    notes = [f"{written.rows} rows"]
+    if written.ignored:
+        notes.append(f"{written.ignored} ignored (label == ignore_index)")
+    if written.clipped:
+        notes.append(f"{written.clipped} clipped at eps")
+    say(f"wrote {written.out} ({', '.join(notes)})")
+
+
+def print_run(summary: RunSummary, as_json: bool) -> None:
+    """The run's summary: JSON, or rejected dumps, verdicts and where the report is."""
+    if as_json:
+        out_console.print_json(json.dumps(summary.to_json(), default=str))
+        return
+    for outcome in summary.outcomes:
+        if outcome.status == "rejected":
+            warn(f"rejected: {outcome.error}")
+    if summary.error:
+        warn(f"error: {summary.error}")
+    if summary.verdicts:
+        table = Table("date", "model", "held-out", "epoch", "verdict", "gap / H")
+        for verdict in summary.verdicts:
+            gap = verdict["normalised_gap"]
+            table.add_row(
+                verdict["snapshot_date"],
+                verdict["model"],
+                verdict["heldout_split"],
+                "" if verdict["epoch"] is None else str(verdict["epoch"]),
+                verdict["verdict"],
+                "" if gap is None else f"{gap:.1%}",
+            )
+        out_console.print(table)
+    say(
+        f"{summary.status}: {summary.files_ingested} dump(s) ingested, "
+        f"{summary.files_rejected} rejected, {summary.files_unchanged} unchanged "
+        f"in {summary.seconds:.2f} s (run {summary.run_id})"
+    )
+    latest = [
+        page
+        for page in summary.reports
+        if summary.snapshot_dates
+        and Path(page).parts[-2:] == (summary.snapshot_dates[-1], "index.html")
+    ]
+    if latest:
+        say(f"report: {Path(latest[0]).resolve()}")
+
+
+def print_frame(frame: pl.DataFrame, output_format: str) -> None:
+    if output_format == "json":
+        print(json.dumps(frame.to_dicts(), default=str))
+    elif output_format == "csv":
+        print(_csv_safe(frame).write_csv(), end="")
+    else:
+        table = Table(*frame.columns)
+        for row in frame.iter_rows():
+            table.add_row(*("" if value is None else str(value) for value in row))
+        out_console.print(table)
+
+
+def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """CSV has no nested types: lists and structs are written as JSON text."""
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    return frame.with_columns(
+        pl.col(name).map_elements(
+            lambda value: json.dumps(value, default=str), return_dtype=pl.String
+        )
+        for name in nested
+    )

@@ -1,0 +1,102 @@
+"""Row-level rules of the dump contract and how their broken rows are counted.
+
+A rule is a boolean `_bad_*` flag column on the canonical frame, so the same single pass
+that computes the losses counts the rows breaking it; `problems_found` turns the counts
+into Problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.contract.problems import Problem
+
+FLAG_PREFIX = "_bad_"
+
+
+def flag_name(rule: str) -> str:
+    return FLAG_PREFIX + rule
+
+
+@dataclass(frozen=True)
+class Check:
+    """A row-level rule: the flag column is True on every row that breaks it.
+
+    `screen`, when set, is a cheaper count that is 0 whenever no row breaks the rule:
+    an aggregate in the same pass, or a function run on the file beside it. The exact
+    count (the sum of the flag) is then needed only when the screen is not 0.
+    """
+
+    flag: str
+    column: str
+    message: str
+    screen: pl.Expr | Callable[[], int] | None = None
+
+
+def flag_columns(checks: Sequence[Check]) -> list[str]:
+    return [check.flag for check in checks]
+
+
+def problem_counts(checks: Sequence[Check], *, screened: bool = True) -> list[pl.Expr]:
+    """Aggregates named after each check's flag: the rows breaking it (screened: maybe a
+    cheaper number that is 0 exactly when no row breaks it; checks screened by a
+    function are left to `run_screens`)."""
+    counts = []
+    for check in checks:
+        if screened and check.screen is not None and not isinstance(check.screen, pl.Expr):
+            continue  # a function on the file: run_screens
+        count = check.screen if screened and isinstance(check.screen, pl.Expr) else None
+        counts.append(
+            (pl.col(check.flag).sum() if count is None else count).cast(pl.Int64).alias(check.flag)
+        )
+    return counts
+
+
+def run_screens(checks: Sequence[Check]) -> dict[str, int]:
+    """The counts of the checks screened by a function on the file."""
+    return {
+        check.flag: check.screen()
+        for check in checks
+        if check.screen is not None and not isinstance(check.screen, pl.Expr)
+    }
+
+
+def problems_found(checks: Sequence[Check], counts: dict[str, int]) -> list[Problem]:
+    """The checks that some rows broke, with their row counts."""
+    return [
+        Problem(check.column, counts[check.flag], check.message)
+        for check in checks
+        if counts.get(check.flag, 0) > 0
+    ]
+
+
+def ids_out_of_order(path: Path, column: str) -> int:
+    """Rows whose id is not greater than the previous row's, read a row group at a time."""
+    parquet = pq.ParquetFile(path)
+    previous: pa.Array | None = None
+    count = 0
+    for index in range(parquet.num_row_groups):
+        ids = parquet.read_row_group(index, columns=[column]).column(0).combine_chunks()
+        if previous is not None and len(ids):
+            ids = pa.concat_arrays([previous, ids])
+        if len(ids) > 1:
+            count += pc.sum(pc.less_equal(ids[1:], ids[:-1])).as_py() or 0
+        if len(ids):
+            previous = ids[-1:]
+    return int(count)
+
+
+def not_all_finite(values: pl.Expr) -> pl.Expr:
+    """Some class score is NaN or +-inf: three cheap reductions instead of an
+    element-wise pass (min and max catch the infinities, the sum catches NaN; the sum of
+    finite scores can only overflow near 1e308, which is no score either)."""
+    return ~(
+        values.arr.min().is_finite() & values.arr.max().is_finite() & values.arr.sum().is_finite()
+    )

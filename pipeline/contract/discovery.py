@@ -1,0 +1,48 @@
+"""Find dump files: files, folders (recursively, hive layout allowed) and globs."""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterable
+from pathlib import Path
+
+from pipeline.contract.problems import DumpError, Problem
+
+
+def find_dumps(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand files, folders (recursively, hive layout allowed) and globs to Parquet files."""
+    found: dict[Path, None] = {}  # insertion-ordered set: a file named twice is read once
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            matches = sorted(p for p in path.rglob("*.parquet") if _visible(p, path))
+        elif path.is_file():
+            matches = [path]
+        else:
+            matches = sorted(Path(p) for p in glob.glob(str(given), recursive=True))
+            matches = [p for p in matches if p.is_file()]
+        if not matches:
+            raise DumpError(path, [Problem(None, 0, "no such file, folder or matching glob")])
+        found.update(dict.fromkeys(matches))
+    return list(found)
+
+
+def has_dumps(folder: Path) -> bool:
+    """Whether a folder holds any Parquet file at all."""
+    return folder.is_dir() and any(folder.rglob("*.parquet"))
+
+
+def _visible(path: Path, root: Path) -> bool:
+    # Spark/Hadoop write _SUCCESS and .crc side files; temp files start with a dot.
+    return not any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
+
+
+def hive_keys(path: Path) -> dict[str, str]:
+    """The key=value folder names above a file, parsed: model=resnet/split=test/x.parquet
+    gives {"model": "resnet", "split": "test"}."""
+    values: dict[str, str] = {}
+    for part in path.parent.parts:
+        key, sep, value = part.partition("=")
+        if sep and key and value:
+            values[key] = value
+    return values

@@ -1,0 +1,99 @@
+"""Open dumps: read a file's footer, check its schema and build its canonical lazy frame.
+
+`open_dump` reads only the Parquet footer: problems visible in the schema raise
+`DumpError` at once; problems in the data are counted later, in the pass that computes
+the losses. `open_batch` does the same for a group of small files read as one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from pipeline.contract.batching import FILE_INDEX, PATH_VALUE
+from pipeline.contract.canonical import build_dump
+from pipeline.contract.discovery import hive_keys
+from pipeline.contract.problems import DumpError, Problem
+from pipeline.contract.source import Dump, Source
+from pipeline.options import ReaderOptions
+
+
+def open_dump(path: Path, options: ReaderOptions) -> Dump:
+    """Read a dump's footer, check its schema and build its canonical lazy frame."""
+    n_rows, metadata = _footer(path)
+    try:
+        frame = pl.scan_parquet(path)
+        schema = frame.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise DumpError(path, [Problem(None, n_rows, f"unreadable Parquet: {error}")]) from error
+    if n_rows == 0:
+        raise DumpError(path, [Problem(None, 0, "the file has no rows")])
+    raw_names = frozenset(schema.names())
+    frame, schema = _renamed(path, frame, schema, options.column_map, n_rows)
+    return build_dump(Source(path, frame, schema, n_rows, metadata, raw_names, options))
+
+
+def open_batch(paths: Sequence[Path], options: ReaderOptions, n_rows: int) -> Dump:
+    """Dumps grouped by plan_batches (n_rows in all) as one canonical lazy frame over all
+    their files; FILE_INDEX tells each row's file (its position in paths). A schema
+    problem is raised for the first file: the caller then opens each file alone."""
+    first = paths[0]
+    _, metadata = _footer(first)
+    names = [str(path) for path in paths]
+    source_path = "__path"
+
+    def per_file(values: Sequence[object], dtype: pl.DataType) -> pl.Expr:
+        return pl.col(source_path).replace_strict(names, values, return_dtype=dtype)
+
+    hive = [hive_keys(path) for path in paths]
+    frame = pl.scan_parquet(names, include_file_paths=source_path).with_columns(
+        per_file(range(len(names)), pl.UInt32()).alias(FILE_INDEX),
+        per_file([path.stem for path in paths], pl.String()).alias(PATH_VALUE + "stem"),
+        *(
+            per_file([values[key] for values in hive], pl.String()).alias(PATH_VALUE + key)
+            for key in hive[0]
+        ),
+    )
+    try:
+        schema = frame.collect_schema()
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise DumpError(first, [Problem(None, n_rows, f"unreadable Parquet: {error}")]) from error
+    frame = frame.drop(source_path)
+    schema = pl.Schema({name: dtype for name, dtype in schema.items() if name != source_path})
+    raw_names = frozenset(name for name in schema.names() if name != FILE_INDEX)
+    frame, schema = _renamed(first, frame, schema, options.column_map, n_rows)
+    source = Source(first, frame, schema, n_rows, metadata, raw_names, options, batched=True)
+    return build_dump(source)
+
+
+def _footer(path: Path) -> tuple[int, dict[bytes, bytes]]:
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as error:  # pyarrow raises several types for corrupt files
+        raise DumpError(path, [Problem(None, 0, f"unreadable Parquet: {error}")]) from error
+    return parquet.metadata.num_rows, dict(parquet.schema_arrow.metadata or {})
+
+
+def _renamed(
+    path: Path, frame: pl.LazyFrame, schema: pl.Schema, column_map: dict[str, str], n_rows: int
+) -> tuple[pl.LazyFrame, pl.Schema]:
+    """Apply canonical=source column mappings that this file needs."""
+    renames = {
+        source: canonical
+        for canonical, source in column_map.items()
+        if source in schema and source != canonical
+    }
+    clashes = [canonical for canonical in renames.values() if canonical in schema]
+    if clashes:
+        problems = [
+            Problem(name, n_rows, "the file has this column and a column mapped onto it")
+            for name in clashes
+        ]
+        raise DumpError(path, problems)
+    if not renames:
+        return frame, schema
+    frame = frame.rename(renames)
+    return frame, frame.collect_schema()

@@ -1,0 +1,98 @@
+"""The parts a canonical frame is built from.
+
+`Source` is what the footer tells about one file (or a batch of small files read as
+one); `Draft` collects the canonical columns, the row-level checks and the schema
+problems as the steps (identity.py, scores.py, targets.py) add them; `Dump` is the
+result (canonical.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.contract.batching import PATH_VALUE
+from pipeline.contract.checks import Check, flag_name
+from pipeline.contract.discovery import hive_keys
+from pipeline.contract.problems import Problem
+from pipeline.options import ReaderOptions
+
+BINARY_COLUMNS = ("logit", "prob")
+VECTOR_COLUMNS = ("logits", "probs")
+RAW_PREDICTION_COLUMNS = (*VECTOR_COLUMNS, *BINARY_COLUMNS, "logprob")
+
+
+@dataclass(frozen=True)
+class Dump:
+    """One dump file (or a batch of them), as a canonical lazy frame plus its checks."""
+
+    path: Path
+    frame: pl.LazyFrame
+    checks: tuple[Check, ...]
+    n_rows: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """What the footer tells about a file: its frame, schema, rows, metadata, folders."""
+
+    path: Path
+    frame: pl.LazyFrame
+    schema: pl.Schema
+    n_rows: int
+    metadata: dict[bytes, bytes]
+    raw_names: frozenset[str]  # the file's own column names, before renames
+    options: ReaderOptions
+    batched: bool = False  # a frame over many files (open_batch)
+
+    @property
+    def hive(self) -> dict[str, str]:
+        return hive_keys(self.path)
+
+    def dtype_of(self, column: str) -> pl.DataType | None:
+        return self.schema.get(column)
+
+    def path_value(self, key: str) -> pl.Expr:
+        """A value from the file's path (a hive folder key, or "stem"): in a batch, the
+        column open_batch derived from each row's file."""
+        if self.batched:
+            return pl.col(PATH_VALUE + key)
+        return pl.lit(self.path.stem if key == "stem" else self.hive[key], dtype=pl.String)
+
+    def source_of(self, canonical: str) -> str:
+        """The file's own name of a (possibly renamed) column."""
+        source = self.options.column_map.get(canonical)
+        return source if source is not None and source in self.raw_names else canonical
+
+
+@dataclass
+class Draft:
+    """The canonical frame under construction: columns, checks and schema problems."""
+
+    n_rows: int
+    problems: list[Problem] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    raw_flags: dict[str, pl.Expr] = field(default_factory=dict)  # on the file's columns
+    canonical: dict[str, pl.Expr] = field(default_factory=dict)
+    later_flags: dict[str, pl.Expr] = field(default_factory=dict)  # on canonical columns
+
+    def schema_problem(self, column: str | None, message: str) -> None:
+        self.problems.append(Problem(column, self.n_rows, message))
+
+    def check(
+        self,
+        rule: str,
+        column: str,
+        message: str,
+        expr: pl.Expr,
+        *,
+        raw: bool,
+        screen: pl.Expr | Callable[[], int] | None = None,
+    ) -> None:
+        """Register a row-level rule; raw rules see the file's columns, others canonical ones."""
+        flag = flag_name(rule)
+        self.checks.append(Check(flag, column, message, screen))
+        (self.raw_flags if raw else self.later_flags)[flag] = expr.fill_null(False)

@@ -1,0 +1,42 @@
+"""File-system helpers every step shares: atomic writes and content fingerprints."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_output(target: Path) -> Iterator[Path]:
+    """Yield a hidden temporary path beside target; when the block succeeds it is renamed
+    onto target (readers see the old file or the new one, never half of one), when it
+    fails it is removed and target is left as it was."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        yield partial
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def atomic_write_text(target: Path, text: str) -> None:
+    with atomic_output(target) as partial:
+        partial.write_text(text, encoding="utf-8")
+
+
+def atomic_write_bytes(target: Path, data: bytes) -> None:
+    with atomic_output(target) as partial:
+        partial.write_bytes(data)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

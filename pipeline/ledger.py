@@ -1,0 +1,219 @@
+"""The ledger: runs (job_runs), the dumps each run read (ingested_files) and the rows it
+dropped (rejected_rows), and the outcome of a run as it is printed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from pipeline.inbox import Fingerprint
+from pipeline.queries import execute, query_frame
+
+STATUS_SUCCEEDED, STATUS_PARTIAL, STATUS_FAILED = "succeeded", "partial", "failed"
+RUN_VERDICT_COLUMNS = (
+    "snapshot_date", "model", "heldout_split", "epoch", "verdict", "reason", "gap",
+    "normalised_gap",
+)  # fmt: skip
+DROPPED_SCHEMA = pl.Schema(
+    {
+        "sample_id": pl.String,
+        "column_name": pl.String,
+        "problem": pl.String,
+        "path": pl.String,
+        "snapshot_date": pl.Date,
+    }
+)
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one dump file in a run."""
+
+    path: Path
+    snapshot_date: dt.date
+    status: str  # ingested / rejected
+    rows: int = 0
+    rows_ignored: int = 0
+    rows_rejected: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ComputedDump:
+    """What computing one dump gave a run: its outcome and fingerprint, the rows dropped
+    under bad_rows = skip, and its staged losses (None when rejected or empty)."""
+
+    outcome: FileOutcome
+    fingerprint: Fingerprint
+    dropped: pl.DataFrame
+    staged: Path | None
+
+
+def fingerprint(path: Path, sha256: str, stat: os.stat_result) -> Fingerprint:
+    return Fingerprint(stat.st_size, stat.st_mtime, sha256)
+
+
+@dataclass
+class RunSummary:
+    """A run's outcome, as printed by `lossgram run --json` and kept in job_runs."""
+
+    run_id: str
+    command: str
+    status: str = "running"
+    snapshot_dates: list[str] = field(default_factory=list)
+    files_seen: int = 0
+    files_unchanged: int = 0
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    verdicts: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str | None = None
+    reports: list[str] = field(default_factory=list)  # pages written after the run
+
+    @property
+    def files_ingested(self) -> int:
+        return sum(outcome.status == "ingested" for outcome in self.outcomes)
+
+    @property
+    def files_rejected(self) -> int:
+        return sum(outcome.status == "rejected" for outcome in self.outcomes)
+
+    @property
+    def rows_ingested(self) -> int:
+        return sum(o.rows for o in self.outcomes if o.status == "ingested")
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(o.rows_rejected for o in self.outcomes)
+
+    @property
+    def exit_code(self) -> int:
+        return {STATUS_SUCCEEDED: 0, STATUS_PARTIAL: 1}.get(self.status, 2)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "command": self.command,
+            "status": self.status,
+            "snapshot_dates": self.snapshot_dates,
+            "files_seen": self.files_seen,
+            "files_ingested": self.files_ingested,
+            "files_rejected": self.files_rejected,
+            "files_unchanged": self.files_unchanged,
+            "rows_ingested": self.rows_ingested,
+            "rows_rejected": self.rows_rejected,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+            "rejected": [
+                {"path": str(o.path), "error": o.error}
+                for o in self.outcomes
+                if o.status == "rejected"
+            ],
+            "verdicts": self.verdicts,
+            "reports": self.reports,
+        }
+
+
+def start_run(connection: duckdb.DuckDBPyConnection, run_id: str, command: str) -> None:
+    """Mark runs that died mid-way as failed, then record this one as running."""
+    execute(connection, "abandon_stale_runs")
+    execute(connection, "start_job_run", {"run_id": run_id, "command": command})
+
+
+def finish_run(connection: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
+    execute(
+        connection,
+        "finish_job_run",
+        {
+            "run_id": summary.run_id,
+            "status": summary.status,
+            "snapshot_dates": ",".join(summary.snapshot_dates),
+            "files_seen": summary.files_seen,
+            "files_ingested": summary.files_ingested,
+            "files_rejected": summary.files_rejected,
+            "files_unchanged": summary.files_unchanged,
+            "rows_ingested": summary.rows_ingested,
+            "rows_rejected": summary.rows_rejected,
+            "seconds": summary.seconds,
+            "error": summary.error,
+        },
+    )
+
+
+def known_fingerprints(connection: duckdb.DuckDBPyConnection) -> dict[str, Fingerprint]:
+    """The latest fingerprint of every dump path the ledger has seen."""
+    rows = execute(connection, "known_files")
+    return {path: Fingerprint(size, mtime, sha256) for path, size, mtime, sha256 in rows}
+
+
+def recorded_dumps(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> dict[str, str]:
+    """The dumps recorded for a date, path -> sha256 (what `rerun` re-reads)."""
+    rows = execute(connection, "files_of_date", {"snapshot_date": snapshot_date})
+    return {path: sha256 for path, sha256 in rows}
+
+
+def run_verdicts(
+    connection: duckdb.DuckDBPyConnection, snapshot_dates: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The verdicts of the snapshots a run wrote, for its summary."""
+    rows = execute(connection, "run_verdicts", {"snapshot_dates": list(snapshot_dates)})
+    return [dict(zip(RUN_VERDICT_COLUMNS, row, strict=True)) for row in rows]
+
+
+def record_dumps(
+    connection: duckdb.DuckDBPyConnection, run_id: str, computed: Sequence[ComputedDump]
+) -> None:
+    """Record every dump of a snapshot (and its dropped rows) with a few statements."""
+    files = pl.DataFrame(
+        [
+            {
+                "path": str(c.outcome.path),
+                "size": c.fingerprint.size,
+                "mtime": c.fingerprint.mtime,
+                "sha256": c.fingerprint.sha256,
+                "snapshot_date": c.outcome.snapshot_date,
+                "status": c.outcome.status,
+                "rows": c.outcome.rows,
+                "rows_ignored": c.outcome.rows_ignored,
+                "rows_rejected": c.outcome.rows_rejected,
+                "error": c.outcome.error,
+                "run_id": run_id,
+            }
+            for c in computed
+        ],
+        schema_overrides={"error": pl.String},
+    )
+    dropped = pl.concat(
+        [
+            pl.DataFrame(schema=DROPPED_SCHEMA),
+            *(
+                c.dropped.with_columns(
+                    path=pl.lit(str(c.outcome.path)),
+                    snapshot_date=pl.lit(c.outcome.snapshot_date),
+                )
+                for c in computed
+                if c.dropped.height
+            ),
+        ],
+        how="diagonal_relaxed",
+    )
+    connection.register("recorded_files", files)
+    connection.register("dropped_rows", dropped)
+    try:
+        for statement in ("forget_rejected_rows", "forget_files", "record_files"):
+            execute(connection, statement)
+        execute(connection, "record_rejected_rows", {"run_id": run_id})
+    finally:
+        connection.unregister("recorded_files")
+        connection.unregister("dropped_rows")
+
+
+def job_history(connection: duckdb.DuckDBPyConnection, limit: int) -> pl.DataFrame:
+    """The most recent job runs, newest first."""
+    return query_frame(connection, "job_history", {"limit": limit})

@@ -1,0 +1,63 @@
+"""SQL statements kept in sql/*.sql, one per file, loaded by name and run with bound values.
+
+Each file opens with a comment ending in `Binds: $a, $b` (or `Binds: none`), and a test
+holds that header to the `$names` the statement uses. DDL cannot bind values: its
+`:name` literals are filled by `ddl`, the one place a value is quoted into SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+_LITERAL = re.compile(r"(?<!:):([a-z_]+)\b")  # :name, not a ::cast
+
+
+def sql_dir() -> Path:
+    """Folder of the SQL statements: inside the wheel, or the source tree's sql/."""
+    packaged = Path(__file__).parent / "sql"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "sql"
+
+
+@cache
+def load_sql(name: str) -> str:
+    """One statement from sql/<name>.sql."""
+    return (sql_dir() / f"{name}.sql").read_text()
+
+
+def quote_literal(text: str) -> str:
+    """A string as an SQL literal: DDL such as CREATE VIEW takes no parameters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ddl(name: str, **literals: str) -> str:
+    """sql/<name>.sql with each `:name` literal replaced by its quoted value."""
+
+    def fill(match: re.Match[str]) -> str:
+        return quote_literal(literals[match.group(1)])
+
+    return _LITERAL.sub(fill, load_sql(name))
+
+
+def query_frame(
+    connection: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None
+) -> pl.DataFrame:
+    """Run sql/<name>.sql with bound parameters; the result as a Polars frame."""
+    relation = connection.sql(load_sql(name), params=params or {})
+    assert relation is not None
+    frame = pl.from_arrow(relation.to_arrow_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def execute(
+    connection: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """Run sql/<name>.sql with bound parameters; its rows (none for most writes)."""
+    cursor = connection.execute(load_sql(name), params or {})
+    return cursor.fetchall() if cursor.description else []

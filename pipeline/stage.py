@@ -1,0 +1,164 @@
+"""The loss stage: one pass over a dump (or a batch of small dumps) sinks its per-sample
+losses to Parquet and counts the rows breaking each contract rule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import polars as pl
+
+from pipeline.contract import Dump, DumpError, Problem, problem_counts
+from pipeline.contract.batching import FILE_INDEX
+from pipeline.contract.checks import flag_columns, run_screens
+from pipeline.losses import ignored_label, per_sample_losses
+from pipeline.options import LossSpec
+
+# Each output scans the dump itself: sharing one scan (common subplan elimination)
+# buffers it, so peak memory would grow with the dump (bench/README.md).
+SEPARATE_SCANS = pl.QueryOptFlags(comm_subplan_elim=False)
+BAD_ROW_SCHEMA = pl.Schema({"sample_id": pl.String, "column_name": pl.String, "problem": pl.String})
+
+# Per dump: counts (rows, ignored rows, one entry per check) and its bad rows.
+Counted = tuple[dict[str, int], pl.DataFrame]
+
+
+def _planned_losses(
+    dump: Dump, spec: LossSpec, skip_bad_rows: bool, model: str | None
+) -> tuple[pl.LazyFrame, list[str], pl.Expr, pl.Expr]:
+    """A dump's (or batch's) losses as a lazy plan, its flag columns, "any flag" and the
+    count of ignored rows."""
+    flags = flag_columns(dump.checks)
+    any_flag = pl.any_horizontal(flags) if flags else pl.lit(False)
+    kept = dump.frame.filter(~any_flag) if skip_bad_rows else dump.frame
+    try:
+        losses = per_sample_losses(kept, spec)
+    except ValueError as error:
+        raise DumpError(dump.path, [Problem(None, dump.n_rows, str(error))]) from error
+    if model is not None:
+        losses = losses.filter(pl.col("model") == model)
+    ignored = ignored_label(pl.col("label"), spec.ignore_index).sum()
+    return losses, flags, any_flag, ignored
+
+
+def _unreadable(dump: Dump, error: Exception) -> DumpError:
+    return DumpError(dump.path, [Problem(None, dump.n_rows, f"unreadable: {error}")])
+
+
+def dump_losses_to_parquet(
+    dump: Dump,
+    spec: LossSpec,
+    target: Path,
+    *,
+    skip_bad_rows: bool = False,
+    model: str | None = None,
+) -> Counted:
+    """One pass over a dump: sink its per-sample losses to target and count bad rows.
+
+    Returns the counts (rows, ignored rows, one entry per check) and the bad
+    rows (sample_id, column_name, problem). Without skip_bad_rows the file at
+    target is complete only if no check counted a row; the caller decides.
+    With skip_bad_rows, bad rows are left out of target. `model` keeps one model.
+    """
+    losses, flags, any_flag, ignored = _planned_losses(dump, spec, skip_bad_rows, model)
+    counts = dump.frame.select(
+        pl.len().cast(pl.Int64).alias("rows"),
+        ignored.cast(pl.Int64).alias("ignored"),
+        *problem_counts(dump.checks),
+    )
+    outputs = [losses.sink_parquet(target, lazy=True), counts]
+    if skip_bad_rows:
+        outputs.append(dump.frame.filter(any_flag).select("sample_id", *flags))
+    try:
+        _, counted, *bad = pl.collect_all(outputs, engine="streaming", optimizations=SEPARATE_SCANS)
+        found = _as_counts(counted.row(0, named=True))
+        found.update(run_screens(dump.checks))
+        screened = [c for c in dump.checks if c.screen is not None and found.get(c.flag, 0)]
+        if screened:
+            # A cheap screen was not 0: count those rules exactly (bad files only).
+            exact = dump.frame.select(problem_counts(screened, screened=False)).collect()
+            found.update(_as_counts(exact.row(0, named=True)))
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _unreadable(dump, error) from error
+    return found, bad_row_records(dump, bad[0] if bad else pl.DataFrame())
+
+
+def batch_losses_to_parquet(
+    batch: Dump,
+    targets: Sequence[Path],
+    spec: LossSpec,
+    *,
+    skip_bad_rows: bool = False,
+    model: str | None = None,
+) -> list[Counted]:
+    """dump_losses_to_parquet for the files of an open_batch frame, in one query: file i's
+    losses go to targets[i] (no file when it has no rows left), and its counts and bad
+    rows come back at position i. The caller discards the targets of files it rejects.
+    """
+    losses, flags, any_flag, ignored = _planned_losses(batch, spec, skip_bad_rows, model)
+
+    def target_of(args: pl.io.partition.FileProviderArgs) -> Path:
+        return targets[int(args.partition_keys[FILE_INDEX][0])]
+
+    by_file = pl.PartitionBy(
+        targets[0].parent,
+        key=FILE_INDEX,
+        include_key=False,
+        file_path_provider=target_of,
+        approximate_bytes_per_file=None,
+    )
+    counts = batch.frame.group_by(FILE_INDEX).agg(
+        pl.len().cast(pl.Int64).alias("rows"),
+        ignored.cast(pl.Int64).alias("ignored"),
+        *problem_counts(batch.checks),
+    )
+    outputs = [losses.sink_parquet(by_file, lazy=True), counts]
+    if skip_bad_rows:
+        outputs.append(batch.frame.filter(any_flag).select(FILE_INDEX, "sample_id", *flags))
+    try:
+        _, counted, *bad = pl.collect_all(outputs, engine="streaming", optimizations=SEPARATE_SCANS)
+        counted = _exact_where_screened(batch, counted)
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _unreadable(batch, error) from error
+    counts_of = {row.pop(FILE_INDEX): row for row in counted.iter_rows(named=True)}
+    bad_of = bad[0].partition_by(FILE_INDEX, as_dict=True, include_key=False) if bad else {}
+    return [
+        (_as_counts(counts_of[index]), bad_row_records(batch, bad_of.get((index,), pl.DataFrame())))
+        for index in range(len(targets))
+    ]
+
+
+def _exact_where_screened(batch: Dump, counted: pl.DataFrame) -> pl.DataFrame:
+    """Where a cheap screen was not 0, count those rules exactly, for those files only."""
+    screened = [c for c in batch.checks if c.screen is not None]
+    if not screened:
+        return counted
+    failed = counted.filter(pl.any_horizontal([pl.col(c.flag) > 0 for c in screened]))
+    if not failed.height:
+        return counted
+    exact = (
+        batch.frame.filter(pl.col(FILE_INDEX).is_in(failed[FILE_INDEX].implode()))
+        .group_by(FILE_INDEX)
+        .agg(problem_counts(screened, screened=False))
+        .collect()
+    )
+    return counted.update(exact, on=FILE_INDEX)
+
+
+def _as_counts(row: dict[str, object]) -> dict[str, int]:
+    return {name: int(value or 0) for name, value in row.items()}  # type: ignore[call-overload]
+
+
+def bad_row_records(dump: Dump, bad: pl.DataFrame) -> pl.DataFrame:
+    """One row per (sample, broken check): sample_id, column_name, problem."""
+    if bad.is_empty():
+        return pl.DataFrame(schema=BAD_ROW_SCHEMA)
+    records = [
+        bad.filter(pl.col(check.flag)).select(
+            pl.col("sample_id").cast(pl.String),
+            pl.lit(check.column).alias("column_name"),
+            pl.lit(check.message).alias("problem"),
+        )
+        for check in dump.checks
+    ]
+    return pl.concat([pl.DataFrame(schema=BAD_ROW_SCHEMA), *records])

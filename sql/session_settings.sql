@@ -1,0 +1,2 @@
+-- Session settings of a writer connection: timestamps in UTC. Binds: none
+SET TimeZone = 'UTC'
