@@ -123,24 +123,24 @@ def run_torch(path: Path, kind: str) -> np.ndarray:
 
 
 def run_lossgram_stage(path: Path, kind: str) -> object:
-    from pipeline.dumps import open_dump
-    from pipeline.jobs import dump_losses_to_parquet, loss_spec
+    from pipeline.contract import open_dump
     from pipeline.settings import Settings
+    from pipeline.stage import dump_losses_to_parquet
 
     settings = Settings()
-    dump = open_dump(path, settings)
+    dump = open_dump(path, settings.reader_options())
     with tempfile.TemporaryDirectory(dir=OUT) as scratch:
-        return dump_losses_to_parquet(dump, loss_spec(settings), Path(scratch) / "ce.parquet")
+        return dump_losses_to_parquet(dump, settings.loss_spec(), Path(scratch) / "ce.parquet")
 
 
 def run_lossgram_compute(path: Path, kind: str) -> Any:
-    from pipeline.dumps import open_dump
-    from pipeline.jobs import loss_spec
+    from pipeline.contract import open_dump
     from pipeline.losses import per_sample_losses
     from pipeline.settings import Settings
 
     settings = Settings()
-    return per_sample_losses(open_dump(path, settings).frame, loss_spec(settings)).collect()
+    frame = open_dump(path, settings.reader_options()).frame
+    return per_sample_losses(frame, settings.loss_spec()).collect()
 
 
 RUNNERS: dict[str, Callable[[Path, str], object]] = {
@@ -172,8 +172,8 @@ def preload(name: str) -> None:
     modules = {
         "read-polars": ["polars"],
         "torch": ["torch"],
-        "lossgram-stage": ["pipeline.jobs"],
-        "lossgram-compute": ["pipeline.jobs"],
+        "lossgram-stage": ["pipeline.stage"],
+        "lossgram-compute": ["pipeline.stage"],
     }
     for module in modules.get(name, []):
         __import__(module)
@@ -231,19 +231,17 @@ def torch_available() -> bool:
 
 def stage_output(path: Path) -> pa.Table:
     """Run the CE stage once to a temp file; stop if lossgram rejects the dump."""
-    from pipeline.dumps import open_dump, problems_found
-    from pipeline.jobs import dump_losses_to_parquet, loss_spec
+    from pipeline.contract import open_dump, problems_found
     from pipeline.settings import Settings
+    from pipeline.stage import dump_losses_to_parquet
 
     settings = Settings()
-    dump = open_dump(path, settings)
+    dump = open_dump(path, settings.reader_options())
     with tempfile.TemporaryDirectory(dir=OUT) as scratch:
         target = Path(scratch) / "ce.parquet"
-        counts = dump_losses_to_parquet(dump, loss_spec(settings), target)
-        if isinstance(counts, tuple):  # jobs.py since faf0e2c also returns the bad rows
-            counts = counts[0]
-        if problems_found(dump, counts):
-            sys.exit(f"FAIL: lossgram rejects the dump: {problems_found(dump, counts)}")
+        counts, _ = dump_losses_to_parquet(dump, settings.loss_spec(), target)
+        if problems_found(dump.checks, counts):
+            sys.exit(f"FAIL: lossgram rejects the dump: {problems_found(dump.checks, counts)}")
         return pq.read_table(target, columns=["sample_id", "ce"])
 
 

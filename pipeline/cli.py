@@ -12,6 +12,23 @@ from typing import Annotated, Any
 import typer
 
 from pipeline import __version__
+from pipeline.cli_options import (
+    ClassesOption,
+    ClassWeightsOption,
+    ConfigOption,
+    DateOption,
+    EpsOption,
+    FormatOption,
+    IgnoreIndexOption,
+    InboxOption,
+    JsonOption,
+    LabelSmoothingOption,
+    MapOption,
+    ModelOption,
+    ReportsOption,
+    SplitOption,
+    WarehouseOption,
+)
 from pipeline.console import (
     FORMATS,
     print_frame,
@@ -36,32 +53,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-WarehouseOption = Annotated[
-    Path | None,
-    typer.Option(help="Warehouse folder (default data/warehouse under the current directory)."),
-]
-InboxOption = Annotated[
-    Path | None, typer.Option(help="Inbox folder of new dumps (default data/inbox).")
-]
-DateOption = Annotated[
-    dt.datetime | None,
-    typer.Option("--date", formats=["%Y-%m-%d"], help="Snapshot date YYYY-MM-DD (default today)."),
-]
-ReportsOption = Annotated[
-    Path | None, typer.Option(help="Reports folder (default reports under the current directory).")
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="Settings file (default ./lossgram.toml).")
-]
-FormatOption = Annotated[
-    str, typer.Option("--format", help="table, csv or json (one JSON array of objects).")
-]
-MapOption = Annotated[
-    list[str] | None,
-    typer.Option("--map", help="Column mapping canonical=source, e.g. label=target (repeatable)."),
-]
 
 
 def _version(value: bool) -> None:
@@ -133,29 +124,14 @@ def _run_command(job_name: str, settings: Settings, as_json: bool, **arguments: 
 def losses(
     dumps: Annotated[list[str], typer.Argument(help="Dump files, folders or globs.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Parquet file to write.")],
-    label_smoothing: Annotated[
-        float | None, typer.Option(help="Label smoothing e in [0, 1), as in PyTorch.")
-    ] = None,
-    class_weights: Annotated[
-        str | None, typer.Option(help="Per-class weights, comma separated: w0,w1,...")
-    ] = None,
-    ignore_index: Annotated[
-        str | None,
-        typer.Option(help="Label value whose rows are left out and counted ('none' to disable)."),
-    ] = None,
-    eps: Annotated[
-        float | None, typer.Option(help="Probability clipping floor (default 1e-12).")
-    ] = None,
+    label_smoothing: LabelSmoothingOption = None,
+    class_weights: ClassWeightsOption = None,
+    ignore_index: IgnoreIndexOption = None,
+    eps: EpsOption = None,
     column_map: MapOption = None,
-    split: Annotated[
-        str | None, typer.Option(help="Split name for dumps with no split column or split= folder.")
-    ] = None,
-    model: Annotated[
-        str | None, typer.Option(help="Model name for dumps with no model column or model= folder.")
-    ] = None,
-    classes: Annotated[
-        str | None, typer.Option(help="Class names for string labels, comma separated.")
-    ] = None,
+    split: SplitOption = None,
+    model: ModelOption = None,
+    classes: ClassesOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Per-sample cross-entropy of DUMPS into one Parquet file (no warehouse).

@@ -65,7 +65,7 @@ def sorted_quantiles(values: np.ndarray, quantiles: Sequence[float]) -> list[flo
     return [float(value) for value in result]
 
 
-CHUNK = 1 << 20  # values per window: bounds the temporaries at ~25 MB
+CHUNK = 1 << 20  # values per window: bounds the temporaries to a few arrays of this size
 
 
 def split_distances(members: np.ndarray, others: np.ndarray) -> dict[str, float]:
@@ -73,9 +73,9 @@ def split_distances(members: np.ndarray, others: np.ndarray) -> dict[str, float]
     <= 1% FPR, between two SORTED loss arrays (members: the reference split).
 
     Counts from binary searches on the sorted arrays, a window of values at a time, so
-    nothing the size of the splits is built (the union of both was 1.7x the 40M split's
-    own size at the peak). The SQL form (a window over every distinct loss) took 22 s at
-    40M rows, this about 2 s. Ties count as scipy and scikit-learn count them.
+    nothing the size of the splits is built (their union would be larger than either).
+    The SQL form, a window over every distinct loss, was an order of magnitude slower
+    (bench/README.md). Ties count as scipy and scikit-learn count them.
     """
     n_members, n_others = len(members), len(others)
     ks = 0.0

@@ -66,25 +66,12 @@ def write_dump(
     `DumpError` (naming the column and the row count) for data that breaks the
     reader's checks; in either case no file is written or replaced.
     """
-    target = Path(path)
-    if not target.name.endswith(".parquet") or target.name.startswith((".", "_")):
-        raise ValueError(
-            f"path: {target.name!r} must end in .parquet and not start with '.' or '_' "
-            "(lossgram reads folders for *.parquet and skips hidden files)"
-        )
+    target = _dump_path(path)
     if dtype not in ARROW_FLOATS:
         raise ValueError(f"dtype must be 'float32' or 'float64', not {dtype!r}")
     float_type = ARROW_FLOATS[dtype]
-
-    columns: dict[str, pa.Array] = {}
-    ids = _as_array(sample_ids, "sample_ids")
-    if ids.ndim != 1:
-        raise ValueError(f"sample_ids must be 1-D, got shape {ids.shape}")
-    n_rows = len(ids)
-    if n_rows == 0:
-        raise ValueError("sample_ids is empty: a dump needs at least one row")
-    columns["sample_id"] = _sample_ids(ids)
-
+    columns: dict[str, pa.Array] = {"sample_id": _sample_ids(sample_ids)}
+    n_rows = len(columns["sample_id"])
     if (logits is None) == (probs is None):
         given = "both" if logits is not None else "neither"
         raise ValueError(f"pass exactly one of logits= or probs= (got {given})")
@@ -94,7 +81,6 @@ def write_dump(
     prediction = _predictions(raw, kind, n_rows)
     binary = prediction.ndim == 1
     n_classes = 2 if binary else prediction.shape[1]
-
     class_names = _class_names(classes, n_classes, kind)
     if labels is not None:
         columns["label"] = _labels(labels, n_rows, class_names)
@@ -103,18 +89,8 @@ def write_dump(
     else:
         columns[kind] = _fixed_size(prediction, float_type)
     if label_probs is not None:
-        soft = _predictions(label_probs, "label_probs", n_rows, squeeze=False)
-        if soft.ndim == 1:
-            if not binary:
-                raise ValueError(
-                    f"label_probs is 1-D but {kind} has {n_classes} classes: "
-                    f"give label_probs as shape ({n_rows}, {n_classes})"
-                )
-            soft = np.stack([1.0 - soft, soft], axis=1)  # soft target of class 1
-        if soft.shape[1] != n_classes:
-            raise ValueError(f"label_probs has {soft.shape[1]} classes but {kind} has {n_classes}")
+        soft = _soft_targets(label_probs, kind, n_rows, n_classes if not binary else None)
         columns["label_probs"] = _fixed_size(soft, float_type)
-
     columns["split"] = _text(split, "split", n_rows)
     columns["model"] = _text(model, "model", n_rows)
     if epoch is not None:
@@ -129,6 +105,35 @@ def write_dump(
         table = table.replace_schema_metadata({CLASSES_METADATA_KEY: json.dumps(class_names)})
     _write_checked(table, target)
     return target
+
+
+def _dump_path(path: str | os.PathLike[str]) -> Path:
+    target = Path(path)
+    if not target.name.endswith(".parquet") or target.name.startswith((".", "_")):
+        raise ValueError(
+            f"path: {target.name!r} must end in .parquet and not start with '.' or '_' "
+            "(lossgram reads folders for *.parquet and skips hidden files)"
+        )
+    return target
+
+
+def _soft_targets(
+    value: Any, kind: str, n_rows: int, n_classes: int | None
+) -> np.ndarray[Any, Any]:
+    """label_probs as shape (n, C); n_classes None is the binary case, where a 1-D
+    label_probs is the target of class 1."""
+    soft = _predictions(value, "label_probs", n_rows, squeeze=False)
+    if soft.ndim == 1:
+        if n_classes is not None:
+            raise ValueError(
+                f"label_probs is 1-D but {kind} has {n_classes} classes: "
+                f"give label_probs as shape ({n_rows}, {n_classes})"
+            )
+        soft = np.stack([1.0 - soft, soft], axis=1)
+    expected = 2 if n_classes is None else n_classes
+    if soft.shape[1] != expected:
+        raise ValueError(f"label_probs has {soft.shape[1]} classes but {kind} has {expected}")
+    return soft
 
 
 # -- conversion --------------------------------------------------------------------------
@@ -208,7 +213,12 @@ def _is_text(array: np.ndarray[Any, Any]) -> bool:
     return array.dtype == object and all(isinstance(v, str) or v is None for v in array)
 
 
-def _sample_ids(array: np.ndarray[Any, Any]) -> pa.Array:
+def _sample_ids(value: Any) -> pa.Array:
+    array = _as_array(value, "sample_ids")
+    if array.ndim != 1:
+        raise ValueError(f"sample_ids must be 1-D, got shape {array.shape}")
+    if len(array) == 0:
+        raise ValueError("sample_ids is empty: a dump needs at least one row")
     if array.dtype.kind in "iu":
         try:
             return pa.array(array).cast(pa.int64())

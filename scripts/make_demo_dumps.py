@@ -83,7 +83,7 @@ MLP_HIDDEN = (128, 128, 128)
 MLP_LEARNING_RATE = 0.006
 EPS = 1e-12  # lossgram's default probability floor; used only for the printed means
 
-# The DESIGN.md verdict thresholds, used for the printed hint only (no bootstrap CI here).
+# lossgram's default verdict thresholds, used for the printed hint only (no bootstrap CI).
 UNDERFIT_RATIO = 0.8
 OVERFIT_GAP = 0.10
 
@@ -285,7 +285,7 @@ def report(stats: list[Stat], h: float) -> list[str]:
     """Print the table; return the failed expectations."""
     print(f"baselines: ln 10 = {math.log(N_CLASSES):.3f} nats, train label entropy H = {h:.3f}")
     print(
-        f"rule of thumb (DESIGN.md, without the bootstrap CI): underfit if train >= "
+        f"rule of thumb (lossgram's defaults, without the bootstrap CI): underfit if train >= "
         f"{UNDERFIT_RATIO} H = {UNDERFIT_RATIO * h:.3f}; overfit if gap/H >= {OVERFIT_GAP}"
     )
     header = f"{'night':10}  {'model':6}  {'epoch':>5}  {'split':5}  {'n':>5}  "

@@ -2,7 +2,7 @@
 -- quantiles and the split statistics in numpy. Reads the registered frame
 -- `summary_groups` (group_index, model, split, epoch): the summaries' rows, numbered.
 -- Unordered: the caller streams it into one array per group (a DuckDB quantile_cont
--- held two copies of the losses, 0.7 GB at 44M rows; an ORDER BY sorts them all).
+-- holds two copies of the losses; an ORDER BY sorts them all).
 -- Binds: $snapshot_date, $models (list; empty = every model)
 SELECT groups.group_index, losses.ce
 FROM losses

@@ -1,8 +1,8 @@
--- Store the loss histograms per (snapshot, model, split, epoch), for all classes (label NULL) and per
--- class, on a fixed bin scheme: bins are [lower, upper). The bin is guessed from the
--- scheme's formula, then moved by one where float rounding put it across a stored edge
--- (an equi-join: 1.6 s and 120 MiB at 40M rows, where an ASOF join on the edges took
--- 18 s and 2.1 GB). Binds: $snapshot_date, $scheme_id, $models (list; empty = every
+-- Store the loss histograms per (snapshot, model, split, epoch), for all classes (label
+-- NULL) and per class, on a fixed bin scheme: bins are [lower, upper). The bin is guessed
+-- from the scheme's formula, then moved by one where float rounding put it across a
+-- stored edge: an equi-join, far cheaper than an ASOF join on the edges (bench/README.md).
+-- Binds: $snapshot_date, $scheme_id, $models (list; empty = every
 -- model), $guess_kind ('log' or 'linear'), $guess_a, $guess_b, $last_bin
 INSERT INTO histograms
 WITH bins AS (

@@ -1,4 +1,8 @@
--- Store one verdict with the numbers and thresholds behind it. Binds: one per column.
+-- Store one verdict with the numbers and thresholds behind it. Binds: $snapshot_date,
+-- $model, $heldout_split, $reference_split, $epoch, $verdict, $reason, $hints,
+-- $n_reference, $n_heldout, $mean_reference, $mean_heldout, $gap, $normalised_gap,
+-- $gap_ci_low, $gap_ci_high, $ks, $wasserstein, $mia_auc, $tpr_at_1pct_fpr,
+-- $prior_entropy, $ln_c, $best_epoch, $thresholds
 INSERT INTO verdicts VALUES (
     $snapshot_date, $model, $heldout_split, $reference_split, $epoch, $verdict, $reason,
     $hints, $n_reference, $n_heldout, $mean_reference, $mean_heldout, $gap, $normalised_gap,

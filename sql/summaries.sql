@@ -2,7 +2,7 @@
 -- calibration (ECE over 15 equal-width confidence bins), Brier, clipped count, ln C and
 -- the entropy (nats) of the split's label distribution. The loss quantiles are left NULL
 -- here and set by set_summary_quantiles.sql: a quantile_cont holds about two copies of
--- the group's losses (0.7 GB at 44M rows, the run's peak), numpy one (pipeline/aggregates).
+-- the group's losses, numpy one (pipeline/aggregates.py; figures in bench/README.md).
 -- Binds: $snapshot_date, $ece_bins, $models (list; empty = every model)
 INSERT INTO summaries
 WITH samples AS (

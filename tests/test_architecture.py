@@ -1,20 +1,72 @@
-"""Layering contract: the core imports no UI (harlequin-style, checked via sys.modules)."""
+"""Layering contract: the import graph checked by import-linter against the contracts in
+pyproject.toml ([tool.importlinter]), plus what importing a module really loads."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-CORE = ["pipeline.settings", "pipeline.dumps", "pipeline.losses", "pipeline.jobs"]
+ROOT = Path(__file__).resolve().parent.parent
+CORE = [
+    "pipeline.settings",
+    "pipeline.contract",
+    "pipeline.losses",
+    "pipeline.stage",
+    "pipeline.nightly",
+    "pipeline.warehouse",
+]
 UI = ["typer", "altair", "jinja2", "rich"]
+
+
+def modules_loaded_by(module: str, candidates: list[str]) -> str:
+    code = f"import sys, {module}; print(','.join(m for m in {candidates!r} if m in sys.modules))"
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 @pytest.mark.parametrize("module", CORE)
 def test_core_module_imports_no_ui(module):
-    code = f"import sys, {module}; print(','.join(m for m in {UI!r} if m in sys.modules))"
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    loaded = modules_loaded_by(module, UI)
     assert loaded == "", f"importing {module} pulled in {loaded}"
+
+
+def test_writer_imports_nothing_heavy():
+    heavy = ["duckdb", "altair", "vl_convert", "jinja2", "typer", "rich"]
+    loaded = modules_loaded_by("pipeline.writer", heavy)
+    assert loaded == "", f"importing pipeline.writer pulled in {loaded}"
+
+
+def test_import_graph_keeps_the_layering_contracts():
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache", "--config", str(ROOT / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "4 kept, 0 broken" in result.stdout
+
+
+def test_layering_contract_can_fail(tmp_path):
+    """The contract test is not vacuous: in a copy of the package where a core module
+    imports the CLI, the same check fails and names the import."""
+    shutil.copytree(ROOT / "pipeline", tmp_path / "pipeline")
+    (tmp_path / "pipeline" / "contract" / "probe.py").write_text("import pipeline.cli\n")
+    (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(lint_imports), "--no-cache", "--config", str(tmp_path / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    )
+    assert result.returncode != 0
+    assert "pipeline.contract.probe -> pipeline.cli" in result.stdout

@@ -1,0 +1,57 @@
+"""The options several `lossgram` commands share, each written once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option(help="Warehouse folder (default data/warehouse under the current directory)."),
+]
+InboxOption = Annotated[
+    Path | None, typer.Option(help="Inbox folder of new dumps (default data/inbox).")
+]
+DateOption = Annotated[
+    dt.datetime | None,
+    typer.Option("--date", formats=["%Y-%m-%d"], help="Snapshot date YYYY-MM-DD (default today)."),
+]
+ReportsOption = Annotated[
+    Path | None, typer.Option(help="Reports folder (default reports under the current directory).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Settings file (default ./lossgram.toml).")
+]
+FormatOption = Annotated[
+    str, typer.Option("--format", help="table, csv or json (one JSON array of objects).")
+]
+MapOption = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="Column mapping canonical=source, e.g. label=target (repeatable)."),
+]
+LabelSmoothingOption = Annotated[
+    float | None, typer.Option(help="Label smoothing e in [0, 1), as in PyTorch.")
+]
+ClassWeightsOption = Annotated[
+    str | None, typer.Option(help="Per-class weights, comma separated: w0,w1,...")
+]
+IgnoreIndexOption = Annotated[
+    str | None,
+    typer.Option(help="Label value whose rows are left out and counted ('none' to disable)."),
+]
+EpsOption = Annotated[
+    float | None, typer.Option(help="Probability clipping floor (default 1e-12).")
+]
+SplitOption = Annotated[
+    str | None, typer.Option(help="Split name for dumps with no split column or split= folder.")
+]
+ModelOption = Annotated[
+    str | None, typer.Option(help="Model name for dumps with no model column or model= folder.")
+]
+ClassesOption = Annotated[
+    str | None, typer.Option(help="Class names for string labels, comma separated.")
+]
