@@ -73,6 +73,44 @@ def test_readme_scikit_learn_writer_example_runs(tmp_path, monkeypatch):
     assert written.rows == 1797
 
 
+def test_readme_recipes_without_lossgram_write_valid_dumps(tmp_path, monkeypatch):
+    """The plain pyarrow and plain Polars recipes import no lossgram, and their dumps pass
+    `lossgram losses` with the losses numpy gives."""
+    import numpy as np
+    import polars as pl
+    from scipy.special import log_softmax
+
+    from pipeline.losses_file import losses_to_parquet
+    from pipeline.settings import Settings
+
+    blocks = re.findall(r"```python\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)
+    recipes = [block for block in blocks if "os.replace" in block]
+    assert len(recipes) == 2
+    monkeypatch.chdir(tmp_path)
+    for recipe in recipes:
+        assert "pipeline" not in recipe and "lossgram" not in recipe.replace("lossgram.classes", "")
+        exec(compile(recipe, "README.md", "exec"), {})
+    inbox = tmp_path / "data" / "inbox" / "2026-11-23"
+    assert sorted(path.name for path in inbox.iterdir()) == [
+        "logreg-train.parquet",
+        "resnet18-test.parquet",
+    ]
+    out = tmp_path / "o.parquet"
+    written = losses_to_parquet([inbox], out, Settings().reader_options())
+    assert written.rows == 300
+    losses = pl.read_parquet(out)
+    dump = pl.read_parquet(inbox / "resnet18-test.parquet")
+    # The two dumps' ids (integers, strings) are read together as text.
+    test = dump.select(pl.col("sample_id").cast(pl.String)).join(
+        losses.filter(pl.col("model") == "resnet18"), on="sample_id", maintain_order="left"
+    )
+    classes = ["cat", "dog", "bird"]
+    labels = np.array([classes.index(name) for name in dump["label"]])
+    logits = np.stack(dump["logits"].to_numpy()).astype(np.float64)
+    expected = -log_softmax(logits, axis=1)[np.arange(100), labels]
+    np.testing.assert_allclose(test["ce"].to_numpy(), expected, atol=1e-6)
+
+
 def test_deploy_recipes_exist():
     deploy = (ROOT / "docs" / "deploy.md").read_text()
     for recipe in ("crontab", "systemd", "CronJob", "Airflow", "concurrencyPolicy: Forbid"):

@@ -53,7 +53,8 @@ def test_each_file_is_one_whole_statement(name):
 def test_a_wrong_header_is_caught():
     header = "Store it. Binds: $snapshot_date, $models"
     assert declared(header, "Binds") == {"snapshot_date", "models"}
-    assert declared(header, "Binds") != set(PARAMETER.findall("WHERE snapshot_date = $snapshot_date"))
+    used = set(PARAMETER.findall("WHERE snapshot_date = $snapshot_date"))
+    assert declared(header, "Binds") != used
 
 
 def test_sql_dir_is_the_source_tree_or_the_wheel():
