@@ -12,7 +12,7 @@ import polars as pl
 
 from pipeline.bins import BinScheme
 from pipeline.options import AnalysisOptions
-from pipeline.queries import execute, load_sql, query_frame
+from pipeline.queries import execute, load_sql, query_frame, registered
 from pipeline.snapshot_verdicts import GroupKey, verdict_rows
 from pipeline.split_statistics import sorted_quantiles
 
@@ -21,7 +21,7 @@ QUANTILES = (0.5, 0.9, 0.99)  # median_ce, p90_ce, p99_ce
 
 def aggregate_snapshot(
     connection: duckdb.DuckDBPyConnection,
-    snapshot_date: dt.date | str,
+    snapshot_date: dt.date,
     analysis: AnalysisOptions,
     scheme: BinScheme,
     models: list[str] | None = None,
@@ -57,14 +57,10 @@ def _group_losses(
     arrays = [np.empty(size) for size in sizes]
     filled = np.zeros(len(sizes), dtype=np.int64)
     groups_frame = summaries.select("model", "split", "epoch").with_row_index("group_index")
-    connection.register("summary_groups", groups_frame)
-    try:
+    with registered(connection, summary_groups=groups_frame):
         # A relation, not execute(): Arrow from a DB-API result copies every row first.
         result = connection.sql(load_sql("group_losses"), params=scope)
-        batches = result.to_arrow_reader(batch_size=1 << 20)
-        _fill_groups(batches, arrays, filled)
-    finally:
-        connection.unregister("summary_groups")
+        _fill_groups(result.to_arrow_reader(batch_size=1 << 20), arrays, filled)
     if filled.tolist() != sizes:  # summaries and losses are read in one transaction
         raise RuntimeError(f"losses per group {filled.tolist()} differ from the summaries' n")
     for values in arrays:
@@ -97,7 +93,7 @@ def _fill_groups(batches: Any, arrays: list[np.ndarray], filled: np.ndarray) -> 
 
 def _set_quantiles(
     connection: duckdb.DuckDBPyConnection,
-    snapshot_date: dt.date | str,
+    snapshot_date: dt.date,
     summaries: pl.DataFrame,
     losses: dict[GroupKey, np.ndarray],
 ) -> None:
@@ -114,8 +110,5 @@ def _set_quantiles(
         },
         orient="row",
     )
-    connection.register("summary_quantiles", quantiles)
-    try:
+    with registered(connection, summary_quantiles=quantiles):
         execute(connection, "set_summary_quantiles", {"snapshot_date": snapshot_date})
-    finally:
-        connection.unregister("summary_quantiles")

@@ -306,7 +306,7 @@ def report(
     from pipeline.report.pages import write_reports
 
     settings = _settings(config, warehouse=warehouse, reports=reports)
-    dates = [date.date().isoformat()] if date else None
+    dates = [date.date()] if date else None
     with _known_errors_exit(), progress_bar("rendering reports") as progress:
         pages = write_reports(
             settings.warehouse,

@@ -70,7 +70,7 @@ class Layout:
     def spill(self) -> Path:
         return self.root / ".tmp"
 
-    def partition(self, snapshot_date: dt.date | str, model: str | None = None) -> Path:
+    def partition(self, snapshot_date: dt.date, model: str | None = None) -> Path:
         folder = self.losses / f"snapshot_date={snapshot_date}"
         return folder if model is None else folder / f"model={model_folder_value(model)}"
 

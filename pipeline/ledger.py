@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from pipeline.inbox import Fingerprint
-from pipeline.queries import execute, query_frame
+from pipeline.queries import execute, query_frame, registered
 
 STATUS_SUCCEEDED, STATUS_PARTIAL, STATUS_FAILED = "succeeded", "partial", "failed"
 RUN_VERDICT_COLUMNS = (
@@ -67,7 +67,7 @@ class RunSummary:
     run_id: str
     command: str
     status: str = "running"
-    snapshot_dates: list[str] = field(default_factory=list)
+    snapshot_dates: list[str] = field(default_factory=list)  # ISO text, as printed
     files_seen: int = 0
     files_unchanged: int = 0
     outcomes: list[FileOutcome] = field(default_factory=list)
@@ -203,15 +203,10 @@ def record_dumps(
         ],
         how="diagonal_relaxed",
     )
-    connection.register("recorded_files", files)
-    connection.register("dropped_rows", dropped)
-    try:
+    with registered(connection, recorded_files=files, dropped_rows=dropped):
         for statement in ("forget_rejected_rows", "forget_files", "record_files"):
             execute(connection, statement)
         execute(connection, "record_rejected_rows", {"run_id": run_id})
-    finally:
-        connection.unregister("recorded_files")
-        connection.unregister("dropped_rows")
 
 
 def job_history(connection: duckdb.DuckDBPyConnection, limit: int) -> pl.DataFrame:

@@ -7,7 +7,9 @@ holds that header to the `$names` the statement uses. DDL cannot bind values: it
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -61,3 +63,15 @@ def execute(
     """Run sql/<name>.sql with bound parameters; its rows (none for most writes)."""
     cursor = connection.execute(load_sql(name), params or {})
     return cursor.fetchall() if cursor.description else []
+
+
+@contextlib.contextmanager
+def registered(connection: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
+    """Frames visible to SQL under their keyword names while the block runs."""
+    for name, frame in frames.items():
+        connection.register(name, frame)
+    try:
+        yield
+    finally:
+        for name in frames:
+            connection.unregister(name)

@@ -3,6 +3,7 @@ run/rerun/backfill/demo and the scheduler all go through `run_then_report`."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,7 +36,7 @@ def run_then_report(
             settings.warehouse,
             settings.reports,
             settings.report_options(),
-            summary.snapshot_dates,
+            [dt.date.fromisoformat(day) for day in summary.snapshot_dates],
             progress=report_progress,
         )
         summary.reports = [str(page) for page in pages]

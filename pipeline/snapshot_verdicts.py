@@ -31,7 +31,7 @@ COMPARISON_COLUMNS = (
 
 
 def verdict_rows(
-    snapshot_date: dt.date | str,
+    snapshot_date: dt.date,
     summaries: pl.DataFrame,
     losses: dict[GroupKey, np.ndarray],
     analysis: AnalysisOptions,

@@ -4,6 +4,7 @@ view over the per-sample Parquet (file layout: pipeline/layout.py)."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
 import time
@@ -16,7 +17,7 @@ import polars as pl
 from pipeline.bins import BinScheme
 from pipeline.layout import Layout
 from pipeline.losses import LOSS_SCHEMA
-from pipeline.queries import ddl, execute, sql_dir
+from pipeline.queries import ddl, execute, registered, sql_dir
 
 # Storage readable by DuckDB 1.4+ too, so the stock `duckdb` CLI (1.5 on PyPI today)
 # opens the file; fixed when the file is created.
@@ -53,8 +54,8 @@ class Warehouse:
         self.losses = self.layout.losses
         self.memory_limit = memory_limit
 
-    def partition(self, snapshot_date: object, model: str | None = None) -> Path:
-        return self.layout.partition(str(snapshot_date), model)
+    def partition(self, snapshot_date: dt.date, model: str | None = None) -> Path:
+        return self.layout.partition(snapshot_date, model)
 
     def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """Open the DuckDB file; a writer applies migrations and makes the view."""
@@ -109,11 +110,8 @@ class Warehouse:
             connection.execute(path.read_text())
             execute(connection, "record_migration", {"version": version, "name": path.name})
             connection.execute("COMMIT")
-        connection.register("empty_losses", pl.DataFrame(schema=EMPTY_LOSSES))
-        try:
+        with registered(connection, empty_losses=pl.DataFrame(schema=EMPTY_LOSSES)):
             execute(connection, "create_loss_columns")
-        finally:
-            connection.unregister("empty_losses")
 
     def refresh_losses_view(self, connection: duckdb.DuckDBPyConnection) -> None:
         self._create_losses_view(connection, temporary=False)
@@ -139,11 +137,8 @@ class Warehouse:
             },
             orient="row",
         )
-        connection.register("scheme_bins", bins)
-        try:
+        with registered(connection, scheme_bins=bins):
             execute(connection, "insert_bin_scheme")
-        finally:
-            connection.unregister("scheme_bins")
 
     @contextlib.contextmanager
     def lock(self, timeout_seconds: float) -> Iterator[None]:

@@ -87,14 +87,16 @@ def aggregated(
     try:
         for day, files in snapshots.items():
             for name, frame in files:
-                folder = warehouse.partition(day, frame["model"][0])
+                folder = warehouse.partition(dt.date.fromisoformat(day), frame["model"][0])
                 folder.mkdir(parents=True, exist_ok=True)
                 frame.write_parquet(folder / name)
         warehouse.refresh_losses_view(connection)
         scheme = config.bin_scheme()
         warehouse.register_bin_scheme(connection, scheme)
         for day in snapshots:
-            aggregate_snapshot(connection, day, config.analysis_options(), scheme)
+            aggregate_snapshot(
+                connection, dt.date.fromisoformat(day), config.analysis_options(), scheme
+            )
         yield connection, scheme
     finally:
         connection.close()

@@ -42,14 +42,19 @@ def test_writer_imports_nothing_heavy():
     assert loaded == "", f"importing pipeline.writer pulled in {loaded}"
 
 
-def test_import_graph_keeps_the_layering_contracts():
-    lint_imports = Path(sys.executable).parent / "lint-imports"
-    result = subprocess.run(
-        [str(lint_imports), "--no-cache", "--config", str(ROOT / "pyproject.toml")],
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """import-linter on the package under root, with root's pyproject.toml contracts."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
     )
+
+
+def test_import_graph_keeps_the_layering_contracts():
+    result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 kept, 0 broken" in result.stdout
 
@@ -60,13 +65,6 @@ def test_layering_contract_can_fail(tmp_path):
     shutil.copytree(ROOT / "pipeline", tmp_path / "pipeline")
     (tmp_path / "pipeline" / "contract" / "probe.py").write_text("import pipeline.cli\n")
     (tmp_path / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text())
-    lint_imports = Path(sys.executable).parent / "lint-imports"
-    result = subprocess.run(
-        [str(lint_imports), "--no-cache", "--config", str(tmp_path / "pyproject.toml")],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(tmp_path)},
-    )
+    result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert "pipeline.contract.probe -> pipeline.cli" in result.stdout

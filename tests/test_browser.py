@@ -8,6 +8,7 @@ network and show hostile names as text. Playwright downloads no browser here: it
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import re
 import shutil
@@ -298,9 +299,11 @@ def test_templates_escape_a_raw_model_name(hostile, visit, tmp_path):
     warehouse = Warehouse(hostile.warehouse)
     connection = warehouse.connect(read_only=True)
     try:
-        (stored,) = night_models(connection, HOSTILE_DAY)
-        report = model_report(connection, HOSTILE_DAY, stored, hostile.report_options())
-        night = night_report(connection, HOSTILE_DAY)
+        (stored,) = night_models(connection, dt.date.fromisoformat(HOSTILE_DAY))
+        report = model_report(
+            connection, dt.date.fromisoformat(HOSTILE_DAY), stored, hostile.report_options()
+        )
+        night = night_report(connection, dt.date.fromisoformat(HOSTILE_DAY))
     finally:
         connection.close()
     report = dataclasses.replace(report, model=HOSTILE_MODEL)

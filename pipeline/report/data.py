@@ -3,6 +3,7 @@ rows except the top-N table)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import math
 import re
@@ -37,7 +38,7 @@ def page_name(model: str) -> str:
 class ModelReport:
     """Everything one model's page shows for one night."""
 
-    snapshot_date: str
+    snapshot_date: dt.date
     model: str
     epoch: int | None
     verdicts: list[dict[str, Any]]
@@ -59,19 +60,22 @@ class ModelReport:
 
 @dataclass(frozen=True)
 class NightReport:
-    snapshot_date: str
+    snapshot_date: dt.date
     models: list[str]
     verdicts: list[dict[str, Any]]
     histograms: pl.DataFrame
 
 
-def night_models(connection: duckdb.DuckDBPyConnection, snapshot_date: str) -> list[str]:
+def night_models(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> list[str]:
     frame = query_frame(connection, "report_models", {"snapshot_date": snapshot_date})
     return [str(model) for model in frame["model"]]
 
 
 def model_report(
-    connection: duckdb.DuckDBPyConnection, snapshot_date: str, model: str, options: ReportOptions
+    connection: duckdb.DuckDBPyConnection,
+    snapshot_date: dt.date,
+    model: str,
+    options: ReportOptions,
 ) -> ModelReport:
     """Read one model's page data for one night."""
     scope = {"snapshot_date": snapshot_date, "model": model}
@@ -79,7 +83,7 @@ def model_report(
         connection, "report_verdicts", {"snapshot_date": snapshot_date, "models": [model]}
     ).to_dicts()
     history = query_frame(connection, "report_model_summaries", scope)
-    tonight = history.filter(pl.col("snapshot_date").cast(pl.String) == snapshot_date)
+    tonight = history.filter(pl.col("snapshot_date") == snapshot_date)
     judged = execute(connection, "report_judged_epoch", scope)
     epoch = judged[0][0] if judged else None
     at_epoch = {**scope, "epoch": epoch}
@@ -122,7 +126,7 @@ def model_report(
     )
 
 
-def night_report(connection: duckdb.DuckDBPyConnection, snapshot_date: str) -> NightReport:
+def night_report(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> NightReport:
     verdicts = query_frame(
         connection, "report_verdicts", {"snapshot_date": snapshot_date, "models": []}
     ).to_dicts()

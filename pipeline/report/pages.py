@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import importlib.metadata
 import json
 import math
 import os
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -191,7 +193,7 @@ def write_reports(
     warehouse: Path,
     reports: Path,
     options: ReportOptions,
-    snapshot_dates: list[str] | None = None,
+    snapshot_dates: Sequence[dt.date] | None = None,
     model: str | None = None,
     *,
     png: bool = False,
@@ -202,7 +204,7 @@ def write_reports(
     written: list[Path] = []
     with reading(warehouse) as connection:
         all_nights = nights(connection)
-        dates = snapshot_dates or [str(night["snapshot_date"]) for night in all_nights]
+        dates = list(snapshot_dates or [night["snapshot_date"] for night in all_nights])
         pages = [
             (day, name)
             for day in dates
@@ -211,14 +213,14 @@ def write_reports(
         ]
         for index, (day, name) in enumerate(pages):
             report = model_report(connection, day, name, options)
-            folder = reports / day
+            folder = reports / day.isoformat()
             pngs = _write_pngs(report, folder) if png else []
             page = folder / report.file_name
             atomic_write_text(page, render_model_page(report, pngs))
             written.append(page)
             progress(index + 1, len(pages), f"{day} {name}")
         for day in dates:
-            page = reports / day / "index.html"
+            page = reports / day.isoformat() / "index.html"
             atomic_write_text(page, render_night_page(night_report(connection, day)))
             written.append(page)
         atomic_write_text(reports / "index.html", render_index(all_nights))
