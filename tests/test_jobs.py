@@ -384,3 +384,30 @@ def test_long_model_names_sharing_a_prefix_stay_apart(settings):
     run_job(settings)
     got = query(settings, "select model, count(*) from losses group by 1 order by 1")
     assert got == [(prefix + "a", 20), (prefix + "b", 20)]
+
+
+def test_pages_and_sql_show_the_epoch_the_verdict_judged(tmp_path, settings):
+    """Train dumped at epochs 1-3, test at 1-2: the verdict judges epoch 2 (the latest both
+    have), and the model page, the night page's histograms and the nightly trend show
+    epoch 2 too (the night page once took the model's latest epoch, 3, where test has no
+    histogram)."""
+    from pipeline.report.data import model_report, night_report
+
+    for split, epochs in (("train", (1, 2, 3)), ("test", (1, 2))):
+        for epoch in epochs:
+            path = write_split(settings.inbox, "mlp", split, seed=epoch)
+            moved = path.parent / f"epoch={epoch}" / "part-0.parquet"
+            moved.parent.mkdir()
+            path.rename(moved)
+    run_job(settings)
+    (verdict_epoch,) = query(settings, "select epoch from verdicts")[0]
+    assert verdict_epoch == 2
+    assert query(settings, "select epoch from judged_epochs") == [(2,)]
+    day = dt.date.fromisoformat(DAY)
+    with duckdb.connect(str(settings.warehouse / "lossgram.duckdb"), read_only=True) as con:
+        page = model_report(con, day, "mlp", settings.report_options())
+        night = night_report(con, day)
+    assert page.epoch == 2
+    assert set(page.statistics["epoch"]) == {2}
+    assert set(page.nights["epoch"]) == {2}
+    assert sorted(set(night.histograms["split"])) == ["test", "train"]
