@@ -46,7 +46,10 @@ def log_bin_scheme(low: float = 1e-4, high: float = 100.0, per_decade: int = 20)
     )
 
 
-def linear_bin_scheme(width: float = 0.1, high: float = 30.0) -> BinScheme:
+LINEAR_BIN_WIDTH, LINEAR_BIN_MAX = 0.1, 30.0  # the linear scheme's default edges
+
+
+def linear_bin_scheme(width: float = LINEAR_BIN_WIDTH, high: float = LINEAR_BIN_MAX) -> BinScheme:
     """Equal-width bins [0, width), ... up to high, then [high, inf)."""
     count = round(high / width)
     edges = [round(step * width, 12) for step in range(count + 1)]

@@ -25,6 +25,7 @@ from pipeline.cli_options import (
     LabelSmoothingOption,
     MapOption,
     ModelOption,
+    OnlyModelOption,
     ReportsOption,
     SplitOption,
     WarehouseOption,
@@ -39,12 +40,10 @@ from pipeline.console import (
     warn,
 )
 from pipeline.contract import DumpError, DumpsRejected
-from pipeline.inbox import InboxError
 from pipeline.layout import LayoutError
+from pipeline.ledger import EXIT_FAILED
 from pipeline.settings import Settings, SettingsError, load_settings
 from pipeline.warehouse import WarehouseError
-
-EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
 
 app = typer.Typer(
     name="lossgram",
@@ -93,7 +92,7 @@ def _known_errors_exit() -> Iterator[None]:
     """Errors lossgram expects (bad settings, warehouse, dump) end in one line, exit 2."""
     try:
         yield
-    except (SettingsError, WarehouseError, DumpError, InboxError, LayoutError) as error:
+    except (SettingsError, WarehouseError, DumpError, LayoutError) as error:
         warn(f"error: {error}")
         raise typer.Exit(EXIT_FAILED) from error
 
@@ -103,18 +102,20 @@ def _settings(config: Path | None, **flags: Any) -> Settings:
         return load_settings(config_file=config, overrides=flags)
 
 
-def _run_command(job_name: str, settings: Settings, as_json: bool, **arguments: Any) -> None:
+def _run_command(command: str, settings: Settings, as_json: bool, **arguments: Any) -> None:
     """run / rerun / backfill / demo: the job, the reports of its nights, the summary."""
     from pipeline import nightly
-    from pipeline.service import run_then_report
+    from pipeline.service import Job, run_then_report
 
-    job = nightly.rerun_job if job_name == "rerun" else nightly.run_job
+    job: Job = nightly.rerun_job
+    if command != "rerun":
+        job, arguments["command"] = nightly.run_job, command
     with _known_errors_exit(), progress_bar("ingesting") as progress:
         # One bar for both steps (rich shows one live display at a time).
         summary = run_then_report(
             job, settings, progress=progress, report_progress=progress, **arguments
         )
-    if summary.files_seen == 0 and job_name == "run" and not as_json:
+    if summary.files_seen == 0 and command == "run" and not as_json:
         warn(f"note: no Parquet dumps under {settings.inbox}")
     print_run(summary, as_json)
     raise typer.Exit(summary.exit_code)
@@ -186,7 +187,7 @@ def rerun(
     date: Annotated[
         dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="Snapshot date to redo.")
     ],
-    model: Annotated[str | None, typer.Option(help="Only this model.")] = None,
+    model: OnlyModelOption = None,
     warehouse: WarehouseOption = None,
     reports: ReportsOption = None,
     as_json: JsonOption = False,
@@ -216,7 +217,7 @@ def backfill(
     """
     settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
     date_range = (start.date(), end.date())
-    _run_command("backfill", settings, as_json, date_range=date_range, command="backfill")
+    _run_command("backfill", settings, as_json, date_range=date_range)
 
 
 @app.command()
@@ -239,7 +240,7 @@ def demo(
     nights = copy_demo_dumps(settings.inbox)
     warn(f"demo: copied nights {', '.join(nights)} into {settings.inbox}")
     # Already ingested: render what is there.
-    _run_command("demo", settings, as_json, command="demo", default_dates=nights)
+    _run_command("demo", settings, as_json, default_dates=nights)
 
 
 @app.command()
@@ -291,8 +292,11 @@ def _check_format(output_format: str) -> None:
 
 @app.command()
 def report(
-    date: DateOption = None,
-    model: Annotated[str | None, typer.Option(help="Only this model's page.")] = None,
+    date: Annotated[
+        dt.datetime | None,
+        typer.Option("--date", formats=["%Y-%m-%d"], help="Only this night (default every night)."),
+    ] = None,
+    model: OnlyModelOption = None,
     png: Annotated[bool, typer.Option("--png", help="Also write PNGs of the main charts.")] = False,
     warehouse: WarehouseOption = None,
     reports: ReportsOption = None,

@@ -55,3 +55,4 @@ ModelOption = Annotated[
 ClassesOption = Annotated[
     str | None, typer.Option(help="Class names for string labels, comma separated.")
 ]
+OnlyModelOption = Annotated[str | None, typer.Option("--model", help="Only this model.")]

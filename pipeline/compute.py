@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -34,7 +35,7 @@ class IngestOptions:
 
     reader: ReaderOptions
     skip_bad_rows: bool = False  # bad_rows = skip: drop bad rows (recorded) instead
-    model: str | None = None  # a rerun of one model keeps only its rows
+    only_model: str | None = None  # a rerun of one model keeps only its rows
 
 
 Task = Callable[[], list[tuple[int, ComputedDump]]]
@@ -42,13 +43,13 @@ Task = Callable[[], list[tuple[int, ComputedDump]]]
 
 def compute_snapshot(
     paths: Sequence[Path],
-    stage: Path,
+    staging: Path,
     snapshot_date: dt.date,
     options: IngestOptions,
     progress: Progress,
 ) -> list[ComputedDump]:
-    """Every dump's losses into stage/<position>.parquet, in the order of paths."""
-    computer = _SnapshotComputer(paths, stage, snapshot_date, options)
+    """Every dump's losses into staging/<position>.parquet, in the order of paths."""
+    computer = _SnapshotComputer(paths, staging, snapshot_date, options)
     batches = plan_batches(paths)
     batched = {index for batch in batches for index in batch.positions}
     tasks: list[Task] = [
@@ -68,17 +69,23 @@ class _SnapshotComputer:
     """Computes dumps of one snapshot (one at a time, or a batch) into staging."""
 
     def __init__(
-        self, paths: Sequence[Path], stage: Path, snapshot_date: dt.date, options: IngestOptions
+        self, paths: Sequence[Path], staging: Path, snapshot_date: dt.date, options: IngestOptions
     ) -> None:
         self.paths = paths
-        self.stage = stage
+        self.staging = staging
         self.snapshot_date = snapshot_date
         self.options = options
         # A big dump keeps both cores busy alone; two at once only add their peaks.
         self.big_dump = threading.Lock()
+        self.spec = options.reader.loss
+        # Which rows a dump's losses keep: without bad rows (skip), of one model (rerun).
+        self.keep: dict[str, Any] = {
+            "skip_bad_rows": options.skip_bad_rows,
+            "model": options.only_model,
+        }
 
     def target(self, index: int) -> Path:
-        return self.stage / f"{index:06d}.parquet"
+        return self.staging / f"{index:06d}.parquet"
 
     def one(self, index: int) -> list[tuple[int, ComputedDump]]:
         """One dump into staging: its outcome, fingerprint and dropped rows."""
@@ -86,14 +93,8 @@ class _SnapshotComputer:
         try:
             dump = open_dump(path, self.options.reader)
             with self.big_dump if dump.n_rows > BATCH_ROWS else contextlib.nullcontext():
-                counted = dump_losses_to_parquet(
-                    dump,
-                    self.options.reader.loss,
-                    target,
-                    skip_bad_rows=self.options.skip_bad_rows,
-                    model=self.options.model,
-                )
-            return [(index, self.landed(path, dump, counted, target))]
+                counted = dump_losses_to_parquet(dump, self.spec, target, **self.keep)
+            return [(index, self.judged(path, dump, counted, target))]
         except DumpError as error:
             return [(index, self.rejected(path, error))]
 
@@ -105,25 +106,19 @@ class _SnapshotComputer:
         targets = [self.target(index) for index in plan.positions]
         try:
             batch = open_batch(files, self.options.reader, plan.rows)
-            results = batch_losses_to_parquet(
-                batch,
-                targets,
-                self.options.reader.loss,
-                skip_bad_rows=self.options.skip_bad_rows,
-                model=self.options.model,
-            )
+            results = batch_losses_to_parquet(batch, targets, self.spec, **self.keep)
         except DumpError:
             for target in targets:
                 target.unlink(missing_ok=True)
             return [one for index in plan.positions for one in self.one(index)]
         return [
-            (index, self.landed(path, batch, counted, target))
+            (index, self.judged(path, batch, counted, target))
             for index, path, target, counted in zip(
                 plan.positions, files, targets, results, strict=True
             )
         ]
 
-    def landed(self, path: Path, dump: Dump, counted: Counted, target: Path) -> ComputedDump:
+    def judged(self, path: Path, dump: Dump, counted: Counted, target: Path) -> ComputedDump:
         """A computed dump's outcome: rejected (its staged losses dropped) or ingested."""
         counts, dropped = counted
         stat, sha256 = path.stat(), file_sha256(path)
@@ -137,7 +132,7 @@ class _SnapshotComputer:
         outcome.rows = counts["rows"] - outcome.rows_ignored - outcome.rows_rejected
         # A file whose every row was dropped or filtered away gets no staged losses.
         staged = target if target.exists() else None
-        return ComputedDump(outcome, fingerprint(path, sha256, stat), dropped, staged)
+        return ComputedDump(outcome, fingerprint(stat, sha256), dropped, staged)
 
     def rejected(
         self,
@@ -147,5 +142,5 @@ class _SnapshotComputer:
         stat: os.stat_result | None = None,
     ) -> ComputedDump:
         outcome = FileOutcome(path, self.snapshot_date, status="rejected", error=str(error))
-        known = fingerprint(path, sha256 or file_sha256(path), stat or path.stat())
+        known = fingerprint(stat or path.stat(), sha256 or file_sha256(path))
         return ComputedDump(outcome, known, pl.DataFrame(), None)

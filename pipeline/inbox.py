@@ -20,7 +20,8 @@ DATE_FOLDER = re.compile(r"^(?:date=)?(\d{4}-\d{2}-\d{2})$")
 
 
 class InboxError(RuntimeError):
-    """The dumps a command should read are not there as recorded."""
+    """The inbox cannot be planned: a date folder that is no date, or (for a rerun) the
+    recorded dumps are missing or changed."""
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,8 @@ class InboxPlan:
 
 
 def date_folder_of(path: Path, inbox: Path) -> dt.date | None:
-    """The snapshot named by a dump's top-level inbox folder, if any."""
+    """The snapshot named by a dump's top-level inbox folder, if any; InboxError for a
+    folder that looks like a date but is none (2026-02-30): its dumps have no night."""
     relative = path.relative_to(inbox).parts
     match = DATE_FOLDER.match(relative[0]) if len(relative) > 1 else None
     if match is None:
@@ -64,8 +66,7 @@ def plan_inbox(
     inbox = inbox.resolve()
     files = find_dumps([inbox]) if has_dumps(inbox) else []
     if date_range is not None:
-        low, high = date_range
-        files = [f for f in files if low <= (date_folder_of(f, inbox) or dt.date.min) <= high]
+        files = [f for f in files if _in_range(f, inbox, date_range)]
     by_date: dict[dt.date, list[Path]] = {}
     unchanged = 0
     for path in files:
@@ -75,6 +76,15 @@ def plan_inbox(
         day = date_folder_of(path, inbox) or default_date
         by_date.setdefault(day, []).append(path)
     return InboxPlan(by_date, len(files), unchanged)
+
+
+def _in_range(path: Path, inbox: Path, date_range: tuple[dt.date, dt.date]) -> bool:
+    """Whether a dump's date folder lies in the range (no folder, or no date: it does not)."""
+    try:
+        day = date_folder_of(path, inbox)
+    except InboxError:
+        return False
+    return day is not None and date_range[0] <= day <= date_range[1]
 
 
 def is_unchanged(path: Path, known: Fingerprint | None) -> bool:

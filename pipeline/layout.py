@@ -96,22 +96,22 @@ def recover(layout: Layout) -> None:
 @contextlib.contextmanager
 def staging_folder(layout: Layout, run_id: str, snapshot_date: dt.date) -> Iterator[Path]:
     """A run's staging folder for one snapshot, removed afterwards whatever happens."""
-    stage = layout.staging / run_id / snapshot_date.isoformat()
-    stage.mkdir(parents=True, exist_ok=True)
+    folder = layout.staging / run_id / snapshot_date.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
     try:
-        yield stage
+        yield folder
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager
 def partition_swapped_out(
-    layout: Layout, stage: Path, snapshot_date: dt.date, model: str | None
+    layout: Layout, staging: Path, snapshot_date: dt.date, model: str | None
 ) -> Iterator[None]:
     """A rerun replaces a date (or one model of it): its old partition is moved aside
-    into the stage, and put back if the block fails."""
+    into the staging folder, and put back if the block fails."""
     old = layout.partition(snapshot_date, model)
-    aside = stage / "trash" / str(old.relative_to(layout.losses)).replace("/", "+")
+    aside = staging / "trash" / str(old.relative_to(layout.losses)).replace("/", "+")
     moved = old.exists()
     if moved:
         aside.parent.mkdir(exist_ok=True)

@@ -17,10 +17,8 @@ from pipeline.inbox import Fingerprint
 from pipeline.queries import execute, query_frame, registered
 
 STATUS_SUCCEEDED, STATUS_PARTIAL, STATUS_FAILED = "succeeded", "partial", "failed"
-RUN_VERDICT_COLUMNS = (
-    "snapshot_date", "model", "heldout_split", "epoch", "verdict", "reason", "gap",
-    "normalised_gap",
-)  # fmt: skip
+# The exit code of a command: ok, partial (some input rejected), failed.
+EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
 DROPPED_SCHEMA = pl.Schema(
     {
         "sample_id": pl.String,
@@ -56,7 +54,7 @@ class ComputedDump:
     staged: Path | None
 
 
-def fingerprint(path: Path, sha256: str, stat: os.stat_result) -> Fingerprint:
+def fingerprint(stat: os.stat_result, sha256: str) -> Fingerprint:
     return Fingerprint(stat.st_size, stat.st_mtime, sha256)
 
 
@@ -94,7 +92,8 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        return {STATUS_SUCCEEDED: 0, STATUS_PARTIAL: 1}.get(self.status, 2)
+        codes = {STATUS_SUCCEEDED: EXIT_OK, STATUS_PARTIAL: EXIT_PARTIAL}
+        return codes.get(self.status, EXIT_FAILED)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -162,8 +161,8 @@ def run_verdicts(
     connection: duckdb.DuckDBPyConnection, snapshot_dates: Sequence[str]
 ) -> list[dict[str, Any]]:
     """The verdicts of the snapshots a run wrote, for its summary."""
-    rows = execute(connection, "run_verdicts", {"snapshot_dates": list(snapshot_dates)})
-    return [dict(zip(RUN_VERDICT_COLUMNS, row, strict=True)) for row in rows]
+    dates = {"snapshot_dates": list(snapshot_dates)}
+    return query_frame(connection, "run_verdicts", dates).to_dicts()
 
 
 def record_dumps(

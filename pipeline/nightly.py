@@ -49,8 +49,9 @@ class JobOptions:
     lock_timeout: float
 
     @classmethod
-    def from_settings(cls, settings: Settings, model: str | None = None) -> JobOptions:
-        ingest = IngestOptions(settings.reader_options(), settings.bad_rows == "skip", model)
+    def from_settings(cls, settings: Settings, only_model: str | None = None) -> JobOptions:
+        skip = settings.bad_rows == "skip"
+        ingest = IngestOptions(settings.reader_options(), skip, only_model)
         return cls(
             ingest, settings.analysis_options(), settings.bin_scheme(), settings.lock_timeout
         )
@@ -158,12 +159,12 @@ def _land_snapshots(
             progress(offset + count, total, name)
 
         layout = warehouse.layout
-        with staging_folder(layout, summary.run_id, snapshot_date) as stage:
-            computed = compute_snapshot(paths, stage, snapshot_date, options.ingest, step)
+        with staging_folder(layout, summary.run_id, snapshot_date) as staging:
+            computed = compute_snapshot(paths, staging, snapshot_date, options.ingest, step)
             summary.outcomes.extend(result.outcome for result in computed)
-            model = options.ingest.model
+            model = options.ingest.only_model
             swap = (
-                partition_swapped_out(layout, stage, snapshot_date, model)
+                partition_swapped_out(layout, staging, snapshot_date, model)
                 if replacing
                 else contextlib.nullcontext()
             )
@@ -190,5 +191,6 @@ def _commit_snapshot(
         with transaction(connection):
             record_dumps(connection, run_id, computed)
             warehouse.register_bin_scheme(connection, options.scheme)
-            models = [options.ingest.model] if options.ingest.model else None
+            only = options.ingest.only_model
+            models = [only] if only else None
             aggregate_snapshot(connection, snapshot_date, options.analysis, options.scheme, models)

@@ -61,6 +61,6 @@ class ReportOptions:
     """What the report pages need besides the warehouse: which split is the reference,
     the clipping cap to mark, the calibration bins."""
 
-    reference_split: str = "train"
+    reference_split: str = AnalysisOptions.reference_split
     eps: float = LossSpec.eps
-    ece_bins: int = 15
+    ece_bins: int = AnalysisOptions.ece_bins

@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.bins import BinScheme, linear_bin_scheme, log_bin_scheme
+from pipeline.bins import (
+    LINEAR_BIN_MAX,
+    LINEAR_BIN_WIDTH,
+    BinScheme,
+    linear_bin_scheme,
+    log_bin_scheme,
+)
 from pipeline.options import (
     AnalysisOptions,
     LossSpec,
@@ -112,9 +118,11 @@ class Settings:
     bins: str = _setting(
         "log", "Histogram bins: log ([0,1e-4), 20 per decade to 100, [100,inf)) or linear.", str
     )
-    linear_bin_width: float = _setting(0.1, "Bin width of the linear bin scheme.", float)
+    linear_bin_width: float = _setting(
+        LINEAR_BIN_WIDTH, "Bin width of the linear bin scheme.", float
+    )
     linear_bin_max: float = _setting(
-        30.0, "Upper edge of the linear scheme; one more bin runs to inf.", float
+        LINEAR_BIN_MAX, "Upper edge of the linear scheme; one more bin runs to inf.", float
     )
     reference_split: str = _setting(
         ANALYSIS.reference_split,

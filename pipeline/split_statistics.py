@@ -74,8 +74,8 @@ def split_distances(members: np.ndarray, others: np.ndarray) -> dict[str, float]
 
     Counts from binary searches on the sorted arrays, a window of values at a time, so
     nothing the size of the splits is built (their union would be larger than either).
-    The SQL form, a window over every distinct loss, was an order of magnitude slower
-    (bench/README.md). Ties count as scipy and scikit-learn count them.
+    The SQL form, a window over every distinct loss, was much slower (bench/README.md).
+    Ties count as scipy and scikit-learn count them.
     """
     n_members, n_others = len(members), len(others)
     ks = 0.0

@@ -41,6 +41,15 @@ def _planned_losses(
     return losses, flags, any_flag, ignored
 
 
+def _counts(dump: Dump, ignored: pl.Expr) -> list[pl.Expr]:
+    """What one pass counts: rows, ignored rows, and the rows breaking each check."""
+    return [
+        pl.len().cast(pl.Int64).alias("rows"),
+        ignored.cast(pl.Int64).alias("ignored"),
+        *problem_counts(dump.checks),
+    ]
+
+
 def _unreadable(dump: Dump, error: Exception) -> DumpError:
     return DumpError(dump.path, [Problem(None, dump.n_rows, f"unreadable: {error}")])
 
@@ -61,11 +70,7 @@ def dump_losses_to_parquet(
     With skip_bad_rows, bad rows are left out of target. `model` keeps one model.
     """
     losses, flags, any_flag, ignored = _planned_losses(dump, spec, skip_bad_rows, model)
-    counts = dump.frame.select(
-        pl.len().cast(pl.Int64).alias("rows"),
-        ignored.cast(pl.Int64).alias("ignored"),
-        *problem_counts(dump.checks),
-    )
+    counts = dump.frame.select(_counts(dump, ignored))
     outputs = [losses.sink_parquet(target, lazy=True), counts]
     if skip_bad_rows:
         outputs.append(dump.frame.filter(any_flag).select("sample_id", *flags))
@@ -107,11 +112,7 @@ def batch_losses_to_parquet(
         file_path_provider=target_of,
         approximate_bytes_per_file=None,
     )
-    counts = batch.frame.group_by(FILE_INDEX).agg(
-        pl.len().cast(pl.Int64).alias("rows"),
-        ignored.cast(pl.Int64).alias("ignored"),
-        *problem_counts(batch.checks),
-    )
+    counts = batch.frame.group_by(FILE_INDEX).agg(_counts(batch, ignored))
     outputs = [losses.sink_parquet(by_file, lazy=True), counts]
     if skip_bad_rows:
         outputs.append(batch.frame.filter(any_flag).select(FILE_INDEX, "sample_id", *flags))

@@ -4,7 +4,6 @@ view over the per-sample Parquet (file layout: pipeline/layout.py)."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import fcntl
 import os
 import time
@@ -47,15 +46,11 @@ def migrations() -> list[tuple[int, Path]]:
 class Warehouse:
     """One warehouse folder: its layout, and connections to its DuckDB file."""
 
-    def __init__(self, root: Path, memory_limit: str = "2GB") -> None:
+    def __init__(self, root: Path, memory_limit: str | None = None) -> None:
         self.layout = Layout(root.resolve())
         self.root = self.layout.root
         self.database = self.layout.database
-        self.losses = self.layout.losses
-        self.memory_limit = memory_limit
-
-    def partition(self, snapshot_date: dt.date, model: str | None = None) -> Path:
-        return self.layout.partition(snapshot_date, model)
+        self.memory_limit = memory_limit  # a writer's; None leaves DuckDB's default
 
     def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         """Open the DuckDB file; a writer applies migrations and makes the view."""
@@ -63,7 +58,12 @@ class Warehouse:
             if not self.database.exists():
                 raise WarehouseError(f"no warehouse at {self.root} (run `lossgram run` first)")
             connection = duckdb.connect(str(self.database), read_only=True)
-            self._check_version(connection)
+            if self._check_version(connection) < self._known_version():
+                connection.close()
+                raise WarehouseError(
+                    f"{self.database} was made by an older lossgram: run `lossgram run` "
+                    "once to upgrade it"
+                )
             # The stored view has this folder's absolute path; a temporary one follows a
             # warehouse that was moved, without writing to a read-only file.
             self._create_losses_view(connection, temporary=True)
@@ -71,7 +71,6 @@ class Warehouse:
         self.root.mkdir(parents=True, exist_ok=True)
         config: dict[str, str | bool | int | float | list[str]] = {
             # Bounded memory: big aggregations spill to a folder inside the warehouse.
-            "memory_limit": self.memory_limit,
             "temp_directory": str(self.layout.spill),
             # One thread: parallel float sums depend on scheduling, and a rerun must
             # give bit-identical tables.
@@ -81,6 +80,8 @@ class Warehouse:
             "allocator_background_threads": True,
             "storage_compatibility_version": STORAGE_VERSION,
         }
+        if self.memory_limit is not None:
+            config["memory_limit"] = self.memory_limit
         connection = duckdb.connect(str(self.database), config=config)
         execute(connection, "session_settings")
         self._migrate(connection)
@@ -88,8 +89,13 @@ class Warehouse:
             self.refresh_losses_view(connection)  # writers refresh it after placing files
         return connection
 
+    @staticmethod
+    def _known_version() -> int:
+        return max(version for version, _ in migrations())
+
     def _check_version(self, connection: duckdb.DuckDBPyConnection) -> int:
-        known = max(version for version, _ in migrations())
+        """The file's schema version; a WarehouseError if a newer lossgram made it."""
+        known = self._known_version()
         current = 0
         if execute(connection, "schema_version_exists")[0][0]:
             current = execute(connection, "schema_version")[0][0] or 0
@@ -103,15 +109,16 @@ class Warehouse:
     def _migrate(self, connection: duckdb.DuckDBPyConnection) -> None:
         execute(connection, "create_schema_version")
         current = self._check_version(connection)
-        for version, path in migrations():
-            if version <= current:
-                continue
-            connection.execute("BEGIN")
-            connection.execute(path.read_text())
-            execute(connection, "record_migration", {"version": version, "name": path.name})
-            connection.execute("COMMIT")
-        with registered(connection, empty_losses=pl.DataFrame(schema=EMPTY_LOSSES)):
-            execute(connection, "create_loss_columns")
+        pending = [(version, path) for version, path in migrations() if version > current]
+        for version, path in pending:
+            with transaction(connection):
+                connection.execute(path.read_text())
+                execute(connection, "record_migration", {"version": version, "name": path.name})
+        if pending:
+            # The per-sample schema lives in pipeline/losses.py; a change to it comes with a
+            # migration, which brings this table along.
+            with registered(connection, empty_losses=pl.DataFrame(schema=EMPTY_LOSSES)):
+                execute(connection, "create_loss_columns")
 
     def refresh_losses_view(self, connection: duckdb.DuckDBPyConnection) -> None:
         self._create_losses_view(connection, temporary=False)
@@ -119,11 +126,11 @@ class Warehouse:
     def _create_losses_view(
         self, connection: duckdb.DuckDBPyConnection, *, temporary: bool
     ) -> None:
-        suffix = "_temp" if temporary else ""
         if self.layout.has_losses():
-            connection.execute(ddl("losses_view" + suffix, losses_glob=self.layout.losses_glob()))
+            statement = "losses_view_temp" if temporary else "losses_view"
+            connection.execute(ddl(statement, losses_glob=self.layout.losses_glob()))
         else:
-            execute(connection, "losses_view_empty" + suffix)
+            execute(connection, "losses_view_empty_temp" if temporary else "losses_view_empty")
 
     def register_bin_scheme(self, connection: duckdb.DuckDBPyConnection, scheme: BinScheme) -> None:
         execute(connection, "clear_bin_scheme", {"scheme_id": scheme.scheme_id})

@@ -1,4 +1,3 @@
 -- Record the dumps of one snapshot from the registered frame `recorded_files` (the
--- ingested_files columns, snapshot_date as text). Binds: none
-INSERT INTO ingested_files BY NAME
-SELECT * REPLACE (snapshot_date::DATE AS snapshot_date) FROM recorded_files
+-- ingested_files columns). Binds: none
+INSERT INTO ingested_files BY NAME SELECT * FROM recorded_files

@@ -87,7 +87,7 @@ def aggregated(
     try:
         for day, files in snapshots.items():
             for name, frame in files:
-                folder = warehouse.partition(dt.date.fromisoformat(day), frame["model"][0])
+                folder = warehouse.layout.partition(dt.date.fromisoformat(day), frame["model"][0])
                 folder.mkdir(parents=True, exist_ok=True)
                 frame.write_parquet(folder / name)
         warehouse.refresh_losses_view(connection)

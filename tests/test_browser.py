@@ -55,7 +55,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 CHARTS = ".vega-embed svg.marks, .vega-embed canvas.marks"
-MAX_PAGE_BYTES = 1_500_000  # DESIGN.md: a page stays under 1.5 MB
+MAX_PAGE_BYTES = 1_500_000  # a page stays under 1.5 MB (README, Reports)
 
 PAYLOAD = "</script><b>x <img src=x onerror=alert(1)> \"' Ünïcødé 模型"
 HOSTILE_MODEL = "../../" + PAYLOAD

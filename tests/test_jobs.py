@@ -411,3 +411,33 @@ def test_pages_and_sql_show_the_epoch_the_verdict_judged(tmp_path, settings):
     assert set(page.statistics["epoch"]) == {2}
     assert set(page.nights["epoch"]) == {2}
     assert sorted(set(night.histograms["split"])) == ["test", "train"]
+
+
+def test_hidden_only_inbox_is_an_empty_night(settings):
+    """Files the reader skips (hidden, `_temporary/`) do not count as dumps."""
+    write_split(settings.inbox / "_temporary", "mlp", "test")
+    summary = run_job(settings)
+    assert (summary.status, summary.files_seen) == ("succeeded", 0)
+
+
+def test_a_date_folder_that_is_no_date_stops_run_but_not_backfill(settings):
+    write_split(settings.inbox, "mlp", "test", day="2026-02-30")
+    write_split(settings.inbox, "mlp", "test", day=DAY)
+    summary = run_job(settings)
+    assert summary.status == "failed"
+    assert "2026-02-30: not a valid date folder" in (summary.error or "")
+    assert query(settings, "select count(*) from ingested_files") == [(0,)]
+    day = dt.date.fromisoformat(DAY)
+    summary = run_job(settings, date_range=(day, day), command="backfill")
+    assert (summary.status, summary.files_ingested) == ("succeeded", 1)
+
+
+def test_readers_refuse_a_warehouse_an_older_lossgram_made(settings):
+    write_split(settings.inbox, "mlp", "test")
+    run_job(settings)
+    with duckdb.connect(str(settings.warehouse / "lossgram.duckdb")) as con:
+        con.execute("DELETE FROM schema_version WHERE version > 1")
+    with pytest.raises(WarehouseError, match="older lossgram: run `lossgram run`"):
+        Warehouse(settings.warehouse).connect(read_only=True)
+    run_job(settings)  # a writer upgrades it
+    Warehouse(settings.warehouse).connect(read_only=True).close()

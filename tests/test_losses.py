@@ -24,7 +24,7 @@ def base(n: int, split: str = "test") -> dict:
 
 
 def test_seed_example_probs(dump_file, compute):
-    # DESIGN.md: probs [0.3, 0.6, 0.1], true class index 1 -> -log 0.6
+    # the README's seed example: probs [0.3, 0.6, 0.1], true class index 1 -> -log 0.6
     path = dump_file({**base(1), "label": [1], "probs": np.array([[0.3, 0.6, 0.1]])})
     row = compute(path).row(0, named=True)
     assert row["ce"] == pytest.approx(0.510826, abs=1e-6)

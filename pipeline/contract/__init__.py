@@ -5,21 +5,19 @@ together) -> reader (footer + schema) -> canonical (the steps in identity, score
 targets) -> checks (row rules counted in the losses pass).
 """
 
-from pipeline.contract.checks import Check, problem_counts, problems_found
-from pipeline.contract.discovery import find_dumps, has_dumps, hive_keys
+from pipeline.contract.checks import problem_counts, problems_found
+from pipeline.contract.discovery import find_dumps, has_dumps
 from pipeline.contract.problems import DumpError, DumpsRejected, Problem
 from pipeline.contract.reader import open_batch, open_dump
 from pipeline.contract.source import Dump
 
 __all__ = [
-    "Check",
     "Dump",
     "DumpError",
     "DumpsRejected",
     "Problem",
     "find_dumps",
     "has_dumps",
-    "hive_keys",
     "open_batch",
     "open_dump",
     "problem_counts",

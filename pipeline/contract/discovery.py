@@ -28,8 +28,8 @@ def find_dumps(paths: Iterable[str | Path]) -> list[Path]:
 
 
 def has_dumps(folder: Path) -> bool:
-    """Whether a folder holds any Parquet file at all."""
-    return folder.is_dir() and any(folder.rglob("*.parquet"))
+    """Whether a folder holds any Parquet file that find_dumps would read."""
+    return folder.is_dir() and any(_visible(p, folder) for p in folder.rglob("*.parquet"))
 
 
 def _visible(path: Path, root: Path) -> bool:

@@ -112,7 +112,7 @@ def duplicates(source: Source, draft: Draft) -> None:
         return
     # Ids that only grow down the file are unique within every group: counting the steps
     # that do not grow, a row group at a time, takes constant memory, where hashing every
-    # id costs ~60 bytes a row and Polars does not stream shift() (bench/README.md).
+    # id grows with the file and Polars does not stream shift() (bench/README.md).
     # Files not sorted by id get the exact count.
     draft.check(
         "sample_id_duplicate",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -48,8 +49,9 @@ class Source:
     options: ReaderOptions
     batched: bool = False  # a frame over many files (open_batch)
 
-    @property
+    @cached_property
     def hive(self) -> dict[str, str]:
+        """The file's key=value folders (the first file's, in a batch: they share keys)."""
         return hive_keys(self.path)
 
     def dtype_of(self, column: str) -> pl.DataType | None:

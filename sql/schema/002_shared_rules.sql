@@ -20,3 +20,13 @@ FROM latest
 LEFT JOIN judged
     ON judged.snapshot_date = latest.snapshot_date AND judged.model = latest.model
     AND judged.rank = 1;
+
+-- losses_parquet: the per-sample Parquet under a glob, read as the `losses` view reads it
+-- (hive folders give snapshot_date and model; files may add slice columns).
+CREATE OR REPLACE MACRO losses_parquet(files) AS TABLE
+SELECT * FROM read_parquet(
+    files,
+    hive_partitioning = true,
+    hive_types = {'snapshot_date': DATE, 'model': VARCHAR},
+    union_by_name = true
+);
