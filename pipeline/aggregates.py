@@ -25,23 +25,24 @@ def aggregate_snapshot(
     analysis: AnalysisOptions,
     scheme: BinScheme,
     models: list[str] | None = None,
+    run_id: str | None = None,
 ) -> None:
     """Replace one snapshot's histograms, summaries and verdicts (inside the caller's
-    transaction); `models` limits it to some models."""
+    transaction); `models` limits it to some models; each row names the run."""
     scope = {"snapshot_date": snapshot_date, "models": models or []}
     for statement in ("clear_histograms", "clear_summaries", "clear_verdicts"):
         execute(connection, statement, scope)
     execute(
         connection,
         "histograms",
-        {**scope, "scheme_id": scheme.scheme_id, **scheme.guess_parameters()},
+        {**scope, "scheme_id": scheme.scheme_id, "run_id": run_id, **scheme.guess_parameters()},
     )
-    execute(connection, "summaries", {**scope, "ece_bins": analysis.ece_bins})
+    execute(connection, "summaries", {**scope, "ece_bins": analysis.ece_bins, "run_id": run_id})
     summaries = query_frame(connection, "snapshot_summaries", scope)
     losses = _group_losses(connection, scope, summaries)
     _set_quantiles(connection, snapshot_date, summaries, losses)
     for row in verdict_rows(snapshot_date, summaries, losses, analysis):
-        execute(connection, "insert_verdict", row)
+        execute(connection, "insert_verdict", {**row, "run_id": run_id})
 
 
 def _group_losses(

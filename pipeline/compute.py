@@ -82,6 +82,7 @@ class _SnapshotComputer:
         self.keep: dict[str, Any] = {
             "skip_bad_rows": options.skip_bad_rows,
             "model": options.only_model,
+            "snapshot_date": snapshot_date,
         }
 
     def target(self, index: int) -> Path:

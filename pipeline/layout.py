@@ -1,10 +1,15 @@
-"""The warehouse's file layout: where losses live, how a run stages, places and swaps
-them, and how a run that died is undone.
+"""The warehouse's file layout: where per-sample losses live, how a run stages and places
+them, and how what a dead run left is cleaned up.
 
-<warehouse>/lossgram.duckdb                                   the catalog (warehouse.py)
-<warehouse>/losses/snapshot_date=D/model=M/<key>.parquet      per-sample losses
-<warehouse>/.staging/<run>/<D>/                               a run's files before placing
-<warehouse>/.lock   .tmp/                                     writer lock, DuckDB spill
+<warehouse>/lossgram.duckdb                                  the committed catalog
+<warehouse>/losses/snapshot_date=D/model=M/<run>-<n>.parquet  per-sample losses
+<warehouse>/losses/_manifest.json                            the committed file list
+<warehouse>/.staging/<run>/<D>/   .catalog/                  a run's work in progress
+<warehouse>/.lock   .tmp/                                    writer lock, DuckDB spill
+
+Data files are immutable and named after the run that wrote them; which of them make up
+the warehouse is decided by the catalog alone (its `live_files`), so a file on disk is
+visible only once a commit lists it.
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -22,26 +28,27 @@ from urllib.parse import quote
 import polars as pl
 import pyarrow.parquet as pq
 
-from pipeline.files import atomic_output
+from pipeline.files import atomic_output, atomic_write_text
 
 DATABASE_FILE = "lossgram.duckdb"
-MAX_FOLDER_VALUE = 240  # bytes; file systems allow 255 per path segment
+MANIFEST_FILE = "_manifest.json"
+# A model name too long for one folder name (file systems allow 255 bytes) gets a
+# shortened, hashed folder; the real name is in the files and the catalog.
+MAX_FOLDER_VALUE = 200
 # Writers truncate long Parquet statistics (Polars at 64 bytes): only shorter values are
 # taken as exact.
 STATISTICS_EXACT_BYTES = 64
 
 
-class LayoutError(RuntimeError):
-    """A name cannot be laid out as a folder."""
-
-
 def model_folder_value(name: str) -> str:
-    """A model name encoded for its model= folder: percent-encoded, as DuckDB, Polars and
-    pyarrow decode it, so the folder holds any name exactly (no separators, no traversal)."""
+    """A model name for its model= folder: percent-encoded, as DuckDB, Polars and pyarrow
+    decode it (no separators, no traversal); a long name is cut and given a hash."""
     encoded = quote(name, safe="")
-    if len(encoded.encode()) > MAX_FOLDER_VALUE:
-        raise LayoutError(f"model name {name[:60]!r}... is too long for a folder name")
-    return encoded
+    if len(encoded.encode()) <= MAX_FOLDER_VALUE:
+        return encoded
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    head = quote(name[:40], safe="")[:120].rstrip("%0123456789ABCDEF") or "model"
+    return f"{head}~{digest}"
 
 
 @dataclass(frozen=True)
@@ -59,8 +66,17 @@ class Layout:
         return self.root / "losses"
 
     @property
+    def manifest(self) -> Path:
+        return self.losses / MANIFEST_FILE
+
+    @property
     def staging(self) -> Path:
         return self.root / ".staging"
+
+    @property
+    def catalogs(self) -> Path:
+        """Where a run builds the next catalog before it is swapped in."""
+        return self.root / ".catalog"
 
     @property
     def lock_file(self) -> Path:
@@ -71,26 +87,26 @@ class Layout:
         return self.root / ".tmp"
 
     def partition(self, snapshot_date: dt.date, model: str | None = None) -> Path:
-        folder = self.losses / f"snapshot_date={snapshot_date}"
+        folder = self.losses / f"snapshot_date={snapshot_date.isoformat()}"
         return folder if model is None else folder / f"model={model_folder_value(model)}"
 
-    def has_losses(self) -> bool:
-        return any(self.losses.glob("snapshot_date=*/model=*/*.parquet"))
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
 
-    def losses_glob(self) -> str:
-        return str(self.losses / "snapshot_date=*" / "model=*" / "*.parquet")
+    def data_files(self) -> Iterator[Path]:
+        """Every per-sample Parquet file on disk, committed or not."""
+        return self.losses.glob("snapshot_date=*/model=*/*.parquet")
 
 
-def recover(layout: Layout) -> None:
-    """Undo what a run that died mid-way left: staged files, and swapped-out partitions."""
-    staging = layout.staging
-    for trash in sorted(staging.glob("*/trash/*")) if staging.is_dir() else []:
-        # A partition moved aside by a rerun that never committed goes back in place.
-        target = layout.losses / trash.name.replace("+", "/")
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(trash, target)
-    shutil.rmtree(staging, ignore_errors=True)
+@dataclass(frozen=True)
+class PlacedFile:
+    """A losses file in its partition, not yet committed: what live_files will hold."""
+
+    path: str  # relative to the warehouse
+    snapshot_date: dt.date
+    model: str
+    dump_path: str
+    rows: int
 
 
 @contextlib.contextmanager
@@ -104,51 +120,30 @@ def staging_folder(layout: Layout, run_id: str, snapshot_date: dt.date) -> Itera
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def partition_swapped_out(
-    layout: Layout, staging: Path, snapshot_date: dt.date, model: str | None
-) -> Iterator[None]:
-    """A rerun replaces a date (or one model of it): its old partition is moved aside
-    into the staging folder, and put back if the block fails."""
-    old = layout.partition(snapshot_date, model)
-    aside = staging / "trash" / str(old.relative_to(layout.losses)).replace("/", "+")
-    moved = old.exists()
-    if moved:
-        aside.parent.mkdir(exist_ok=True)
-        os.replace(old, aside)
-    try:
-        yield
-    except BaseException:
-        if moved:
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(aside, old)
-        raise
-
-
 def place(
-    layout: Layout, snapshot_date: dt.date, dump_path: Path, staged: Path, model: str | None
-) -> None:
-    """Move a dump's staged losses into losses/snapshot_date=D/model=M/<key>.parquet.
-
-    The key comes from the dump's path, so a changed dump replaces its own earlier
-    losses and a crash before the commit is repaired by the next run rewriting them.
-    """
-    key = hashlib.sha256(str(dump_path).encode()).hexdigest()[:20] + ".parquet"
-    scope = layout.partition(snapshot_date, model)
-    for old in scope.glob(key if model else f"model=*/{key}"):
-        old.unlink()
+    layout: Layout, snapshot_date: dt.date, dump_path: Path, staged: Path, name: str
+) -> list[PlacedFile]:
+    """Move a dump's staged losses into losses/snapshot_date=D/model=M/<name>.parquet (one
+    file per model it holds). Nothing is replaced: the names are the run's own, and the
+    files count only once the catalog commits them."""
     models = _single_model(staged)
     frame = pl.scan_parquet(staged)
     if models is None:
-        models = frame.select(pl.col("model").unique()).collect()["model"].to_list()
-    for name in models:
-        target = layout.partition(snapshot_date, name) / key
+        models = frame.select(pl.col("model").unique().sort()).collect()["model"].to_list()
+    placed = []
+    for index, model in enumerate(models):
+        target = layout.partition(snapshot_date, model) / f"{name}-{index}.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
         if len(models) == 1:
             os.replace(staged, target)
         else:
             with atomic_output(target) as partial:
-                frame.filter(pl.col("model") == name).sink_parquet(partial)
+                frame.filter(pl.col("model") == model).sink_parquet(partial)
+        rows = pq.ParquetFile(target).metadata.num_rows
+        placed.append(
+            PlacedFile(layout.relative(target), snapshot_date, model, str(dump_path), rows)
+        )
+    return placed
 
 
 def _single_model(staged: Path) -> list[str] | None:
@@ -165,3 +160,51 @@ def _single_model(staged: Path) -> list[str] | None:
             return None
         values.add(statistics.min)
     return [str(value) for value in values] if len(values) == 1 else None
+
+
+def clear_work_in_progress(layout: Layout) -> None:
+    """Remove what a run that died left besides data files: staging, unfinished catalogs."""
+    shutil.rmtree(layout.staging, ignore_errors=True)
+    shutil.rmtree(layout.catalogs, ignore_errors=True)
+
+
+def remove_unreferenced(layout: Layout, keep: Iterable[str]) -> int:
+    """Delete the data files not in keep (relative paths): files of a run that died
+    before its commit, and retired files no reader can still need. A file the catalog
+    lists is in keep and never touched. Returns how many were removed."""
+    keep = set(keep)
+    removed = 0
+    for path in list(layout.data_files()):
+        if layout.relative(path) not in keep:
+            path.unlink(missing_ok=True)
+            removed += 1
+    for folder in sorted(layout.losses.glob("snapshot_date=*/*"), reverse=True):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when empty
+    for folder in layout.losses.glob("snapshot_date=*"):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+    return removed
+
+
+def write_manifest(layout: Layout, files: list[PlacedFile], commit: str) -> None:
+    """losses/_manifest.json: the committed file list, for readers outside DuckDB (Polars,
+    Spark) that must not glob the folders (uncommitted files may lie there)."""
+    manifest = {
+        "version": 1,
+        "commit": commit,
+        "files": [
+            {
+                "path": Path(placed.path).relative_to("losses").as_posix(),
+                "snapshot_date": placed.snapshot_date.isoformat(),
+                "model": placed.model,
+                "rows": placed.rows,
+            }
+            for placed in files
+        ],
+    }
+    atomic_write_text(layout.manifest, json.dumps(manifest, indent=1) + "\n")
+
+
+def read_manifest(layout: Layout) -> dict[str, object]:
+    return dict(json.loads(layout.manifest.read_text(encoding="utf-8")))

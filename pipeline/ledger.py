@@ -4,6 +4,8 @@ dropped (rejected_rows), and the outcome of a run as it is printed."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ import duckdb
 import polars as pl
 
 from pipeline.inbox import Fingerprint
+from pipeline.layout import PlacedFile
 from pipeline.queries import execute, query_frame, registered
 
 STATUS_SUCCEEDED, STATUS_PARTIAL, STATUS_FAILED = "succeeded", "partial", "failed"
@@ -73,6 +76,8 @@ class RunSummary:
     seconds: float = 0.0
     error: str | None = None
     reports: list[str] = field(default_factory=list)  # pages written after the run
+    # Nights whose losses were computed with other loss settings (`rerun` redoes them).
+    stale_snapshots: list[str] = field(default_factory=list)
 
     @property
     def files_ingested(self) -> int:
@@ -116,13 +121,127 @@ class RunSummary:
             ],
             "verdicts": self.verdicts,
             "reports": self.reports,
+            "stale_snapshots": self.stale_snapshots,
         }
 
 
-def start_run(connection: duckdb.DuckDBPyConnection, run_id: str, command: str) -> None:
+@dataclass(frozen=True)
+class Lineage:
+    """What made a run's numbers: the lossgram version and the settings that shape them
+    (loss_settings: those that shape the per-sample losses themselves)."""
+
+    version: str
+    settings: dict[str, Any]
+    loss_settings: dict[str, Any]
+
+    @staticmethod
+    def fingerprint_of(values: dict[str, Any]) -> str:
+        text = json.dumps(values, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def fingerprint(self) -> str:
+        return self.fingerprint_of({"version": self.version, **self.settings})
+
+    @property
+    def loss_fingerprint(self) -> str:
+        return self.fingerprint_of(self.loss_settings)
+
+
+def start_run(
+    connection: duckdb.DuckDBPyConnection, run_id: str, command: str, lineage: Lineage
+) -> None:
     """Mark runs that died mid-way as failed, then record this one as running."""
     execute(connection, "abandon_stale_runs")
-    execute(connection, "start_job_run", {"run_id": run_id, "command": command})
+    execute(
+        connection,
+        "start_job_run",
+        {
+            "run_id": run_id,
+            "command": command,
+            "lossgram_version": lineage.version,
+            "settings": json.dumps(lineage.settings, sort_keys=True, default=str),
+            "settings_fingerprint": lineage.fingerprint,
+        },
+    )
+
+
+def stale_snapshots(connection: duckdb.DuckDBPyConnection, lineage: Lineage) -> list[str]:
+    """Nights whose losses were computed with other loss settings than this run's."""
+    rows = execute(connection, "stale_snapshots", {"loss_fingerprint": lineage.loss_fingerprint})
+    return [day.isoformat() for (day,) in rows]
+
+
+def record_snapshot(
+    connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date, run_id: str, lineage: Lineage
+) -> None:
+    """Note the run that committed a night and the loss settings of its losses."""
+    execute(
+        connection,
+        "record_snapshot",
+        {
+            "snapshot_date": snapshot_date,
+            "run_id": run_id,
+            "loss_settings": json.dumps(lineage.loss_settings, sort_keys=True, default=str),
+            "loss_fingerprint": lineage.loss_fingerprint,
+        },
+    )
+
+
+def commit_files(
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    placed: Sequence[PlacedFile],
+    replaced: pl.DataFrame | None = None,
+    rerun: tuple[dt.date, list[str]] | None = None,
+) -> None:
+    """Make placed files live and retire the ones they replace: the live files of the
+    dumps ingested again (`replaced`: path, snapshot_date), or of a rerun's night
+    (`rerun`: the date and its models, [] for all)."""
+    if rerun is not None:
+        snapshot_date, models = rerun
+        scope = {"run_id": run_id, "snapshot_date": snapshot_date, "models": models}
+        execute(connection, "retire_snapshot_files", scope)
+    if replaced is not None and replaced.height:
+        with registered(connection, ingested_dumps=replaced):
+            execute(connection, "retire_dump_files", {"run_id": run_id})
+    execute(connection, "drop_retired_live_files", {"run_id": run_id})
+    files = pl.DataFrame(
+        [
+            {
+                "path": file.path,
+                "snapshot_date": file.snapshot_date,
+                "model": file.model,
+                "dump_path": file.dump_path,
+                "rows": file.rows,
+            }
+            for file in placed
+        ],
+        schema={
+            "path": pl.String,
+            "snapshot_date": pl.Date,
+            "model": pl.String,
+            "dump_path": pl.String,
+            "rows": pl.Int64,
+        },
+    )
+    with registered(connection, placed_files=files):
+        execute(connection, "add_live_files", {"run_id": run_id})
+
+
+def live_files(connection: duckdb.DuckDBPyConnection) -> list[PlacedFile]:
+    """The committed per-sample files (for the manifest)."""
+    return [
+        PlacedFile(path, snapshot_date, model, dump_path, rows)
+        for path, snapshot_date, model, dump_path, rows in execute(connection, "live_files_listed")
+    ]
+
+
+def kept_files(connection: duckdb.DuckDBPyConnection, retired_after_seconds: float) -> set[str]:
+    """Forget files retired more than retired_after_seconds ago; the files still
+    referenced (live, or retired more recently) are returned and kept on disk."""
+    execute(connection, "expire_retired_files", {"seconds": retired_after_seconds})
+    return {path for (path,) in execute(connection, "kept_files")}
 
 
 def finish_run(connection: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:

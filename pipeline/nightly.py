@@ -1,42 +1,67 @@
-"""The nightly job, wired: find -> plan -> compute -> land -> aggregate, one snapshot per
-transaction. Each step is a call into the module that owns it; reports come after
-(pipeline/service.py)."""
+"""The nightly job, wired: find -> plan -> compute -> land -> aggregate, one commit per
+snapshot. Each step is a call into the module that owns it; reports come after
+(pipeline/service.py).
+
+A commit is one transaction on a copy of the catalog, swapped in by a rename
+(warehouse.py): the ledger, the list of live files and the aggregates of a night become
+visible together, or not at all. Files are placed under run-unique names before the
+commit and count only once it lists them; a run that dies leaves files no commit lists,
+and the next run removes them.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import duckdb
+import polars as pl
 
+from pipeline import __version__
 from pipeline.aggregates import aggregate_snapshot
 from pipeline.bins import BinScheme
 from pipeline.compute import IngestOptions, compute_snapshot
+from pipeline.faults import fault_point
 from pipeline.inbox import InboxError, InboxPlan, plan_inbox, verify_recorded
-from pipeline.layout import partition_swapped_out, place, recover, staging_folder
+from pipeline.layout import (
+    PlacedFile,
+    clear_work_in_progress,
+    place,
+    remove_unreferenced,
+    staging_folder,
+    write_manifest,
+)
 from pipeline.ledger import (
     STATUS_FAILED,
     STATUS_PARTIAL,
     STATUS_SUCCEEDED,
     ComputedDump,
+    Lineage,
     RunSummary,
+    commit_files,
     finish_run,
+    kept_files,
     known_fingerprints,
+    live_files,
     record_dumps,
+    record_snapshot,
     recorded_dumps,
     run_verdicts,
+    stale_snapshots,
     start_run,
 )
 from pipeline.options import AnalysisOptions
 from pipeline.progress import Progress, no_progress
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse, WarehouseError, transaction
+from pipeline.warehouse import Warehouse, WarehouseError
 
 PlanStep = Callable[[duckdb.DuckDBPyConnection], InboxPlan]
+# Replaced files stay on disk this long after the commit that retired them, for readers
+# that opened the catalog before it (an analyst's session, a long query).
+RETIRED_FILES_KEPT_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -47,14 +72,20 @@ class JobOptions:
     analysis: AnalysisOptions
     scheme: BinScheme
     lock_timeout: float
+    lineage: Lineage
 
     @classmethod
     def from_settings(cls, settings: Settings, only_model: str | None = None) -> JobOptions:
         skip = settings.bad_rows == "skip"
         ingest = IngestOptions(settings.reader_options(), skip, only_model)
-        return cls(
-            ingest, settings.analysis_options(), settings.bin_scheme(), settings.lock_timeout
+        analysis, scheme = settings.analysis_options(), settings.bin_scheme()
+        loss = {**asdict(settings.loss_spec()), "bad_rows": settings.bad_rows}
+        lineage = Lineage(
+            __version__,
+            {**loss, "bins": scheme.scheme_id, **asdict(analysis)},
+            loss,
         )
+        return cls(ingest, analysis, scheme, settings.lock_timeout, lineage)
 
 
 def run_job(
@@ -87,7 +118,7 @@ def rerun_job(
     progress: Progress = no_progress,
 ) -> RunSummary:
     """Re-read a date's recorded dumps (sha256 verified) and replace that date's rows (or
-    one model's)."""
+    one model's), with the current settings."""
 
     def plan(connection: duckdb.DuckDBPyConnection) -> InboxPlan:
         paths = verify_recorded(snapshot_date, recorded_dumps(connection, snapshot_date))
@@ -95,7 +126,7 @@ def rerun_job(
 
     warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit)
     options = JobOptions.from_settings(settings, model)
-    return _locked_run(warehouse, options, "rerun", plan, progress, replacing=True)
+    return _locked_run(warehouse, options, "rerun", plan, progress, rerun=True)
 
 
 def _locked_run(
@@ -105,34 +136,42 @@ def _locked_run(
     plan: PlanStep,
     progress: Progress,
     *,
-    replacing: bool = False,
+    rerun: bool = False,
 ) -> RunSummary:
-    """Take the lock, record the run, land each snapshot in its own transaction."""
+    """Take the lock, clean up after a dead run, record this one, land each snapshot."""
     started = time.monotonic()
     summary = RunSummary(run_id=uuid.uuid4().hex[:12], command=command)
     with warehouse.lock(options.lock_timeout):
-        recover(warehouse.layout)
-        with contextlib.closing(warehouse.connect()) as connection:
-            start_run(connection, summary.run_id, command)
+        clear_work_in_progress(warehouse.layout)
+        planned = None
+        with warehouse.commit() as catalog:
+            start_run(catalog, summary.run_id, command, options.lineage)
+            summary.stale_snapshots = stale_snapshots(catalog, options.lineage)
+            kept = kept_files(catalog, RETIRED_FILES_KEPT_SECONDS)
+            committed = live_files(catalog)
             try:
-                planned = plan(connection)
+                planned = plan(catalog)
             except (InboxError, WarehouseError) as error:
                 summary.status, summary.error = STATUS_FAILED, str(error)
-                _finish(connection, summary, started)
-                return summary
+                _finish(catalog, summary, started)
+        # Only what the catalog now lists stays: files of a run that died go.
+        remove_unreferenced(warehouse.layout, kept)
+        write_manifest(warehouse.layout, committed, summary.run_id)
+        if planned is None:
+            return summary
         summary.files_seen, summary.files_unchanged = planned.files_seen, planned.files_unchanged
         try:
-            _land_snapshots(warehouse, options, summary, planned, progress, replacing)
+            _land_snapshots(warehouse, options, summary, planned, progress, rerun)
             summary.status = STATUS_PARTIAL if summary.files_rejected else STATUS_SUCCEEDED
         except Exception as error:  # recorded in job_runs, then re-raised for the CLI
             summary.status, summary.error = STATUS_FAILED, f"{type(error).__name__}: {error}"
-            with contextlib.closing(warehouse.connect()) as connection:
-                _finish(connection, summary, started)
+            with warehouse.commit() as catalog:
+                _finish(catalog, summary, started)
             raise
-        with contextlib.closing(warehouse.connect()) as connection:
+        with warehouse.commit() as catalog:
             if summary.snapshot_dates:
-                summary.verdicts = run_verdicts(connection, summary.snapshot_dates)
-            _finish(connection, summary, started)
+                summary.verdicts = run_verdicts(catalog, summary.snapshot_dates)
+            _finish(catalog, summary, started)
     return summary
 
 
@@ -147,9 +186,9 @@ def _land_snapshots(
     summary: RunSummary,
     planned: InboxPlan,
     progress: Progress,
-    replacing: bool,
+    rerun: bool,
 ) -> None:
-    """Each planned snapshot, oldest first: compute, place, record and aggregate."""
+    """Each planned snapshot, oldest first: compute, place, commit."""
     total = sum(len(paths) for paths in planned.by_date.values())
     done = 0
     for snapshot_date in sorted(planned.by_date):
@@ -162,17 +201,17 @@ def _land_snapshots(
         with staging_folder(layout, summary.run_id, snapshot_date) as staging:
             computed = compute_snapshot(paths, staging, snapshot_date, options.ingest, step)
             summary.outcomes.extend(result.outcome for result in computed)
-            model = options.ingest.only_model
-            swap = (
-                partition_swapped_out(layout, staging, snapshot_date, model)
-                if replacing
-                else contextlib.nullcontext()
+            placed = []
+            for index, result in enumerate(computed):
+                if result.staged is not None:
+                    name = f"{summary.run_id}-{index:06d}"
+                    dump = result.outcome.path
+                    placed += place(layout, snapshot_date, dump, result.staged, name)
+                    fault_point("after_place")
+            committed = _commit_snapshot(
+                warehouse, options, summary.run_id, snapshot_date, computed, placed, rerun
             )
-            with swap:
-                for result in computed:
-                    if result.staged is not None:
-                        place(layout, snapshot_date, result.outcome.path, result.staged, model)
-                _commit_snapshot(warehouse, options, summary.run_id, snapshot_date, computed)
+        write_manifest(layout, committed, summary.run_id)
         done += len(paths)
         summary.snapshot_dates.append(snapshot_date.isoformat())
 
@@ -183,14 +222,30 @@ def _commit_snapshot(
     run_id: str,
     snapshot_date: dt.date,
     computed: list[ComputedDump],
-) -> None:
-    """The ledger and the aggregates of one snapshot, in one transaction."""
-    with contextlib.closing(warehouse.connect()) as connection:
-        # Binding the view reads every file's footer: only after files were placed.
-        warehouse.refresh_losses_view(connection)
-        with transaction(connection):
-            record_dumps(connection, run_id, computed)
-            warehouse.register_bin_scheme(connection, options.scheme)
-            only = options.ingest.only_model
-            models = [only] if only else None
-            aggregate_snapshot(connection, snapshot_date, options.analysis, options.scheme, models)
+    placed: list[PlacedFile],
+    rerun: bool,
+) -> list[PlacedFile]:
+    """The ledger, the live files and the aggregates of one snapshot, in one commit.
+    Returns the files live after it (for the manifest)."""
+    only = options.ingest.only_model
+    models = [only] if only else []
+    ingested_paths = [str(c.outcome.path) for c in computed if c.outcome.status == "ingested"]
+    ingested = pl.DataFrame(
+        {"path": ingested_paths, "snapshot_date": [snapshot_date] * len(ingested_paths)},
+        schema={"path": pl.String, "snapshot_date": pl.Date},
+    )
+    with warehouse.commit() as catalog:
+        record_dumps(catalog, run_id, computed)
+        if rerun:  # the night (or its model) is replaced whole
+            commit_files(catalog, run_id, placed, rerun=(snapshot_date, models))
+        else:  # a dump read again replaces its own rows
+            commit_files(catalog, run_id, placed, replaced=ingested)
+        warehouse.bind_losses_view(catalog)
+        warehouse.register_bin_scheme(catalog, options.scheme)
+        aggregate_snapshot(
+            catalog, snapshot_date, options.analysis, options.scheme, models or None, run_id
+        )
+        record_snapshot(catalog, snapshot_date, run_id, options.lineage)
+        fault_point("before_commit")
+        committed = live_files(catalog)
+    return committed

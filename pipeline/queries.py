@@ -37,11 +37,15 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def ddl(name: str, **literals: str) -> str:
-    """sql/<name>.sql with each `:name` literal replaced by its quoted value."""
+def ddl(name: str, **literals: str | list[str]) -> str:
+    """sql/<name>.sql with each `:name` literal replaced by its quoted value (a list of
+    strings becomes a list literal)."""
 
     def fill(match: re.Match[str]) -> str:
-        return quote_literal(literals[match.group(1)])
+        value = literals[match.group(1)]
+        if isinstance(value, list):
+            return "[" + ", ".join(quote_literal(item) for item in value) + "]"
+        return quote_literal(value)
 
     return _LITERAL.sub(fill, load_sql(name))
 

@@ -3,6 +3,7 @@ losses to Parquet and counts the rows breaking each contract rule."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,10 +25,14 @@ Counted = tuple[dict[str, int], pl.DataFrame]
 
 
 def _planned_losses(
-    dump: Dump, spec: LossSpec, skip_bad_rows: bool, model: str | None
+    dump: Dump,
+    spec: LossSpec,
+    skip_bad_rows: bool,
+    model: str | None,
+    snapshot_date: dt.date | None,
 ) -> tuple[pl.LazyFrame, list[str], pl.Expr, pl.Expr]:
     """A dump's (or batch's) losses as a lazy plan, its flag columns, "any flag" and the
-    count of ignored rows."""
+    count of ignored rows. A warehouse's files carry their snapshot_date."""
     flags = flag_columns(dump.checks)
     any_flag = pl.any_horizontal(flags) if flags else pl.lit(False)
     kept = dump.frame.filter(~any_flag) if skip_bad_rows else dump.frame
@@ -37,6 +42,8 @@ def _planned_losses(
         raise DumpError(dump.path, [Problem(None, dump.n_rows, str(error))]) from error
     if model is not None:
         losses = losses.filter(pl.col("model") == model)
+    if snapshot_date is not None:
+        losses = losses.with_columns(pl.lit(snapshot_date, dtype=pl.Date).alias("snapshot_date"))
     ignored = ignored_label(pl.col("label"), spec.ignore_index).sum()
     return losses, flags, any_flag, ignored
 
@@ -61,15 +68,18 @@ def dump_losses_to_parquet(
     *,
     skip_bad_rows: bool = False,
     model: str | None = None,
+    snapshot_date: dt.date | None = None,
 ) -> Counted:
     """One pass over a dump: sink its per-sample losses to target and count bad rows.
 
     Returns the counts (rows, ignored rows, one entry per check) and the bad
     rows (sample_id, column_name, problem). Without skip_bad_rows the file at
     target is complete only if no check counted a row; the caller decides.
-    With skip_bad_rows, bad rows are left out of target. `model` keeps one model.
+    With skip_bad_rows, bad rows are left out of target. `model` keeps one model;
+    `snapshot_date` is written as a column.
     """
-    losses, flags, any_flag, ignored = _planned_losses(dump, spec, skip_bad_rows, model)
+    plan = _planned_losses(dump, spec, skip_bad_rows, model, snapshot_date)
+    losses, flags, any_flag, ignored = plan
     counts = dump.frame.select(_counts(dump, ignored))
     outputs = [losses.sink_parquet(target, lazy=True), counts]
     if skip_bad_rows:
@@ -95,12 +105,14 @@ def batch_losses_to_parquet(
     *,
     skip_bad_rows: bool = False,
     model: str | None = None,
+    snapshot_date: dt.date | None = None,
 ) -> list[Counted]:
     """dump_losses_to_parquet for the files of an open_batch frame, in one query: file i's
     losses go to targets[i] (no file when it has no rows left), and its counts and bad
     rows come back at position i. The caller discards the targets of files it rejects.
     """
-    losses, flags, any_flag, ignored = _planned_losses(batch, spec, skip_bad_rows, model)
+    plan = _planned_losses(batch, spec, skip_bad_rows, model, snapshot_date)
+    losses, flags, any_flag, ignored = plan
 
     def target_of(args: pl.io.partition.FileProviderArgs) -> Path:
         return targets[int(args.partition_keys[FILE_INDEX][0])]

@@ -1,12 +1,19 @@
-"""The embedded catalog: one DuckDB file of aggregate tables, the ledger and the `losses`
-view over the per-sample Parquet (file layout: pipeline/layout.py)."""
+"""The catalog: one DuckDB file of aggregate tables, the ledger, the committed list of
+per-sample files and the `losses` view over them (file layout: pipeline/layout.py).
+
+Readers never block the writer: the writer never opens the committed file. Each commit
+copies it, applies one transaction to the copy and swaps the copy in by an atomic rename;
+open readers keep the snapshot they opened, new readers see the new one.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
 import os
+import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +21,7 @@ import duckdb
 import polars as pl
 
 from pipeline.bins import BinScheme
+from pipeline.faults import fault_point
 from pipeline.layout import Layout
 from pipeline.losses import LOSS_SCHEMA
 from pipeline.queries import ddl, execute, registered, sql_dir
@@ -21,14 +29,8 @@ from pipeline.queries import ddl, execute, registered, sql_dir
 # Storage readable by DuckDB 1.4+ too, so the stock `duckdb` CLI (1.5 on PyPI today)
 # opens the file; fixed when the file is created.
 STORAGE_VERSION = "v1.4.0"
-# The `losses` view's columns before any Parquet lands: the hive keys come last.
-EMPTY_LOSSES = pl.Schema(
-    [
-        *((name, dtype) for name, dtype in LOSS_SCHEMA.items() if name != "model"),
-        ("model", pl.String()),
-        ("snapshot_date", pl.Date()),
-    ]
-)
+# The `losses` view's columns before any file is committed.
+EMPTY_LOSSES = pl.Schema([*LOSS_SCHEMA.items(), ("snapshot_date", pl.Date())])
 
 
 class WarehouseError(RuntimeError):
@@ -43,8 +45,13 @@ def migrations() -> list[tuple[int, Path]]:
     ]
 
 
+def known_version() -> int:
+    return max(version for version, _ in migrations())
+
+
 class Warehouse:
-    """One warehouse folder: its layout, and connections to its DuckDB file."""
+    """One warehouse folder: its layout, read-only connections to its committed catalog,
+    and commits (a transaction on a copy, swapped in)."""
 
     def __init__(self, root: Path, memory_limit: str | None = None) -> None:
         self.layout = Layout(root.resolve())
@@ -52,23 +59,71 @@ class Warehouse:
         self.database = self.layout.database
         self.memory_limit = memory_limit  # a writer's; None leaves DuckDB's default
 
-    def connect(self, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-        """Open the DuckDB file; a writer applies migrations and makes the view."""
-        if read_only:
-            if not self.database.exists():
-                raise WarehouseError(f"no warehouse at {self.root} (run `lossgram run` first)")
-            connection = duckdb.connect(str(self.database), read_only=True)
-            if self._check_version(connection) < self._known_version():
-                connection.close()
+    def connect(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to the committed catalog, with its own `losses` view
+        over the committed files under this folder (wherever the folder now is)."""
+        if not self.database.exists():
+            raise WarehouseError(f"no warehouse at {self.root} (run `lossgram run` first)")
+        connection = duckdb.connect(str(self.database), read_only=True)
+        try:
+            if schema_version(connection, self.database) < known_version():
                 raise WarehouseError(
                     f"{self.database} was made by an older lossgram: run `lossgram run` "
                     "once to upgrade it"
                 )
-            # The stored view has this folder's absolute path; a temporary one follows a
-            # warehouse that was moved, without writing to a read-only file.
-            self._create_losses_view(connection, temporary=True)
-            return connection
-        self.root.mkdir(parents=True, exist_ok=True)
+            self._bind_losses_view(connection, stored=False)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    @contextlib.contextmanager
+    def commit(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction on a private copy of the catalog. When the
+        block succeeds the copy is checkpointed, flushed and renamed over the catalog (the
+        commit point); when it fails, or the process dies, the catalog is as it was."""
+        self._absorb_stray_wal()
+        self.layout.catalogs.mkdir(parents=True, exist_ok=True)
+        draft = self.layout.catalogs / f"next-{uuid.uuid4().hex[:12]}.duckdb"
+        if self.database.exists():
+            shutil.copyfile(self.database, draft)
+        try:
+            connection = self._open_writer(draft)
+            try:
+                with transaction(connection):
+                    yield connection
+                connection.execute("CHECKPOINT")
+            finally:
+                connection.close()
+            _flush(draft)
+            fault_point("before_catalog_swap")
+            os.replace(draft, self.database)
+            _flush(self.root)
+            fault_point("after_catalog_swap")
+        finally:
+            draft.unlink(missing_ok=True)
+            draft.with_name(draft.name + ".wal").unlink(missing_ok=True)
+
+    def bind_losses_view(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Within a commit: the stored `losses` view over the files live_files lists (for
+        the stock duckdb CLI), and this session's own (for the aggregates)."""
+        self._bind_losses_view(connection, stored=True)
+
+    def _bind_losses_view(self, connection: duckdb.DuckDBPyConnection, *, stored: bool) -> None:
+        files = [str(self.root / path) for (path,) in execute(connection, "live_file_paths")]
+        if stored and files:
+            # Absolute paths, so the CLI works from any folder; a guard names a copied
+            # or moved catalog instead of reading the old folder's files.
+            database = str(self.database)
+            connection.execute(ddl("losses_view", losses_files=files, database_path=database))
+        elif stored:
+            execute(connection, "losses_view_empty")
+        if files:
+            connection.execute(ddl("losses_view_temp", losses_files=files))
+        else:
+            execute(connection, "losses_view_empty_temp")
+
+    def _open_writer(self, path: Path) -> duckdb.DuckDBPyConnection:
         config: dict[str, str | bool | int | float | list[str]] = {
             # Bounded memory: big aggregations spill to a folder inside the warehouse.
             "temp_directory": str(self.layout.spill),
@@ -82,33 +137,34 @@ class Warehouse:
         }
         if self.memory_limit is not None:
             config["memory_limit"] = self.memory_limit
-        connection = duckdb.connect(str(self.database), config=config)
-        execute(connection, "session_settings")
-        self._migrate(connection)
-        if not execute(connection, "losses_view_exists")[0][0]:
-            self.refresh_losses_view(connection)  # writers refresh it after placing files
+        connection = duckdb.connect(str(path), config=config)
+        try:
+            execute(connection, "session_settings")
+            self._migrate(connection)
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
-    @staticmethod
-    def _known_version() -> int:
-        return max(version for version, _ in migrations())
-
-    def _check_version(self, connection: duckdb.DuckDBPyConnection) -> int:
-        """The file's schema version; a WarehouseError if a newer lossgram made it."""
-        known = self._known_version()
-        current = 0
-        if execute(connection, "schema_version_exists")[0][0]:
-            current = execute(connection, "schema_version")[0][0] or 0
-        if current > known:
+    def _absorb_stray_wal(self) -> None:
+        """A write-ahead log beside the catalog holds commits a writer of an older
+        lossgram (or an analyst's read-write session) made: fold it into the file before
+        the file is copied, or they would be lost."""
+        wal = self.database.with_name(self.database.name + ".wal")
+        if not wal.exists():
+            return
+        try:
+            with contextlib.closing(duckdb.connect(str(self.database))) as connection:
+                connection.execute("CHECKPOINT")
+        except duckdb.Error as error:
             raise WarehouseError(
-                f"{self.database} has schema version {current}, newer than this lossgram "
-                f"knows ({known}): upgrade lossgram"
-            )
-        return int(current)
+                f"{self.database} is open for writing elsewhere (a {wal.name} exists): "
+                "close that session, and open the catalog read-only (duckdb -readonly)"
+            ) from error
 
     def _migrate(self, connection: duckdb.DuckDBPyConnection) -> None:
         execute(connection, "create_schema_version")
-        current = self._check_version(connection)
+        current = schema_version(connection, self.database)
         pending = [(version, path) for version, path in migrations() if version > current]
         for version, path in pending:
             with transaction(connection):
@@ -119,18 +175,6 @@ class Warehouse:
             # migration, which brings this table along.
             with registered(connection, empty_losses=pl.DataFrame(schema=EMPTY_LOSSES)):
                 execute(connection, "create_loss_columns")
-
-    def refresh_losses_view(self, connection: duckdb.DuckDBPyConnection) -> None:
-        self._create_losses_view(connection, temporary=False)
-
-    def _create_losses_view(
-        self, connection: duckdb.DuckDBPyConnection, *, temporary: bool
-    ) -> None:
-        if self.layout.has_losses():
-            statement = "losses_view_temp" if temporary else "losses_view"
-            connection.execute(ddl(statement, losses_glob=self.layout.losses_glob()))
-        else:
-            execute(connection, "losses_view_empty_temp" if temporary else "losses_view_empty")
 
     def register_bin_scheme(self, connection: duckdb.DuckDBPyConnection, scheme: BinScheme) -> None:
         execute(connection, "clear_bin_scheme", {"scheme_id": scheme.scheme_id})
@@ -178,6 +222,29 @@ class Warehouse:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def schema_version(connection: duckdb.DuckDBPyConnection, database: Path) -> int:
+    """The file's schema version (0 for a new file); a WarehouseError if a newer lossgram
+    made it."""
+    current = 0
+    if execute(connection, "schema_version_exists")[0][0]:
+        current = execute(connection, "schema_version")[0][0] or 0
+    if current > known_version():
+        raise WarehouseError(
+            f"{database} has schema version {current}, newer than this lossgram "
+            f"knows ({known_version()}): upgrade lossgram"
+        )
+    return int(current)
+
+
+def _flush(path: Path) -> None:
+    """fsync a file or a folder, so a rename that follows is not ahead of the data."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 @contextlib.contextmanager
 def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Everything in the block commits together, or not at all."""
@@ -193,7 +260,7 @@ def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
 @contextlib.contextmanager
 def reading(root: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to a warehouse, closed afterwards."""
-    connection = Warehouse(root).connect(read_only=True)
+    connection = Warehouse(root).connect()
     try:
         yield connection
     finally:
@@ -211,9 +278,8 @@ def read_only_query(root: Path, query: str) -> pl.DataFrame:
         except duckdb.Error as error:
             text = str(error)
             if "read-only" in text or "read only" in text:
-                raise WarehouseError(
-                    f"lossgram sql is read-only: {text.splitlines()[0]}"
-                ) from error
+                first_line = text.splitlines()[0]
+                raise WarehouseError(f"lossgram sql is read-only: {first_line}") from error
             raise WarehouseError(f"query failed: {text}") from error
     assert isinstance(frame, pl.DataFrame)
     return frame

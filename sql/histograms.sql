@@ -3,7 +3,7 @@
 -- from the scheme's formula, then moved by one where float rounding put it across a
 -- stored edge: an equi-join, far cheaper than an ASOF join on the edges (bench/README.md).
 -- Binds: $snapshot_date, $scheme_id, $models (list; empty = every
--- model), $guess_kind ('log' or 'linear'), $guess_a, $guess_b, $last_bin
+-- model), $guess_kind ('log' or 'linear'), $guess_a, $guess_b, $last_bin, $run_id
 INSERT INTO histograms
 WITH bins AS (
     SELECT bin, lower, upper FROM bin_schemes WHERE scheme_id = $scheme_id
@@ -61,7 +61,8 @@ SELECT
     counted.weight_sum,
     counted.count / sum(counted.count) OVER (
         PARTITION BY counted.model, counted.split, counted.epoch, counted.label, all_classes
-    ) AS fraction
+    ) AS fraction,
+    $run_id AS run_id
 FROM counted JOIN bins USING (bin)
 WHERE all_classes OR counted.label IS NOT NULL
 ORDER BY ALL

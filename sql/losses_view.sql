@@ -1,4 +1,13 @@
--- The `losses` view over the warehouse's per-sample Parquet (the macro losses_parquet).
--- Literal: :losses_glob (an absolute path; DDL takes no parameters, so
--- pipeline.queries.ddl quotes it in). Binds: none
-CREATE OR REPLACE VIEW losses AS SELECT * FROM losses_parquet(:losses_glob)
+-- The stored `losses` view: the committed per-sample files (live_files), by absolute
+-- path, so the stock duckdb CLI reads them from any folder. A catalog copied or moved
+-- elsewhere raises an error naming what to do, instead of reading the old folder's files.
+-- Literal: :losses_files (a list), :database_path (DDL takes no parameters, so
+-- pipeline.queries.ddl quotes them in). Binds: none
+CREATE OR REPLACE VIEW losses AS
+SELECT committed.*
+FROM losses_parquet(:losses_files) AS committed
+WHERE CASE
+    WHEN (SELECT count(*) FROM duckdb_databases() WHERE path = :database_path) > 0 THEN true
+    ELSE error('this lossgram catalog was copied or moved from ' || :database_path
+        || ': query it with `lossgram sql`, or run `lossgram run` once where it is now')
+END

@@ -1,3 +1,7 @@
--- Record a run as started. Binds: $run_id, $command
-INSERT INTO job_runs (run_id, command, started_at, status)
-VALUES ($run_id, $command, now(), 'running')
+-- Record a run as started, with the lossgram version and the settings that shape its
+-- numbers (JSON, and their fingerprint). Binds: $run_id, $command, $lossgram_version,
+-- $settings, $settings_fingerprint
+INSERT INTO job_runs (run_id, command, started_at, status, lossgram_version, settings,
+                      settings_fingerprint)
+VALUES ($run_id, $command, now(), 'running', $lossgram_version, $settings,
+        $settings_fingerprint)

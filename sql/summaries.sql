@@ -3,7 +3,7 @@
 -- the entropy (nats) of the split's label distribution. The loss quantiles are left NULL
 -- here and set by set_summary_quantiles.sql: a quantile_cont holds about two copies of
 -- the group's losses, numpy one (pipeline/aggregates.py; figures in bench/README.md).
--- Binds: $snapshot_date, $ece_bins, $models (list; empty = every model)
+-- Binds: $snapshot_date, $ece_bins, $models (list; empty = every model), $run_id
 INSERT INTO summaries
 WITH samples AS (
     SELECT model, split, epoch, label, ce, correct, confidence, brier, clipped, n_classes
@@ -63,7 +63,8 @@ SELECT
     calibration.abs_gap_sum / n AS ece,
     brier, clipped, n_classes,
     ln(n_classes) AS ln_c,
-    label_entropy.label_entropy
+    label_entropy.label_entropy,
+    $run_id AS run_id
 FROM per_split
 LEFT JOIN calibration
     ON calibration.model = per_split.model AND calibration.split = per_split.split

@@ -27,6 +27,8 @@ from sklearn.metrics import roc_auc_score, roc_curve
 
 from pipeline.aggregates import aggregate_snapshot
 from pipeline.bins import BinScheme, log_bin_scheme
+from pipeline.layout import PlacedFile
+from pipeline.ledger import commit_files
 from pipeline.nightly import rerun_job, run_job
 from pipeline.settings import Settings
 from pipeline.split_statistics import bootstrap_gap_ci
@@ -83,20 +85,26 @@ def aggregated(
     snapshots: date -> [(file name, loss rows of one model)].
     """
     warehouse = Warehouse(root)
+    scheme = config.bin_scheme()
+    placed = []
+    for day, files in snapshots.items():
+        snapshot_date = dt.date.fromisoformat(day)
+        for name, frame in files:
+            model = frame["model"][0]
+            path = warehouse.layout.partition(snapshot_date, model) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            frame.with_columns(snapshot_date=pl.lit(snapshot_date)).write_parquet(path)
+            relative = warehouse.layout.relative(path)
+            placed.append(PlacedFile(relative, snapshot_date, model, name, frame.height))
+    with warehouse.commit() as catalog:
+        commit_files(catalog, "test", placed)
+        warehouse.bind_losses_view(catalog)
+        warehouse.register_bin_scheme(catalog, scheme)
+        for day in snapshots:
+            analysis = config.analysis_options()
+            aggregate_snapshot(catalog, dt.date.fromisoformat(day), analysis, scheme)
     connection = warehouse.connect()
     try:
-        for day, files in snapshots.items():
-            for name, frame in files:
-                folder = warehouse.layout.partition(dt.date.fromisoformat(day), frame["model"][0])
-                folder.mkdir(parents=True, exist_ok=True)
-                frame.write_parquet(folder / name)
-        warehouse.refresh_losses_view(connection)
-        scheme = config.bin_scheme()
-        warehouse.register_bin_scheme(connection, scheme)
-        for day in snapshots:
-            aggregate_snapshot(
-                connection, dt.date.fromisoformat(day), config.analysis_options(), scheme
-            )
         yield connection, scheme
     finally:
         connection.close()

@@ -297,7 +297,7 @@ def test_model_name_survives_the_warehouse(hostile, visit):
 def test_templates_escape_a_raw_model_name(hostile, visit, tmp_path):
     """Until the warehouse keeps raw model names: render them straight into the templates."""
     warehouse = Warehouse(hostile.warehouse)
-    connection = warehouse.connect(read_only=True)
+    connection = warehouse.connect()
     try:
         (stored,) = night_models(connection, dt.date.fromisoformat(HOSTILE_DAY))
         report = model_report(

@@ -1,0 +1,3 @@
+-- Every data file the catalog still references: the live ones and those retired too
+-- recently to delete. Binds: none
+SELECT path FROM live_files UNION ALL SELECT path FROM retired_files

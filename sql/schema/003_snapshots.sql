@@ -1,0 +1,43 @@
+-- Atomic snapshots and lineage. The catalog decides what is visible: `live_files` is the
+-- committed set of per-sample Parquet files (paths relative to the warehouse), written
+-- in the same transaction as the ledger and the aggregates; files a later commit
+-- replaced wait in `retired_files` until no reader can still need them. Every run keeps
+-- the settings that shape numbers; each night and aggregate row names the run that
+-- made it.
+CREATE TABLE IF NOT EXISTS live_files (
+    path VARCHAR PRIMARY KEY,        -- relative to the warehouse folder
+    snapshot_date DATE NOT NULL,
+    model VARCHAR NOT NULL,
+    dump_path VARCHAR NOT NULL,      -- the dump whose rows it holds
+    rows BIGINT NOT NULL,
+    run_id VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS retired_files (
+    path VARCHAR PRIMARY KEY,
+    retired_at TIMESTAMPTZ NOT NULL,
+    run_id VARCHAR NOT NULL          -- the run whose commit replaced it
+);
+
+-- One row per night: the run that last committed it and the loss settings its losses
+-- were computed with (a later run with other settings names the night stale).
+CREATE TABLE IF NOT EXISTS snapshots (
+    snapshot_date DATE PRIMARY KEY,
+    run_id VARCHAR NOT NULL,
+    committed_at TIMESTAMPTZ NOT NULL,
+    loss_settings JSON NOT NULL,
+    loss_fingerprint VARCHAR NOT NULL
+);
+
+ALTER TABLE job_runs ADD COLUMN IF NOT EXISTS lossgram_version VARCHAR;
+ALTER TABLE job_runs ADD COLUMN IF NOT EXISTS settings JSON;
+ALTER TABLE job_runs ADD COLUMN IF NOT EXISTS settings_fingerprint VARCHAR;
+ALTER TABLE job_runs ADD COLUMN IF NOT EXISTS reports_error VARCHAR;
+ALTER TABLE histograms ADD COLUMN IF NOT EXISTS run_id VARCHAR;
+ALTER TABLE summaries ADD COLUMN IF NOT EXISTS run_id VARCHAR;
+ALTER TABLE verdicts ADD COLUMN IF NOT EXISTS run_id VARCHAR;
+
+-- The per-sample files are read as listed, not by folder names: the files carry
+-- snapshot_date and model themselves (a long model name has a hashed folder).
+CREATE OR REPLACE MACRO losses_parquet(files) AS TABLE
+SELECT * FROM read_parquet(files, hive_partitioning = false, union_by_name = true);
