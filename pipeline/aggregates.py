@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from pipeline.bins import BinScheme
+from pipeline.faults import fault_point
 from pipeline.options import AnalysisOptions
 from pipeline.queries import execute, load_sql, query_frame, registered
 from pipeline.snapshot_verdicts import GroupKey, verdict_rows
@@ -37,6 +38,7 @@ def aggregate_snapshot(
         "histograms",
         {**scope, "scheme_id": scheme.scheme_id, "run_id": run_id, **scheme.guess_parameters()},
     )
+    fault_point("during_aggregation")
     execute(connection, "summaries", {**scope, "ece_bins": analysis.ece_bins, "run_id": run_id})
     summaries = query_frame(connection, "snapshot_summaries", scope)
     losses = _group_losses(connection, scope, summaries)

@@ -18,6 +18,7 @@ import jinja2
 import vl_convert
 from markupsafe import Markup
 
+from pipeline.faults import fault_point
 from pipeline.files import atomic_write_bytes, atomic_write_text
 from pipeline.options import ReportOptions
 from pipeline.progress import Progress, no_progress
@@ -218,6 +219,7 @@ def write_reports(
             page = folder / report.file_name
             atomic_write_text(page, render_model_page(report, pngs))
             written.append(page)
+            fault_point("during_render")
             progress(index + 1, len(pages), f"{day} {name}")
         for day in dates:
             page = reports / day.isoformat() / "index.html"

@@ -1,0 +1,197 @@
+"""Crashes at exact points and readers during runs: nothing is lost, torn or counted twice.
+
+Each case kills `lossgram` (SIGKILL, as a power cut would) at one named point of a run or
+a rerun while a reader polls the warehouse, then runs the next command and checks that:
+the reader only ever saw whole nights, every accepted dump's rows are in `losses` once,
+the histogram and summary totals match the losses per group, and no file is left that
+the catalog does not reference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+
+LOSSGRAM = str(Path(sys.executable).parent / "lossgram")
+READER = Path(__file__).parent / "probes" / "whole_nights_reader.py"
+NIGHT_A, NIGHT_B = "2026-11-20", "2026-11-21"
+
+
+def write_split(inbox: Path, night: str, model: str, split: str, seed: int, n: int = 300) -> None:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, n)
+    logits = rng.normal(size=(n, 4))
+    logits[np.arange(n), labels] += 2.0 if split == "train" else 0.5
+    path = inbox / night / f"model={model}" / f"split={split}" / "part-0.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame(
+        {
+            "sample_id": np.arange(n),
+            "label": labels,
+            "logits": pl.Series(logits, dtype=pl.Array(pl.Float32, 4)),
+        }
+    ).write_parquet(path)
+
+
+def lossgram(root: Path, *args: str, kill_at: str | None = None) -> int:
+    env = {k: v for k, v in os.environ.items() if k != "LOSSGRAM_KILL_AT"}
+    if kill_at:
+        env["LOSSGRAM_KILL_AT"] = kill_at
+    command = [LOSSGRAM, *args, "--warehouse", str(root / "wh"), "--reports", str(root / "rp")]
+    if args[0] == "run":
+        command += ["--inbox", str(root / "inbox")]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    return done.returncode
+
+
+def query(root: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(root / "wh" / "lossgram.duckdb"), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def check_accounting(root: Path) -> None:
+    """Exact row accounting after a recovered run."""
+    losses = dict(query(root, "SELECT snapshot_date, count(*) FROM losses GROUP BY ALL"))
+    accepted = dict(
+        query(
+            root,
+            "SELECT snapshot_date, sum(rows) FROM ingested_files"
+            " WHERE status = 'ingested' GROUP BY ALL",
+        )
+    )
+    assert losses == accepted, "rows in losses differ from the rows of accepted dumps"
+    per_group = query(
+        root,
+        "SELECT s.n, (SELECT count(*) FROM losses l WHERE l.snapshot_date = s.snapshot_date"
+        " AND l.model = s.model AND l.split = s.split), (SELECT sum(count) FROM histograms h"
+        " WHERE h.snapshot_date = s.snapshot_date AND h.model = s.model AND h.split = s.split"
+        " AND h.label IS NULL) FROM summaries s",
+    )
+    assert per_group and all(n == rows == binned for n, rows, binned in per_group)
+    duplicates = query(
+        root,
+        "SELECT snapshot_date, model, split, sample_id, count(*) FROM losses"
+        " GROUP BY ALL HAVING count(*) > 1",
+    )
+    assert duplicates == []
+    referenced = {
+        p
+        for (p,) in query(
+            root, "SELECT path FROM live_files UNION ALL SELECT path FROM retired_files"
+        )
+    }
+    on_disk = {
+        path.relative_to(root / "wh").as_posix()
+        for path in (root / "wh" / "losses").rglob("*.parquet")
+    }
+    assert on_disk == referenced, f"orphans: {sorted(on_disk - referenced)}"
+    manifest = json.loads((root / "wh" / "losses" / "_manifest.json").read_text())
+    live = {p for (p,) in query(root, "SELECT path FROM live_files")}
+    assert {"losses/" + f["path"] for f in manifest["files"]} == live
+
+
+class Reader:
+    """A reader polling at 20 Hz (or holding one connection) while commands run."""
+
+    def __init__(self, root: Path, hold: bool = False) -> None:
+        self.stop = root / f"stop-{hold}"
+        self.out = root / f"reader-{hold}.json"
+        arguments = [str(root / "wh"), str(self.stop), str(self.out)]
+        self.process = subprocess.Popen(
+            [sys.executable, str(READER), *arguments, *(["--hold"] if hold else [])]
+        )
+
+    def finish(self) -> dict[str, object]:
+        self.stop.touch()
+        self.process.wait(timeout=60)
+        return dict(json.loads(self.out.read_text()))
+
+
+@pytest.fixture
+def committed(tmp_path: Path) -> Path:
+    """A warehouse with night A committed, and night B waiting in the inbox."""
+    for index, (model, split) in enumerate(
+        [("mlp", "train"), ("mlp", "test"), ("tree", "train"), ("tree", "test")]
+    ):
+        write_split(tmp_path / "inbox", NIGHT_A, model, split, seed=index)
+    assert lossgram(tmp_path, "run") == 0
+    for index, split in enumerate(["train", "test"]):
+        write_split(tmp_path / "inbox", NIGHT_B, "mlp", split, seed=10 + index)
+    return tmp_path
+
+
+RUN_KILL_POINTS = [
+    "before_catalog_swap:1",  # the run's start
+    "after_place:1",
+    "after_place:2",
+    "during_aggregation",
+    "before_commit",
+    "before_catalog_swap:2",  # the night's commit, written but not swapped in
+    "after_catalog_swap:2",  # the night committed, the run not yet finished
+    "after_catalog_swap:3",  # finished, reports not yet rendered
+    "during_render",
+]
+
+
+@pytest.mark.parametrize("point", RUN_KILL_POINTS)
+def test_run_killed_at_a_point_loses_and_tears_nothing(committed, point):
+    before = query(committed, "SELECT count(*) FROM losses")[0][0]
+    reader = Reader(committed)
+    assert lossgram(committed, "run", kill_at=point) == -signal.SIGKILL
+    seen = reader.finish()
+    assert seen["torn"] == [] and seen["errors"] == [] and seen["polls"] > 0
+    assert query(committed, "SELECT count(*) FROM losses")[0][0] in (before, before + 600)
+    assert lossgram(committed, "run") == 0
+    check_accounting(committed)
+    assert query(committed, "SELECT count(*) FROM losses")[0][0] == before + 600
+    stale = query(committed, "SELECT count(*) FROM job_runs WHERE status = 'running'")
+    assert stale == [(0,)]
+
+
+@pytest.mark.parametrize(
+    "point", ["after_place:1", "after_place:2", "before_catalog_swap:2", "during_aggregation"]
+)
+@pytest.mark.parametrize("model", [None, "tree"])
+def test_rerun_killed_keeps_the_night_it_was_replacing(committed, point, model):
+    """A killed rerun leaves the night as it was (it once lost all of it)."""
+    night = f"SELECT count(*) FROM losses WHERE snapshot_date = '{NIGHT_A}'"
+    before = query(committed, night)[0][0]
+    scope = ["--model", model] if model else []
+    reader = Reader(committed, hold=True)
+    assert lossgram(committed, "rerun", "--date", NIGHT_A, *scope, kill_at=point) == -9
+    assert query(committed, night)[0][0] == before
+    assert lossgram(committed, "run") == 0  # the next locked command recovers
+    assert query(committed, night)[0][0] == before
+    assert lossgram(committed, "rerun", "--date", NIGHT_A, *scope) == 0
+    seen = reader.finish()
+    assert seen["torn"] == [] and seen["errors"] == []
+    check_accounting(committed)
+    assert query(committed, night)[0][0] == before
+
+
+def test_readers_never_break_the_nightly_run(committed):
+    """A reader polling at 20 Hz and one holding a connection for the whole time: every
+    run succeeds, and neither reader ever sees a torn night."""
+    pollster, holder = Reader(committed), Reader(committed, hold=True)
+    outcomes = []
+    for index in range(6):
+        night = f"2026-12-{index + 1:02d}"
+        for split_index, split in enumerate(["train", "test"]):
+            write_split(committed / "inbox", night, "mlp", split, seed=100 + index + split_index)
+        outcomes.append(lossgram(committed, "run"))
+        time.sleep(0.05)
+    seen = [pollster.finish(), holder.finish()]
+    assert outcomes == [0] * 6
+    for reader in seen:
+        assert reader["torn"] == [] and reader["errors"] == [] and reader["polls"] > 0
+    check_accounting(committed)
