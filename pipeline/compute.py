@@ -50,7 +50,7 @@ def compute_snapshot(
 ) -> list[ComputedDump]:
     """Every dump's losses into staging/<position>.parquet, in the order of paths."""
     computer = _SnapshotComputer(paths, staging, snapshot_date, options)
-    batches = plan_batches(paths)
+    batches = plan_batches(paths, options.reader.folders_below)
     batched = {index for batch in batches for index in batch.positions}
     tasks: list[Task] = [
         *(partial(computer.batch, batch) for batch in batches),

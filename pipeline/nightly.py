@@ -15,7 +15,7 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import duckdb
 import polars as pl
@@ -77,7 +77,9 @@ class JobOptions:
     @classmethod
     def from_settings(cls, settings: Settings, only_model: str | None = None) -> JobOptions:
         skip = settings.bad_rows == "skip"
-        ingest = IngestOptions(settings.reader_options(), skip, only_model)
+        # Dumps take key=value folders only from inside the inbox.
+        reader = replace(settings.reader_options(), folders_below=settings.inbox.resolve())
+        ingest = IngestOptions(reader, skip, only_model)
         analysis, scheme = settings.analysis_options(), settings.bin_scheme()
         loss = {**asdict(settings.loss_spec()), "bad_rows": settings.bad_rows}
         lineage = Lineage(

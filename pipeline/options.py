@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class ReaderOptions:
     # The loss options the reader's row checks depend on (ignored labels are in range;
     # class weights of a logprob dump need C).
     loss: LossSpec = LossSpec()
+    # key=value folders count only below this folder (the inbox); None: every folder.
+    folders_below: Path | None = None
 
 
 @dataclass(frozen=True)

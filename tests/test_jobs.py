@@ -326,7 +326,7 @@ def test_small_dumps_read_in_one_query_land_as_if_read_one_by_one(tmp_path, monk
     results = {}
     for batched in (True, False):
         if not batched:
-            monkeypatch.setattr(compute, "plan_batches", lambda paths: [])
+            monkeypatch.setattr(compute, "plan_batches", lambda *args: [])
         inbox = tmp_path / "inbox"  # the same paths both times: the losses keys depend on them
         shutil.rmtree(inbox, ignore_errors=True)
         files = write_varied_night(inbox)
@@ -445,3 +445,40 @@ def test_readers_refuse_a_warehouse_an_older_lossgram_made(settings):
         Warehouse(settings.warehouse).connect()
     run_job(settings)  # a writer upgrades it
     Warehouse(settings.warehouse).connect().close()
+
+
+def test_key_folders_above_the_inbox_name_nothing(tmp_path):
+    """An inbox under /srv/model=evil/inbox once renamed every dump without a model
+    column to `evil`."""
+    settings = Settings(inbox=tmp_path / "model=evil" / "inbox", warehouse=tmp_path / "wh")
+    dump = settings.inbox / DAY / "resnet.parquet"  # no model column, no model= folder
+    dump.parent.mkdir(parents=True)
+    pl.DataFrame(
+        {"sample_id": [1, 2], "label": [0, 1], "prob": [0.2, 0.9], "split": ["test"] * 2}
+    ).write_parquet(dump)
+    assert run_job(settings).status == "succeeded"
+    assert query(settings, "select distinct model from losses") == [("resnet",)]
+
+
+@pytest.mark.parametrize("name", ["é" * 41, "模型" * 14, "m" * 300, "a/b" * 90])
+def test_long_model_names_land_whole(settings, name):
+    """Names over the 255-byte folder limit once failed every run; the folder is hashed,
+    the name is kept whole in the data, the catalog and the pages."""
+    for split in ("train", "test"):
+        path = settings.inbox / DAY / f"{split}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rng = np.random.default_rng(0)
+        pl.DataFrame(
+            {
+                "sample_id": np.arange(50),
+                "label": rng.integers(0, 3, 50),
+                "logits": pl.Series(rng.normal(size=(50, 3)), dtype=pl.Array(pl.Float64, 3)),
+                "split": split,
+                "model": name,
+            }
+        ).write_parquet(path)
+    assert run_job(settings).status == "succeeded"
+    assert query(settings, "select distinct model from losses") == [(name,)]
+    assert query(settings, "select distinct model from verdicts") == [(name,)]
+    folders = [p.name for p in (settings.warehouse / "losses").glob("*/model=*")]
+    assert len(folders) == 1 and len(folders[0].encode()) < 255

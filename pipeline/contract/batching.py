@@ -29,7 +29,7 @@ class BatchPlan(NamedTuple):
     rows: int
 
 
-def plan_batches(paths: Sequence[Path]) -> list[BatchPlan]:
+def plan_batches(paths: Sequence[Path], folders_below: Path | None = None) -> list[BatchPlan]:
     """Groups (2 or more dumps each) of small dumps that one query can read.
 
     A group shares the Arrow schema with its metadata and the hive keys, so one canonical
@@ -43,7 +43,7 @@ def plan_batches(paths: Sequence[Path]) -> list[BatchPlan]:
         except Exception:  # pyarrow raises several types; open_dump reports it
             continue
         rows, schema = parquet.metadata.num_rows, parquet.schema_arrow
-        hive = hive_keys(path)
+        hive = hive_keys(path, folders_below)
         if not 0 < rows <= SMALL_DUMP_ROWS or not hive.get("epoch", "0").isdigit():
             continue
         if any(pa.types.is_list(f.type) or pa.types.is_large_list(f.type) for f in schema):

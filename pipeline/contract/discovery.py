@@ -37,11 +37,13 @@ def _visible(path: Path, root: Path) -> bool:
     return not any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
 
 
-def hive_keys(path: Path) -> dict[str, str]:
+def hive_keys(path: Path, below: Path | None = None) -> dict[str, str]:
     """The key=value folder names above a file, parsed: model=resnet/split=test/x.parquet
-    gives {"model": "resnet", "split": "test"}."""
+    gives {"model": "resnet", "split": "test"}. With `below`, only folders under it count
+    (an inbox at /srv/model=x/inbox does not name every dump's model)."""
     values: dict[str, str] = {}
-    for part in path.parent.parts:
+    folders = path.parent.relative_to(below) if below is not None else path.parent
+    for part in folders.parts:
         key, sep, value = part.partition("=")
         if sep and key and value:
             values[key] = value

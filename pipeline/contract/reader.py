@@ -48,7 +48,7 @@ def open_batch(paths: Sequence[Path], options: ReaderOptions, n_rows: int) -> Du
     def per_file(values: Sequence[object], dtype: pl.DataType) -> pl.Expr:
         return pl.col(source_path).replace_strict(names, values, return_dtype=dtype)
 
-    hive = [hive_keys(path) for path in paths]
+    hive = [hive_keys(path, options.folders_below) for path in paths]
     frame = pl.scan_parquet(names, include_file_paths=source_path).with_columns(
         per_file(range(len(names)), pl.UInt32()).alias(FILE_INDEX),
         per_file([path.stem for path in paths], pl.String()).alias(PATH_VALUE + "stem"),

@@ -52,7 +52,7 @@ class Source:
     @cached_property
     def hive(self) -> dict[str, str]:
         """The file's key=value folders (the first file's, in a batch: they share keys)."""
-        return hive_keys(self.path)
+        return hive_keys(self.path, self.options.folders_below)
 
     def dtype_of(self, column: str) -> pl.DataType | None:
         return self.schema.get(column)
