@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -16,9 +15,10 @@ from typing import Any
 
 import polars as pl
 
-from pipeline.contract import Dump, DumpError, open_batch, open_dump, problems_found
+from pipeline.contract import Dump, DumpError, Problem, open_batch, open_dump, problems_found
 from pipeline.contract.batching import BATCH_ROWS, BatchPlan, plan_batches
 from pipeline.files import file_sha256
+from pipeline.inbox import Fingerprint
 from pipeline.ledger import ComputedDump, FileOutcome, fingerprint
 from pipeline.options import ReaderOptions
 from pipeline.progress import Progress
@@ -91,13 +91,18 @@ class _SnapshotComputer:
     def one(self, index: int) -> list[tuple[int, ComputedDump]]:
         """One dump into staging: its outcome, fingerprint and dropped rows."""
         path, target = self.paths[index], self.target(index)
+        before = _Taken.now(path)
         try:
             dump = open_dump(path, self.options.reader)
             with self.big_dump if dump.n_rows > BATCH_ROWS else contextlib.nullcontext():
                 counted = dump_losses_to_parquet(dump, self.spec, target, **self.keep)
-            return [(index, self.judged(path, dump, counted, target))]
         except DumpError as error:
-            return [(index, self.rejected(path, error))]
+            return [(index, self.rejected(path, error, before))]
+        except (Exception, pl.exceptions.PanicException) as error:
+            # A file rewritten under the reader can break the Parquet decoder itself.
+            unreadable = DumpError(path, [Problem(None, 0, f"unreadable: {error}")])
+            return [(index, self.rejected(path, unreadable, before))]
+        return [(index, self.judged(path, dump, counted, target, before))]
 
     def batch(self, plan: BatchPlan) -> list[tuple[int, ComputedDump]]:
         """Small dumps of one schema in one query; each is still accepted or rejected
@@ -105,43 +110,70 @@ class _SnapshotComputer:
         redone file by file, so each file gets its own error."""
         files = [self.paths[index] for index in plan.positions]
         targets = [self.target(index) for index in plan.positions]
+        taken = [_Taken.now(path) for path in files]
         try:
             batch = open_batch(files, self.options.reader, plan.rows)
             results = batch_losses_to_parquet(batch, targets, self.spec, **self.keep)
-        except DumpError:
+        except (Exception, pl.exceptions.PanicException):
             for target in targets:
                 target.unlink(missing_ok=True)
             return [one for index in plan.positions for one in self.one(index)]
         return [
-            (index, self.judged(path, batch, counted, target))
-            for index, path, target, counted in zip(
-                plan.positions, files, targets, results, strict=True
+            (index, self.judged(path, batch, counted, target, before))
+            for index, path, target, counted, before in zip(
+                plan.positions, files, targets, results, taken, strict=True
             )
         ]
 
-    def judged(self, path: Path, dump: Dump, counted: Counted, target: Path) -> ComputedDump:
-        """A computed dump's outcome: rejected (its staged losses dropped) or ingested."""
+    def judged(
+        self, path: Path, dump: Dump, counted: Counted, target: Path, before: _Taken
+    ) -> ComputedDump:
+        """A computed dump's outcome: rejected (its staged losses dropped), ingested, or
+        left for the next run when the file changed while it was being read."""
         counts, dropped = counted
-        stat, sha256 = path.stat(), file_sha256(path)
+        if before.changed(path):
+            target.unlink(missing_ok=True)
+            outcome = FileOutcome(path, self.snapshot_date, "rejected", error=CHANGED_WHILE_READ)
+            return ComputedDump(outcome, before.fingerprint, pl.DataFrame(), None, record=False)
         problems = problems_found(dump.checks, counts)
         if problems and not self.options.skip_bad_rows:
             target.unlink(missing_ok=True)
-            return self.rejected(path, DumpError(path, problems), sha256, stat)
+            return self.rejected(path, DumpError(path, problems), before)
         outcome = FileOutcome(path=path, snapshot_date=self.snapshot_date, status="ingested")
         outcome.rows_ignored = counts["ignored"]
         outcome.rows_rejected = dropped["sample_id"].n_unique() if dropped.height else 0
         outcome.rows = counts["rows"] - outcome.rows_ignored - outcome.rows_rejected
         # A file whose every row was dropped or filtered away gets no staged losses.
         staged = target if target.exists() else None
-        return ComputedDump(outcome, fingerprint(stat, sha256), dropped, staged)
+        return ComputedDump(outcome, before.fingerprint, dropped, staged)
 
-    def rejected(
-        self,
-        path: Path,
-        error: DumpError,
-        sha256: str | None = None,
-        stat: os.stat_result | None = None,
-    ) -> ComputedDump:
+    def rejected(self, path: Path, error: DumpError, before: _Taken) -> ComputedDump:
         outcome = FileOutcome(path, self.snapshot_date, status="rejected", error=str(error))
-        known = fingerprint(stat or path.stat(), sha256 or file_sha256(path))
-        return ComputedDump(outcome, known, pl.DataFrame(), None)
+        # A file that changed since is read again next run, not kept as rejected.
+        return ComputedDump(
+            outcome, before.fingerprint, pl.DataFrame(), None, record=not before.changed(path)
+        )
+
+
+CHANGED_WHILE_READ = "the file changed while it was being read: the next run reads it again"
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """A dump's fingerprint taken before it is read, and the stat to compare after."""
+
+    fingerprint: Fingerprint
+    identity: tuple[int, int, int]  # inode, size, mtime in ns
+
+    @classmethod
+    def now(cls, path: Path) -> _Taken:
+        stat = path.stat()
+        sha256 = file_sha256(path)
+        return cls(fingerprint(stat, sha256), (stat.st_ino, stat.st_size, stat.st_mtime_ns))
+
+    def changed(self, path: Path) -> bool:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return True
+        return (stat.st_ino, stat.st_size, stat.st_mtime_ns) != self.identity

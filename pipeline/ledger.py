@@ -22,6 +22,21 @@ from pipeline.queries import execute, query_frame, registered
 STATUS_SUCCEEDED, STATUS_PARTIAL, STATUS_FAILED = "succeeded", "partial", "failed"
 # The exit code of a command: ok, partial (some input rejected), failed.
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
+RECORDED_SCHEMA = pl.Schema(
+    {
+        "path": pl.String,
+        "size": pl.Int64,
+        "mtime": pl.Float64,
+        "sha256": pl.String,
+        "snapshot_date": pl.Date,
+        "status": pl.String,
+        "rows": pl.Int64,
+        "rows_ignored": pl.Int64,
+        "rows_rejected": pl.Int64,
+        "error": pl.String,
+        "run_id": pl.String,
+    }
+)
 DROPPED_SCHEMA = pl.Schema(
     {
         "sample_id": pl.String,
@@ -55,6 +70,7 @@ class ComputedDump:
     fingerprint: Fingerprint
     dropped: pl.DataFrame
     staged: Path | None
+    record: bool = True  # False: not kept in the ledger, so the next run reads it again
 
 
 def fingerprint(stat: os.stat_result, sha256: str) -> Fingerprint:
@@ -304,8 +320,9 @@ def record_dumps(
                 "run_id": run_id,
             }
             for c in computed
+            if c.record
         ],
-        schema_overrides={"error": pl.String},
+        schema=RECORDED_SCHEMA,
     )
     dropped = pl.concat(
         [
@@ -316,7 +333,7 @@ def record_dumps(
                     snapshot_date=pl.lit(c.outcome.snapshot_date),
                 )
                 for c in computed
-                if c.dropped.height
+                if c.dropped.height and c.record
             ),
         ],
         how="diagonal_relaxed",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -482,3 +483,52 @@ def test_long_model_names_land_whole(settings, name):
     assert query(settings, "select distinct model from verdicts") == [(name,)]
     folders = [p.name for p in (settings.warehouse / "losses").glob("*/model=*")]
     assert len(folders) == 1 and len(folders[0].encode()) < 255
+
+
+def test_a_dump_replaced_while_read_is_read_again_next_run(settings, monkeypatch):
+    """The sha256 used to be taken after reading: a dump replaced in between was recorded
+    as the new version with the old version's rows, and the new version never read."""
+    path = write_split(settings.inbox, "mlp", "test", n=300)
+    original = compute.dump_losses_to_parquet
+
+    def read_then_replace(*args, **kwargs):
+        counted = original(*args, **kwargs)
+        write_split(settings.inbox, "mlp", "test", n=120, seed=7)  # the new version lands
+        return counted
+
+    monkeypatch.setattr(compute, "dump_losses_to_parquet", read_then_replace)
+    summary = run_job(settings)
+    assert summary.status == "partial"
+    assert "changed while it was being read" in (summary.outcomes[0].error or "")
+    assert query(settings, "select count(*) from ingested_files") == [(0,)]
+    monkeypatch.setattr(compute, "dump_losses_to_parquet", original)
+    assert run_job(settings).files_ingested == 1
+    assert query(settings, "select count(*) from losses") == [(120,)]
+    new_version = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert query(settings, "select sha256 from ingested_files") == [(new_version,)]
+
+
+def test_dumps_rewritten_in_place_during_runs_never_crash_a_run(settings):
+    """A writer rewriting a dump in place, byte by byte, while runs read it: every run
+    ends with a summary (exit 0 or 1), never an escaped decoder error."""
+    import threading
+
+    path = write_split(settings.inbox, "mlp", "test", n=5000)
+    good = path.read_bytes()
+    stop = threading.Event()
+
+    def rewrite_in_place() -> None:
+        while not stop.is_set():
+            with path.open("r+b") as handle:
+                for start in range(0, len(good), 4096):
+                    handle.write(good[start : start + 4096])
+                    handle.flush()
+
+    writer = threading.Thread(target=rewrite_in_place)
+    writer.start()
+    try:
+        codes = [run_job(settings).exit_code for _ in range(8)]
+    finally:
+        stop.set()
+        writer.join()
+    assert set(codes) <= {0, 1}
