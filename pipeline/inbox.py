@@ -40,6 +40,7 @@ class InboxPlan:
     by_date: dict[dt.date, list[Path]]
     files_seen: int
     files_unchanged: int
+    inbox: Path | None  # key=value folders of a dump count below it (None: all of them)
 
 
 def date_folder_of(path: Path, inbox: Path) -> dt.date | None:
@@ -75,7 +76,7 @@ def plan_inbox(
             continue
         day = date_folder_of(path, inbox) or default_date
         by_date.setdefault(day, []).append(path)
-    return InboxPlan(by_date, len(files), unchanged)
+    return InboxPlan(by_date, len(files), unchanged, inbox)
 
 
 def _in_range(path: Path, inbox: Path, date_range: tuple[dt.date, dt.date]) -> bool:

@@ -35,6 +35,7 @@ RECORDED_SCHEMA = pl.Schema(
         "rows_rejected": pl.Int64,
         "error": pl.String,
         "run_id": pl.String,
+        "inbox": pl.String,
     }
 )
 DROPPED_SCHEMA = pl.Schema(
@@ -286,6 +287,12 @@ def known_fingerprints(connection: duckdb.DuckDBPyConnection) -> dict[str, Finge
     return {path: Fingerprint(size, mtime, sha256) for path, size, mtime, sha256 in rows}
 
 
+def recorded_inboxes(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> list[str]:
+    """The inbox folders a date's dumps were read from (one, unless the setting moved)."""
+    rows = execute(connection, "inboxes_of_date", {"snapshot_date": snapshot_date})
+    return [inbox for (inbox,) in rows if inbox is not None]
+
+
 def recorded_dumps(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> dict[str, str]:
     """The dumps recorded for a date, path -> sha256 (what `rerun` re-reads)."""
     rows = execute(connection, "files_of_date", {"snapshot_date": snapshot_date})
@@ -301,9 +308,13 @@ def run_verdicts(
 
 
 def record_dumps(
-    connection: duckdb.DuckDBPyConnection, run_id: str, computed: Sequence[ComputedDump]
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    computed: Sequence[ComputedDump],
+    inbox: Path | None,
 ) -> None:
-    """Record every dump of a snapshot (and its dropped rows) with a few statements."""
+    """Record every dump of a snapshot (and its dropped rows) with a few statements; the
+    inbox they were read from names their key=value folders for a rerun."""
     files = pl.DataFrame(
         [
             {
@@ -318,6 +329,7 @@ def record_dumps(
                 "rows_rejected": c.outcome.rows_rejected,
                 "error": c.outcome.error,
                 "run_id": run_id,
+                "inbox": None if inbox is None else str(inbox),
             }
             for c in computed
             if c.record

@@ -16,11 +16,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from pipeline import __version__
+from pipeline.admission import SliceType, admit, record_slice_columns, slice_column_types
 from pipeline.aggregates import aggregate_snapshot
 from pipeline.bins import BinScheme
 from pipeline.compute import IngestOptions, compute_snapshot
@@ -49,6 +51,7 @@ from pipeline.ledger import (
     record_dumps,
     record_snapshot,
     recorded_dumps,
+    recorded_inboxes,
     run_verdicts,
     stale_snapshots,
     start_run,
@@ -77,9 +80,7 @@ class JobOptions:
     @classmethod
     def from_settings(cls, settings: Settings, only_model: str | None = None) -> JobOptions:
         skip = settings.bad_rows == "skip"
-        # Dumps take key=value folders only from inside the inbox.
-        reader = replace(settings.reader_options(), folders_below=settings.inbox.resolve())
-        ingest = IngestOptions(reader, skip, only_model)
+        ingest = IngestOptions(settings.reader_options(), skip, only_model)
         analysis, scheme = settings.analysis_options(), settings.bin_scheme()
         loss = {**asdict(settings.loss_spec()), "bad_rows": settings.bad_rows}
         lineage = Lineage(
@@ -124,7 +125,9 @@ def rerun_job(
 
     def plan(connection: duckdb.DuckDBPyConnection) -> InboxPlan:
         paths = verify_recorded(snapshot_date, recorded_dumps(connection, snapshot_date))
-        return InboxPlan({snapshot_date: paths}, files_seen=len(paths), files_unchanged=0)
+        inboxes = recorded_inboxes(connection, snapshot_date)
+        inbox = Path(inboxes[0]) if len(inboxes) == 1 else None
+        return InboxPlan({snapshot_date: paths}, len(paths), 0, inbox)
 
     warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit)
     options = JobOptions.from_settings(settings, model)
@@ -151,6 +154,7 @@ def _locked_run(
             summary.stale_snapshots = stale_snapshots(catalog, options.lineage)
             kept = kept_files(catalog, RETIRED_FILES_KEPT_SECONDS)
             committed = live_files(catalog)
+            slice_types = slice_column_types(catalog)
             try:
                 planned = plan(catalog)
             except (InboxError, WarehouseError) as error:
@@ -163,7 +167,11 @@ def _locked_run(
             return summary
         summary.files_seen, summary.files_unchanged = planned.files_seen, planned.files_unchanged
         try:
-            _land_snapshots(warehouse, options, summary, planned, progress, rerun)
+            tonight = _Night(committed, slice_types, rerun)
+            # Dumps take key=value folders only from inside the inbox they came from.
+            reader = replace(options.ingest.reader, folders_below=planned.inbox)
+            options = replace(options, ingest=replace(options.ingest, reader=reader))
+            _land_snapshots(warehouse, options, summary, planned, progress, tonight)
             summary.status = STATUS_PARTIAL if summary.files_rejected else STATUS_SUCCEEDED
         except Exception as error:  # recorded in job_runs, then re-raised for the CLI
             summary.status, summary.error = STATUS_FAILED, f"{type(error).__name__}: {error}"
@@ -177,6 +185,26 @@ def _locked_run(
     return summary
 
 
+@dataclass
+class _Night:
+    """What a run knows of the warehouse as it lands its nights: the files committed when
+    it started, the slice column types, and whether it replaces nights (a rerun)."""
+
+    committed: list[PlacedFile]
+    slice_types: dict[str, SliceType]
+    rerun: bool
+
+    def staying(
+        self, snapshot_date: dt.date, paths: list[Path], only_model: str | None
+    ) -> list[PlacedFile]:
+        """The night's committed files this run does not replace."""
+        tonight = [f for f in self.committed if f.snapshot_date == snapshot_date]
+        if self.rerun:
+            return [f for f in tonight if only_model is not None and f.model != only_model]
+        reread = {str(path) for path in paths}
+        return [f for f in tonight if f.dump_path not in reread]
+
+
 def _finish(connection: duckdb.DuckDBPyConnection, summary: RunSummary, started: float) -> None:
     summary.seconds = time.monotonic() - started
     finish_run(connection, summary)
@@ -188,9 +216,9 @@ def _land_snapshots(
     summary: RunSummary,
     planned: InboxPlan,
     progress: Progress,
-    rerun: bool,
+    night: _Night,
 ) -> None:
-    """Each planned snapshot, oldest first: compute, place, commit."""
+    """Each planned snapshot, oldest first: compute, admit, place, commit."""
     total = sum(len(paths) for paths in planned.by_date.values())
     done = 0
     for snapshot_date in sorted(planned.by_date):
@@ -202,6 +230,8 @@ def _land_snapshots(
         layout = warehouse.layout
         with staging_folder(layout, summary.run_id, snapshot_date) as staging:
             computed = compute_snapshot(paths, staging, snapshot_date, options.ingest, step)
+            staying = night.staying(snapshot_date, paths, options.ingest.only_model)
+            computed = admit(computed, staying, layout.root, night.slice_types)
             summary.outcomes.extend(result.outcome for result in computed)
             placed = []
             for index, result in enumerate(computed):
@@ -211,7 +241,7 @@ def _land_snapshots(
                     placed += place(layout, snapshot_date, dump, result.staged, name)
                     fault_point("after_place")
             committed = _commit_snapshot(
-                warehouse, options, summary.run_id, snapshot_date, computed, placed, rerun
+                warehouse, options, summary.run_id, snapshot_date, computed, placed, night
             )
         write_manifest(layout, committed, summary.run_id)
         done += len(paths)
@@ -225,7 +255,7 @@ def _commit_snapshot(
     snapshot_date: dt.date,
     computed: list[ComputedDump],
     placed: list[PlacedFile],
-    rerun: bool,
+    night: _Night,
 ) -> list[PlacedFile]:
     """The ledger, the live files and the aggregates of one snapshot, in one commit.
     Returns the files live after it (for the manifest)."""
@@ -237,8 +267,8 @@ def _commit_snapshot(
         schema={"path": pl.String, "snapshot_date": pl.Date},
     )
     with warehouse.commit() as catalog:
-        record_dumps(catalog, run_id, computed)
-        if rerun:  # the night (or its model) is replaced whole
+        record_dumps(catalog, run_id, computed, options.ingest.reader.folders_below)
+        if night.rerun:  # the night (or its model) is replaced whole
             commit_files(catalog, run_id, placed, rerun=(snapshot_date, models))
         else:  # a dump read again replaces its own rows
             commit_files(catalog, run_id, placed, replaced=ingested)
@@ -248,6 +278,7 @@ def _commit_snapshot(
             catalog, snapshot_date, options.analysis, options.scheme, models or None, run_id
         )
         record_snapshot(catalog, snapshot_date, run_id, options.lineage)
+        record_slice_columns(catalog, night.slice_types)
         fault_point("before_commit")
         committed = live_files(catalog)
     return committed

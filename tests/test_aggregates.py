@@ -169,13 +169,18 @@ def edge_values(edges: tuple[float, ...]) -> np.ndarray:
 
 
 def write_logit_dump(
-    path: Path, logits: np.ndarray, labels: np.ndarray, split: str, model: str = "m"
+    path: Path,
+    logits: np.ndarray,
+    labels: np.ndarray,
+    split: str,
+    model: str = "m",
+    first_id: int = 0,
 ) -> Path:
     n, n_classes = logits.shape
     path.parent.mkdir(parents=True, exist_ok=True)
     pl.DataFrame(
         {
-            "sample_id": np.arange(n),
+            "sample_id": np.arange(first_id, first_id + n),
             "label": labels,
             "logits": pl.Series(logits, dtype=pl.Array(pl.Float64, n_classes)),
             "split": [split] * n,
@@ -383,9 +388,10 @@ def test_two_dump_files_and_two_snapshots_merge_end_to_end(tmp_path: Path) -> No
     second = (rng.normal(size=(90, 3)) * 5, rng.integers(0, 3, 90))
     inbox = tmp_path / "inbox"
     write_logit_dump(inbox / "2026-11-20" / "a.parquet", *first, "train")
-    write_logit_dump(inbox / "2026-11-21" / "b.parquet", *second, "train")
+    # Two shards of one split: their samples are distinct (a sample counts once a night).
+    write_logit_dump(inbox / "2026-11-21" / "b.parquet", *second, "train", first_id=1000)
     write_logit_dump(inbox / "2026-11-22" / "a.parquet", *first, "train")
-    write_logit_dump(inbox / "2026-11-22" / "b.parquet", *second, "train")
+    write_logit_dump(inbox / "2026-11-22" / "b.parquet", *second, "train", first_id=1000)
     summary = run_job(Settings(inbox=inbox, warehouse=tmp_path / "wh"))
     assert summary.status == "succeeded", summary.error
     n_bins = len(LOG_EDGES)

@@ -532,3 +532,50 @@ def test_dumps_rewritten_in_place_during_runs_never_crash_a_run(settings):
         stop.set()
         writer.join()
     assert set(codes) <= {0, 1}
+
+
+def test_a_sample_counts_once_per_night_whichever_dumps_bring_it(settings):
+    """Two dumps of one (model, split, epoch) with the same sample_ids, or one dump under
+    two paths, were both ingested: 200 samples counted twice."""
+    first = write_split(settings.inbox, "mlp", "test", n=200)
+    copy = first.parent / "part-1.parquet"  # the same dump under a second path
+    shutil.copy(first, copy)
+    write_split(settings.inbox, "mlp", "train", n=200)
+    summary = run_job(settings)
+    assert summary.status == "partial"
+    [rejected] = [o for o in summary.outcomes if o.status == "rejected"]
+    assert rejected.path == copy
+    assert "200 sample_ids of (model=mlp, split=test, epoch=None) are already counted from" in (
+        rejected.error or ""
+    )
+    assert query(settings, "select count(*) from losses where split = 'test'") == [(200,)]
+    # a later night's dump that repeats a committed one's ids is caught too
+    again = first.parent / "part-2.parquet"
+    shutil.copy(first, again)
+    summary = run_job(settings)
+    assert [o.status for o in summary.outcomes] == ["rejected"]
+    assert query(settings, "select sum(n) from summaries where split = 'test'") == [(200,)]
+
+
+def test_a_slice_column_keeps_one_type_across_the_warehouse(settings):
+    """A struct slice column in one dump and an integer one in another made `select *
+    from losses` fail for the whole warehouse."""
+    for split, extra in (("train", {"source": [1] * 50}), ("test", {"source": [{"a": 1}] * 50})):
+        path = settings.inbox / DAY / f"{split}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rng = np.random.default_rng(0)
+        pl.DataFrame(
+            {
+                "sample_id": np.arange(50),
+                "label": rng.integers(0, 3, 50),
+                "logits": pl.Series(rng.normal(size=(50, 3)), dtype=pl.Array(pl.Float64, 3)),
+                "split": split,
+                "model": "m",
+                **extra,
+            }
+        ).write_parquet(path)
+    summary = run_job(settings)
+    [rejected] = [o for o in summary.outcomes if o.status == "rejected"]
+    assert rejected.path.name == "train.parquet"  # test.parquet came first, by path
+    assert "column 'source'" in (rejected.error or "") and "rename or cast" in rejected.error
+    assert len(query(settings, "select * from losses")) == 50

@@ -42,7 +42,8 @@ def hive_keys(path: Path, below: Path | None = None) -> dict[str, str]:
     gives {"model": "resnet", "split": "test"}. With `below`, only folders under it count
     (an inbox at /srv/model=x/inbox does not name every dump's model)."""
     values: dict[str, str] = {}
-    folders = path.parent.relative_to(below) if below is not None else path.parent
+    inside = below is not None and path.parent.is_relative_to(below)
+    folders = path.parent.relative_to(below) if inside and below else path.parent
     for part in folders.parts:
         key, sep, value = part.partition("=")
         if sep and key and value:

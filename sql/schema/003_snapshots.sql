@@ -41,3 +41,15 @@ ALTER TABLE verdicts ADD COLUMN IF NOT EXISTS run_id VARCHAR;
 -- snapshot_date and model themselves (a long model name has a hashed folder).
 CREATE OR REPLACE MACRO losses_parquet(files) AS TABLE
 SELECT * FROM read_parquet(files, hive_partitioning = false, union_by_name = true);
+
+-- The type of every slice column, as first landed: a dump whose column of the same name
+-- has a type DuckDB cannot unify with it (a struct here, a number there) is rejected,
+-- so `select * from losses` keeps working.
+CREATE TABLE IF NOT EXISTS slice_columns (
+    name VARCHAR PRIMARY KEY,
+    arrow_type VARCHAR NOT NULL,
+    first_dump VARCHAR NOT NULL
+);
+
+-- The inbox a dump was read from: its key=value folders count below it, on a rerun too.
+ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS inbox VARCHAR;
