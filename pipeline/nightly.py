@@ -155,6 +155,7 @@ def _locked_run(
             kept = kept_files(catalog, RETIRED_FILES_KEPT_SECONDS)
             committed = live_files(catalog)
             slice_types = slice_column_types(catalog)
+            warehouse.follow_move(catalog)
             try:
                 planned = plan(catalog)
             except (InboxError, WarehouseError) as error:

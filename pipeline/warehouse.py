@@ -108,6 +108,15 @@ class Warehouse:
         """Within a commit: the stored `losses` view over the files live_files lists (for
         the stock duckdb CLI), and this session's own (for the aggregates)."""
         self._bind_losses_view(connection, stored=True)
+        execute(connection, "clear_catalog_location")
+        execute(connection, "set_catalog_location", {"path": str(self.database)})
+
+    def follow_move(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Within a commit: make the stored view again if the warehouse was copied or
+        moved since it was made (its absolute paths name the old folder)."""
+        rows = execute(connection, "catalog_location")
+        if rows and rows[0][0] != str(self.database):
+            self.bind_losses_view(connection)
 
     def _bind_losses_view(self, connection: duckdb.DuckDBPyConnection, *, stored: bool) -> None:
         files = [str(self.root / path) for (path,) in execute(connection, "live_file_paths")]

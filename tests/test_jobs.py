@@ -22,7 +22,7 @@ from pipeline.cli import app
 from pipeline.contract import open_batch
 from pipeline.nightly import rerun_job, run_job
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse, WarehouseError
+from pipeline.warehouse import Warehouse, WarehouseError, read_only_query
 
 DAY = "2026-11-20"
 TABLES = ("histograms", "summaries", "verdicts")
@@ -225,6 +225,41 @@ def test_stock_duckdb_cli_sees_the_losses_view_from_another_directory(settings, 
         check=True,
     )
     assert out.stdout.strip() == "200"
+
+
+def test_a_copied_warehouse_reads_its_own_files(settings, tmp_path):
+    """The stored view used to keep the old folder's absolute paths: the stock CLI read
+    the original's rows from a copy, silently. Now lossgram reads the copy's own files,
+    and the stock CLI says the catalog moved instead of reading the old folder."""
+    write_split(settings.inbox, "mlp", "test")
+    run_job(settings)
+    copy = tmp_path / "copy"
+    shutil.copytree(settings.warehouse, copy)
+    cli = shutil.which("duckdb", path=str(Path(sys.executable).parent))
+    assert cli
+    out = subprocess.run(
+        [cli, str(copy / "lossgram.duckdb"), "-c", "select count(*) from losses"],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode != 0 and "copied or moved" in out.stdout + out.stderr
+    shutil.rmtree(settings.warehouse / "losses")  # the original's files are gone
+    assert read_only_query(copy, "select count(*) as n from losses")["n"].to_list() == [200]
+    assert run_job(Settings(inbox=settings.inbox, warehouse=copy)).status == "succeeded"
+    fixed = subprocess.run(
+        [
+            cli,
+            "-csv",
+            "-noheader",
+            str(copy / "lossgram.duckdb"),
+            "-c",
+            "select count(*) from losses",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert fixed.stdout.strip() == "200"
 
 
 def test_cli_run_json_sql_and_history(settings):

@@ -53,3 +53,7 @@ CREATE TABLE IF NOT EXISTS slice_columns (
 
 -- The inbox a dump was read from: its key=value folders count below it, on a rerun too.
 ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS inbox VARCHAR;
+
+-- Where the catalog was when its stored `losses` view was last made (absolute paths):
+-- a run in a copied or moved warehouse makes the view again.
+CREATE TABLE IF NOT EXISTS catalog_location (path VARCHAR NOT NULL);
