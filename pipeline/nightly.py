@@ -58,8 +58,9 @@ from pipeline.ledger import (
 )
 from pipeline.options import AnalysisOptions
 from pipeline.progress import Progress, no_progress
+from pipeline.queries import execute
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse, WarehouseError
+from pipeline.warehouse import Warehouse, WarehouseError, reading
 
 PlanStep = Callable[[duckdb.DuckDBPyConnection], InboxPlan]
 # Replaced files stay on disk this long after the commit that retired them, for readers
@@ -283,3 +284,28 @@ def _commit_snapshot(
         fault_point("before_commit")
         committed = live_files(catalog)
     return committed
+
+
+def pending_report_nights(settings: Settings) -> list[str]:
+    """Nights whose pages an earlier run could not write."""
+    if not Warehouse(settings.warehouse).database.exists():
+        return []
+    with reading(settings.warehouse) as connection:
+        return [day.isoformat() for (day,) in execute(connection, "pending_reports")]
+
+
+def record_reports_outcome(
+    settings: Settings, summary: RunSummary, nights: list[str], error: str | None
+) -> None:
+    """After the pages: a failure makes the run partial and leaves its nights pending
+    (the data landed; the next run renders them); a success clears pending nights."""
+    warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit)
+    dates = [dt.date.fromisoformat(day) for day in nights]
+    with warehouse.lock(settings.lock_timeout), warehouse.commit() as catalog:
+        if error is None:
+            execute(catalog, "clear_pending_reports", {"nights": dates})
+            return
+        execute(catalog, "add_pending_reports", {"nights": dates})
+        execute(catalog, "mark_reports_failed", {"run_id": summary.run_id, "error": error})
+    summary.status = STATUS_PARTIAL
+    summary.error = error

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pipeline.ledger import RunSummary
+from pipeline.nightly import pending_report_nights, record_reports_outcome
 from pipeline.progress import Progress, no_progress
 from pipeline.settings import Settings
 
@@ -28,16 +29,26 @@ def run_then_report(
     summary = job(settings, progress=progress, **arguments)
     if not summary.snapshot_dates:
         summary.snapshot_dates = list(default_dates)
-    if summary.snapshot_dates:
-        # Imported here: the report layer (altair, jinja2) loads only when pages are written.
-        from pipeline.report.pages import write_reports
+    pending = pending_report_nights(settings)
+    nights = sorted({*summary.snapshot_dates, *pending})
+    if not nights:
+        return summary
+    # Imported here: the report layer (altair, jinja2) loads only when pages are written.
+    from pipeline.report.pages import write_reports
 
+    try:
         pages = write_reports(
             settings.warehouse,
             settings.reports,
             settings.report_options(),
-            [dt.date.fromisoformat(day) for day in summary.snapshot_dates],
+            [dt.date.fromisoformat(day) for day in nights],
             progress=report_progress,
         )
-        summary.reports = [str(page) for page in pages]
+    except Exception as error:  # the data landed: the run says so, the next one renders
+        message = f"reports not written to {settings.reports}: {type(error).__name__}: {error}"
+        record_reports_outcome(settings, summary, nights, message)
+        return summary
+    summary.reports = [str(page) for page in pages]
+    if pending:
+        record_reports_outcome(settings, summary, pending, None)
     return summary

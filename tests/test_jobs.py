@@ -614,3 +614,28 @@ def test_a_slice_column_keeps_one_type_across_the_warehouse(settings):
     assert rejected.path.name == "train.parquet"  # test.parquet came first, by path
     assert "column 'source'" in (rejected.error or "") and "rename or cast" in rejected.error
     assert len(query(settings, "select * from losses")) == 50
+
+
+def test_reports_that_cannot_be_written_make_the_run_partial_and_the_next_renders_them(
+    settings, tmp_path
+):
+    """An unwritable reports folder made the run exit 2 "failed" though the data landed
+    (job_runs said succeeded). The exit code and the ledger now both say partial, and the
+    next run renders the missing pages."""
+    write_split(settings.inbox, "mlp", "train", signal=5.0)
+    write_split(settings.inbox, "mlp", "test", seed=1)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the reports folder should be")
+    arguments = ["--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse)]
+    result = CliRunner().invoke(app, ["run", *arguments, "--reports", str(blocked)])
+    assert result.exit_code == 1, result.output
+    assert "reports not written" in result.output
+    assert query(settings, "select status, reports_error is not null from job_runs") == [
+        ("partial", True)
+    ]
+    assert query(settings, "select count(*) from losses") == [(400,)]  # the data landed
+    reports = tmp_path / "reports"
+    result = CliRunner().invoke(app, ["run", *arguments, "--reports", str(reports)])
+    assert result.exit_code == 0, result.output
+    assert (reports / DAY / "index.html").is_file() and (reports / DAY / "mlp.html").is_file()
+    assert query(settings, "select count(*) from pending_reports") == [(0,)]

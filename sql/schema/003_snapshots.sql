@@ -57,3 +57,6 @@ ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS inbox VARCHAR;
 -- Where the catalog was when its stored `losses` view was last made (absolute paths):
 -- a run in a copied or moved warehouse makes the view again.
 CREATE TABLE IF NOT EXISTS catalog_location (path VARCHAR NOT NULL);
+
+-- Nights whose pages a run could not write (the data landed): the next run renders them.
+CREATE TABLE IF NOT EXISTS pending_reports (snapshot_date DATE PRIMARY KEY);
