@@ -40,6 +40,7 @@ from pipeline.console import (
     warn,
 )
 from pipeline.contract import DumpError, DumpsRejected
+from pipeline.files import NoSpaceError
 from pipeline.ledger import EXIT_FAILED
 from pipeline.settings import Settings, SettingsError, load_settings
 from pipeline.warehouse import WarehouseError
@@ -91,7 +92,7 @@ def _known_errors_exit() -> Iterator[None]:
     """Errors lossgram expects (bad settings, warehouse, dump) end in one line, exit 2."""
     try:
         yield
-    except (SettingsError, WarehouseError, DumpError) as error:
+    except (SettingsError, WarehouseError, DumpError, NoSpaceError) as error:
         warn(f"error: {error}")
         raise typer.Exit(EXIT_FAILED) from error
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from pipeline.contract import Dump, DumpError, Problem, open_batch, open_dump, problems_found
 from pipeline.contract.batching import BATCH_ROWS, BatchPlan, plan_batches
-from pipeline.files import file_sha256
+from pipeline.files import NoSpaceError, file_sha256
 from pipeline.inbox import Fingerprint
 from pipeline.ledger import ComputedDump, FileOutcome, fingerprint
 from pipeline.options import ReaderOptions
@@ -98,6 +98,8 @@ class _SnapshotComputer:
                 counted = dump_losses_to_parquet(dump, self.spec, target, **self.keep)
         except DumpError as error:
             return [(index, self.rejected(path, error, before))]
+        except NoSpaceError:
+            raise
         except (Exception, pl.exceptions.PanicException) as error:
             # A file rewritten under the reader can break the Parquet decoder itself.
             unreadable = DumpError(path, [Problem(None, 0, f"unreadable: {error}")])
@@ -114,6 +116,8 @@ class _SnapshotComputer:
         try:
             batch = open_batch(files, self.options.reader, plan.rows)
             results = batch_losses_to_parquet(batch, targets, self.spec, **self.keep)
+        except NoSpaceError:
+            raise
         except (Exception, pl.exceptions.PanicException):
             for target in targets:
                 target.unlink(missing_ok=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,3 +42,24 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class NoSpaceError(RuntimeError):
+    """A file could not be written for lack of disk space; says which and how much."""
+
+    def __init__(self, target: Path, needed_bytes: int | None) -> None:
+        folder = next((p for p in (target, *target.parents) if p.exists()), Path("/"))
+        free = shutil.disk_usage(folder).free
+        needed = f"; about {needed_bytes / 2**20:.1f} MiB needed" if needed_bytes else ""
+        super().__init__(
+            f"no space left on the device to write {target}: {free / 2**20:.1f} MiB free"
+            f"{needed}. Nothing was committed: free space, then run again"
+        )
+
+
+def is_no_space(error: BaseException) -> bool:
+    """Whether an error (Python's, Polars', DuckDB's) is a full disk."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return True
+    text = str(error)
+    return "No space left on device" in text or "os error 28" in text

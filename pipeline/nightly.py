@@ -235,16 +235,22 @@ def _land_snapshots(
             staying = night.staying(snapshot_date, paths, options.ingest.only_model)
             computed = admit(computed, staying, layout.root, night.slice_types)
             summary.outcomes.extend(result.outcome for result in computed)
-            placed = []
-            for index, result in enumerate(computed):
-                if result.staged is not None:
-                    name = f"{summary.run_id}-{index:06d}"
-                    dump = result.outcome.path
-                    placed += place(layout, snapshot_date, dump, result.staged, name)
-                    fault_point("after_place")
-            committed = _commit_snapshot(
-                warehouse, options, summary.run_id, snapshot_date, computed, placed, night
-            )
+            placed: list[PlacedFile] = []
+            try:
+                for index, result in enumerate(computed):
+                    if result.staged is not None:
+                        name = f"{summary.run_id}-{index:06d}"
+                        dump = result.outcome.path
+                        placed += place(layout, snapshot_date, dump, result.staged, name)
+                        fault_point("after_place")
+                committed = _commit_snapshot(
+                    warehouse, options, summary.run_id, snapshot_date, computed, placed, night
+                )
+            except BaseException:
+                # Not committed: the placed files are nobody's; free their space now.
+                for file in placed:
+                    (layout.root / file.path).unlink(missing_ok=True)
+                raise
         write_manifest(layout, committed, summary.run_id)
         done += len(paths)
         summary.snapshot_dates.append(snapshot_date.isoformat())

@@ -12,6 +12,7 @@ import polars as pl
 from pipeline.contract import Dump, DumpError, Problem, problem_counts
 from pipeline.contract.batching import FILE_INDEX
 from pipeline.contract.checks import flag_columns, run_screens
+from pipeline.files import NoSpaceError, is_no_space
 from pipeline.losses import ignored_label, per_sample_losses
 from pipeline.options import LossSpec
 
@@ -57,7 +58,11 @@ def _counts(dump: Dump, ignored: pl.Expr) -> list[pl.Expr]:
     ]
 
 
-def _unreadable(dump: Dump, error: Exception) -> DumpError:
+def _failed(dump: Dump, target: Path, error: Exception) -> Exception:
+    """What a failed pass means: the disk is full (the run stops, naming the file), or
+    the dump cannot be read (it alone is rejected)."""
+    if is_no_space(error):
+        return NoSpaceError(target, dump.path.stat().st_size)
     return DumpError(dump.path, [Problem(None, dump.n_rows, f"unreadable: {error}")])
 
 
@@ -94,7 +99,7 @@ def dump_losses_to_parquet(
             exact = dump.frame.select(problem_counts(screened, screened=False)).collect()
             found.update(_as_counts(exact.row(0, named=True)))
     except (pl.exceptions.PolarsError, OSError) as error:
-        raise _unreadable(dump, error) from error
+        raise _failed(dump, target, error) from error
     return found, bad_row_records(dump, bad[0] if bad else pl.DataFrame())
 
 
@@ -132,7 +137,7 @@ def batch_losses_to_parquet(
         _, counted, *bad = pl.collect_all(outputs, engine="streaming", optimizations=SEPARATE_SCANS)
         counted = _exact_where_screened(batch, counted)
     except (pl.exceptions.PolarsError, OSError) as error:
-        raise _unreadable(batch, error) from error
+        raise _failed(batch, targets[0], error) from error
     counts_of = {row.pop(FILE_INDEX): row for row in counted.iter_rows(named=True)}
     bad_of = bad[0].partition_by(FILE_INDEX, as_dict=True, include_key=False) if bad else {}
     return [

@@ -22,6 +22,7 @@ import polars as pl
 
 from pipeline.bins import BinScheme
 from pipeline.faults import fault_point
+from pipeline.files import NoSpaceError, is_no_space
 from pipeline.layout import Layout
 from pipeline.losses import LOSS_SCHEMA
 from pipeline.queries import ddl, execute, registered, sql_dir
@@ -85,9 +86,9 @@ class Warehouse:
         self._absorb_stray_wal()
         self.layout.catalogs.mkdir(parents=True, exist_ok=True)
         draft = self.layout.catalogs / f"next-{uuid.uuid4().hex[:12]}.duckdb"
-        if self.database.exists():
-            shutil.copyfile(self.database, draft)
         try:
+            if self.database.exists():
+                shutil.copyfile(self.database, draft)
             connection = self._open_writer(draft)
             try:
                 with transaction(connection):
@@ -100,6 +101,11 @@ class Warehouse:
             os.replace(draft, self.database)
             _flush(self.root)
             fault_point("after_catalog_swap")
+        except (OSError, duckdb.Error) as error:
+            if is_no_space(error):
+                size = self.database.stat().st_size if self.database.exists() else None
+                raise NoSpaceError(draft, size) from error
+            raise
         finally:
             draft.unlink(missing_ok=True)
             draft.with_name(draft.name + ".wal").unlink(missing_ok=True)
