@@ -83,6 +83,12 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
             warn(f"rejected: {outcome.error}")
     if summary.error:
         warn(f"error: {summary.error}")
+    if summary.stale_snapshots:
+        nights = ", ".join(summary.stale_snapshots)
+        warn(
+            f"note: nights computed with other loss settings than these: {nights} "
+            "(`lossgram rerun --date D` recomputes one)"
+        )
     if summary.verdicts:
         table = Table("date", "model", "held-out", "epoch", "verdict", "gap / H")
         for verdict in summary.verdicts:

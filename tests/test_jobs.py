@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -639,3 +640,36 @@ def test_reports_that_cannot_be_written_make_the_run_partial_and_the_next_render
     assert result.exit_code == 0, result.output
     assert (reports / DAY / "index.html").is_file() and (reports / DAY / "mlp.html").is_file()
     assert query(settings, "select count(*) from pending_reports") == [(0,)]
+
+
+def test_lineage_every_number_names_the_run_and_settings_that_made_it(settings, tmp_path):
+    """Runs keep their settings (JSON + fingerprint) and lossgram version; every aggregate
+    row names its run; a run with other loss settings names the stale nights; rerun
+    recomputes them; pages show the night's lineage and clip cap."""
+    import pipeline
+    from pipeline.report.data import model_report
+
+    write_split(settings.inbox, "mlp", "train", signal=5.0)
+    write_split(settings.inbox, "mlp", "test", seed=1)
+    first = run_job(settings)
+    [(version, stored, fingerprint)] = query(
+        settings, "select lossgram_version, settings, settings_fingerprint from job_runs"
+    )
+    assert version == pipeline.__version__ and len(fingerprint) == 16
+    assert json.loads(stored)["eps"] == 1e-12 and json.loads(stored)["bins"].startswith("log")
+    for table in ("histograms", "summaries", "verdicts"):
+        assert query(settings, f"select distinct run_id from {table}") == [(first.run_id,)]
+    changed = dataclasses.replace(settings, eps=1e-6)
+    write_split(changed.inbox, "mlp", "val", seed=2, day="2026-11-21")
+    summary = run_job(changed)
+    assert summary.stale_snapshots == [DAY]
+    assert rerun_job(changed, dt.date.fromisoformat(DAY)).status == "succeeded"
+    assert run_job(changed).stale_snapshots == []
+    with duckdb.connect(str(settings.warehouse / "lossgram.duckdb"), read_only=True) as con:
+        page = model_report(con, dt.date.fromisoformat(DAY), "mlp", settings.report_options())
+    assert page.lineage["loss_settings"]["eps"] == 1e-6  # as computed, not as set now
+    assert page.markers["clip cap -log(eps)"] == pytest.approx(-np.log(1e-6))
+    history = CliRunner().invoke(
+        app, ["history", "--warehouse", str(settings.warehouse), "--format", "json"]
+    )
+    assert json.loads(history.output)[0]["settings_fingerprint"] is not None

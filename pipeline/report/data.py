@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ class ModelReport:
     best_epoch: int | None
     calibration: pl.DataFrame
     ece: dict[str, float]
+    lineage: dict[str, Any]  # the run that committed the night and its loss settings
 
     @property
     def file_name(self) -> str:
@@ -89,7 +91,10 @@ def model_report(
     at_epoch = {**scope, "epoch": epoch}
     statistics = tonight.filter(_epoch_is(epoch))
     reference = statistics.filter(pl.col("split") == options.reference_split)
-    markers = {"clip cap -log(eps)": -math.log(options.eps)}
+    lineage = night_lineage(connection, snapshot_date)
+    # The clip cap of the eps the night's losses were computed with, not today's setting.
+    eps = float(lineage.get("loss_settings", {}).get("eps", options.eps))
+    markers = {"clip cap -log(eps)": -math.log(eps)}
     ln_c = statistics["ln_c"].drop_nulls()
     if ln_c.len():
         markers["ln C"] = float(ln_c[0])
@@ -101,6 +106,7 @@ def model_report(
     return ModelReport(
         snapshot_date=snapshot_date,
         model=model,
+        lineage=lineage,
         epoch=epoch,
         verdicts=verdicts,
         statistics=statistics,
@@ -124,6 +130,16 @@ def model_report(
             if row["ece"] is not None
         },
     )
+
+
+def night_lineage(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> dict[str, Any]:
+    """What made a night's numbers (empty for a night no run recorded)."""
+    rows = query_frame(connection, "report_lineage", {"snapshot_date": snapshot_date}).to_dicts()
+    if not rows:
+        return {}
+    lineage = rows[0]
+    lineage["loss_settings"] = json.loads(lineage["loss_settings"])
+    return lineage
 
 
 def night_report(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> NightReport:
