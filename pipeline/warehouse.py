@@ -9,27 +9,32 @@ open readers keep the snapshot they opened, new readers see the new one.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
+import hashlib
 import os
 import shutil
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import duckdb
 import polars as pl
 
 from pipeline.bins import BinScheme
 from pipeline.faults import fault_point
-from pipeline.files import NoSpaceError, is_no_space
-from pipeline.layout import Layout
+from pipeline.files import NoSpaceError, atomic_output, is_no_space
+from pipeline.layout import Layout, PlacedFile
 from pipeline.losses import LOSS_SCHEMA
 from pipeline.queries import ddl, execute, registered, sql_dir
 
 # Storage readable by DuckDB 1.4+ too, so the stock `duckdb` CLI (1.5 on PyPI today)
 # opens the file; fixed when the file is created.
 STORAGE_VERSION = "v1.4.0"
+# The migration that brought live_files: older warehouses' files are adopted then.
+LIVE_FILES_VERSION = 3
 # The `losses` view's columns before any file is committed.
 EMPTY_LOSSES = pl.Schema([*LOSS_SCHEMA.items(), ("snapshot_date", pl.Date())])
 
@@ -119,9 +124,10 @@ class Warehouse:
 
     def follow_move(self, connection: duckdb.DuckDBPyConnection) -> None:
         """Within a commit: make the stored view again if the warehouse was copied or
-        moved since it was made (its absolute paths name the old folder)."""
+        moved since it was made (its absolute paths name the old folder), or if an older
+        lossgram made it."""
         rows = execute(connection, "catalog_location")
-        if rows and rows[0][0] != str(self.database):
+        if not rows or rows[0][0] != str(self.database):
             self.bind_losses_view(connection)
 
     def _bind_losses_view(self, connection: duckdb.DuckDBPyConnection, *, stored: bool) -> None:
@@ -190,6 +196,31 @@ class Warehouse:
             # migration, which brings this table along.
             with registered(connection, empty_losses=pl.DataFrame(schema=EMPTY_LOSSES)):
                 execute(connection, "create_loss_columns")
+        if current and current < LIVE_FILES_VERSION <= known_version():
+            self._adopt_legacy_files(connection)
+
+    def _adopt_legacy_files(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Files an older lossgram wrote (visible by folder, without a snapshot_date
+        column) become live files of the new layout, so the upgrade loses none."""
+        if execute(connection, "live_file_count")[0][0]:
+            return
+        dumps = {
+            hashlib.sha256(path.encode()).hexdigest()[:20]: path
+            for (path,) in execute(connection, "legacy_dump_paths")
+        }
+        adopted = []
+        for old in sorted(self.layout.data_files()):
+            snapshot_date = dt.date.fromisoformat(old.parent.parent.name.partition("=")[2])
+            frame = pl.read_parquet(old).with_columns(snapshot_date=pl.lit(snapshot_date))
+            model = str(frame["model"][0]) if frame.height else unquote(old.parent.name[6:])
+            new = old.with_name(f"adopted-{old.name}")
+            with atomic_output(new) as partial:
+                frame.write_parquet(partial)
+            dump = dumps.get(old.stem, str(old))
+            relative = self.layout.relative(new)
+            adopted.append(PlacedFile(relative, snapshot_date, model, dump, frame.height))
+        commit_adopted(connection, adopted)
+        self.bind_losses_view(connection)
 
     def register_bin_scheme(self, connection: duckdb.DuckDBPyConnection, scheme: BinScheme) -> None:
         execute(connection, "clear_bin_scheme", {"scheme_id": scheme.scheme_id})
@@ -298,3 +329,20 @@ def read_only_query(root: Path, query: str) -> pl.DataFrame:
             raise WarehouseError(f"query failed: {text}") from error
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+def commit_adopted(connection: duckdb.DuckDBPyConnection, adopted: list[PlacedFile]) -> None:
+    """Make adopted files live (inside the migration's commit)."""
+    frame = pl.DataFrame(
+        [(f.path, f.snapshot_date, f.model, f.dump_path, f.rows) for f in adopted],
+        schema={
+            "path": pl.String,
+            "snapshot_date": pl.Date,
+            "model": pl.String,
+            "dump_path": pl.String,
+            "rows": pl.Int64,
+        },
+        orient="row",
+    )
+    with registered(connection, placed_files=frame):
+        execute(connection, "add_live_files", {"run_id": "adopted"})

@@ -673,3 +673,27 @@ def test_lineage_every_number_names_the_run_and_settings_that_made_it(settings, 
         app, ["history", "--warehouse", str(settings.warehouse), "--format", "json"]
     )
     assert json.loads(history.output)[0]["settings_fingerprint"] is not None
+
+
+def test_an_older_warehouse_is_adopted_without_losing_a_row(settings):
+    """A warehouse an older lossgram made (files visible by folder, named after their
+    dump, without a snapshot_date column, no live_files) keeps every row on upgrade."""
+    write_split(settings.inbox, "mlp", "train", signal=5.0)
+    write_split(settings.inbox, "mlp", "test", seed=1)
+    run_job(settings)
+    before = query(settings, "select count(*), sum(ce) from losses")
+    database = settings.warehouse / "lossgram.duckdb"
+    with duckdb.connect(str(database)) as con:  # as the older lossgram left it
+        for path, dump in con.execute("select path, dump_path from live_files").fetchall():
+            current = settings.warehouse / path
+            legacy = current.with_name(hashlib.sha256(dump.encode()).hexdigest()[:20] + ".parquet")
+            pl.read_parquet(current).drop("snapshot_date").write_parquet(legacy)
+            current.unlink()
+        con.execute("delete from live_files; delete from schema_version where version >= 3")
+    assert run_job(settings).status == "succeeded"
+    assert query(settings, "select count(*), sum(ce) from losses") == before
+    on_disk = sorted(p.name for p in (settings.warehouse / "losses").rglob("*.parquet"))
+    assert len(on_disk) == 2 and all(name.startswith("adopted-") for name in on_disk)
+    assert query(settings, "select count(*) from live_files where dump_path like '%part-0%'") == [
+        (2,)
+    ]
