@@ -17,13 +17,15 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import polars as pl
 import pytest
 
 LOSSGRAM = str(Path(sys.executable).parent / "lossgram")
 READER = Path(__file__).parent / "probes" / "whole_nights_reader.py"
+sys.path.insert(0, str(READER.parent))
+from accounting import check_accounting, query  # noqa: E402
+
 NIGHT_A, NIGHT_B = "2026-11-20", "2026-11-21"
 
 
@@ -52,52 +54,6 @@ def lossgram(root: Path, *args: str, kill_at: str | None = None) -> int:
         command += ["--inbox", str(root / "inbox")]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     return done.returncode
-
-
-def query(root: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(root / "wh" / "lossgram.duckdb"), read_only=True) as connection:
-        return connection.execute(sql).fetchall()
-
-
-def check_accounting(root: Path) -> None:
-    """Exact row accounting after a recovered run."""
-    losses = dict(query(root, "SELECT snapshot_date, count(*) FROM losses GROUP BY ALL"))
-    accepted = dict(
-        query(
-            root,
-            "SELECT snapshot_date, sum(rows) FROM ingested_files"
-            " WHERE status = 'ingested' GROUP BY ALL",
-        )
-    )
-    assert losses == accepted, "rows in losses differ from the rows of accepted dumps"
-    per_group = query(
-        root,
-        "SELECT s.n, (SELECT count(*) FROM losses l WHERE l.snapshot_date = s.snapshot_date"
-        " AND l.model = s.model AND l.split = s.split), (SELECT sum(count) FROM histograms h"
-        " WHERE h.snapshot_date = s.snapshot_date AND h.model = s.model AND h.split = s.split"
-        " AND h.label IS NULL) FROM summaries s",
-    )
-    assert per_group and all(n == rows == binned for n, rows, binned in per_group)
-    duplicates = query(
-        root,
-        "SELECT snapshot_date, model, split, sample_id, count(*) FROM losses"
-        " GROUP BY ALL HAVING count(*) > 1",
-    )
-    assert duplicates == []
-    referenced = {
-        p
-        for (p,) in query(
-            root, "SELECT path FROM live_files UNION ALL SELECT path FROM retired_files"
-        )
-    }
-    on_disk = {
-        path.relative_to(root / "wh").as_posix()
-        for path in (root / "wh" / "losses").rglob("*.parquet")
-    }
-    assert on_disk == referenced, f"orphans: {sorted(on_disk - referenced)}"
-    manifest = json.loads((root / "wh" / "losses" / "_manifest.json").read_text())
-    live = {p for (p,) in query(root, "SELECT path FROM live_files")}
-    assert {"losses/" + f["path"] for f in manifest["files"]} == live
 
 
 class Reader:
