@@ -41,8 +41,9 @@ def admit(
 ) -> list[ComputedDump]:
     """The night's computed dumps, with those breaking a cross-dump rule rejected.
     `committed` are the night's live files that stay; slice_types grows with new columns."""
-    admitted = [_slices_fit(result, slice_types) for result in computed]
-    return _ids_counted_once(admitted, committed, root)
+    # Ids first, so a dump rejected for them registers no slice column.
+    counted_once = _ids_counted_once(computed, committed, root)
+    return [_slices_fit(result, slice_types) for result in counted_once]
 
 
 def _slices_fit(result: ComputedDump, slice_types: dict[str, SliceType]) -> ComputedDump:
@@ -74,7 +75,8 @@ def _ids_counted_once(
     computed: list[ComputedDump], committed: Sequence[PlacedFile], root: Path
 ) -> list[ComputedDump]:
     """Reject a dump whose sample_ids another dump of the night already brings for the
-    same (model, split, epoch): committed dumps first, then in path order."""
+    same (model, split, epoch): committed dumps first, then in the order planned (path
+    order; a rerun puts the dumps ingested before first, so the same ones win)."""
     new = [c for c in computed if c.staged is not None]
     files = {str(root / placed.path): placed.dump_path for placed in committed}
     files.update({str(c.staged): str(c.outcome.path) for c in new})
@@ -90,10 +92,10 @@ def _ids_counted_once(
         .with_columns(dump=pl.col("file").replace_strict(files))
     )
     shared = groups.group_by(GROUP).agg(pl.col("dump").n_unique().alias("dumps"))
-    shared = shared.filter(pl.col("dumps") > 1)
+    shared = shared.filter(pl.col("dumps") > 1).sort(GROUP, nulls_last=True)
     if shared.is_empty():
         return computed
-    order = [placed.dump_path for placed in committed] + sorted(str(c.outcome.path) for c in new)
+    order = [placed.dump_path for placed in committed] + [str(c.outcome.path) for c in new]
     rejected: dict[str, str] = {}
     for key in shared.select(GROUP).iter_rows():
         rejected.update(_overlaps(groups, key, order, rejected))

@@ -279,7 +279,7 @@ def history(
 
     _check_format(output_format)
     settings = _settings(config, warehouse=warehouse)
-    with _known_errors_exit(), reading(settings.warehouse) as connection:
+    with _known_errors_exit(), reading(settings.warehouse, losses_view=False) as connection:
         frame = job_history(connection, limit)
     print_frame(frame, output_format)
 

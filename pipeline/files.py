@@ -21,9 +21,20 @@ def atomic_output(target: Path) -> Iterator[Path]:
     partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
         yield partial
+        flush(partial)  # the data is on disk before the name points at it
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def flush(path: Path) -> None:
+    """fsync a file or a folder, so a rename or a commit that follows is not ahead of the
+    data it names."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def atomic_write_text(target: Path, text: str) -> None:

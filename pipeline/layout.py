@@ -28,7 +28,7 @@ from urllib.parse import quote
 import polars as pl
 import pyarrow.parquet as pq
 
-from pipeline.files import atomic_output, atomic_write_text
+from pipeline.files import atomic_output, atomic_write_text, flush
 
 DATABASE_FILE = "lossgram.duckdb"
 MANIFEST_FILE = "_manifest.json"
@@ -95,7 +95,7 @@ class Layout:
 
     def data_files(self) -> Iterator[Path]:
         """Every per-sample Parquet file on disk, committed or not."""
-        return self.losses.glob("snapshot_date=*/model=*/*.parquet")
+        return self.losses.glob("snapshot_date=*/model=*/**/*.parquet")
 
 
 @dataclass(frozen=True)
@@ -139,10 +139,14 @@ def place(
         else:
             with atomic_output(target) as partial:
                 frame.filter(pl.col("model") == model).sink_parquet(partial)
+        flush(target)
         rows = pq.ParquetFile(target).metadata.num_rows
         placed.append(
             PlacedFile(layout.relative(target), snapshot_date, model, str(dump_path), rows)
         )
+    for folder in {(layout.root / p.path).parent for p in placed}:
+        flush(folder)  # the new names are on disk too
+        flush(folder.parent)
     return placed
 
 
@@ -163,7 +167,13 @@ def _single_model(staged: Path) -> list[str] | None:
 
 
 def clear_work_in_progress(layout: Layout) -> None:
-    """Remove what a run that died left besides data files: staging, unfinished catalogs."""
+    """Remove what a run that died left besides data files: staging, unfinished catalogs.
+    A partition an older lossgram's rerun had moved aside goes back first."""
+    for aside in sorted(layout.staging.glob("*/*/trash/*")):
+        target = layout.losses / aside.name.replace("+", "/")
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(aside, target)
     shutil.rmtree(layout.staging, ignore_errors=True)
     shutil.rmtree(layout.catalogs, ignore_errors=True)
 
@@ -178,12 +188,12 @@ def remove_unreferenced(layout: Layout, keep: Iterable[str]) -> int:
         if layout.relative(path) not in keep:
             path.unlink(missing_ok=True)
             removed += 1
-    for folder in sorted(layout.losses.glob("snapshot_date=*/*"), reverse=True):
-        with contextlib.suppress(OSError):
-            folder.rmdir()  # only when empty
-    for folder in layout.losses.glob("snapshot_date=*"):
-        with contextlib.suppress(OSError):
-            folder.rmdir()
+    for partial in list(layout.losses.glob("snapshot_date=*/**/.*.tmp")):
+        partial.unlink(missing_ok=True)  # a write that died half-way
+    for folder, _, _ in sorted(os.walk(layout.losses), reverse=True):
+        if Path(folder) != layout.losses:
+            with contextlib.suppress(OSError):
+                Path(folder).rmdir()  # only when empty
     return removed
 
 

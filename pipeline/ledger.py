@@ -209,11 +209,13 @@ def commit_files(
     connection: duckdb.DuckDBPyConnection,
     run_id: str,
     placed: Sequence[PlacedFile],
+    lineage: Lineage | None,
     replaced: pl.DataFrame | None = None,
     rerun: tuple[dt.date, list[str]] | None = None,
 ) -> None:
-    """Make placed files live and retire the ones they replace: the live files of the
-    dumps ingested again (`replaced`: path, snapshot_date), or of a rerun's night
+    """Make placed files live (noting the loss settings they were computed with) and
+    retire the ones they replace: the live files of the dumps read again
+    (`replaced`: path, snapshot_date), or of a rerun's night
     (`rerun`: the date and its models, [] for all)."""
     if rerun is not None:
         snapshot_date, models = rerun
@@ -242,8 +244,9 @@ def commit_files(
             "rows": pl.Int64,
         },
     )
+    fingerprint = lineage.loss_fingerprint if lineage is not None else None
     with registered(connection, placed_files=files):
-        execute(connection, "add_live_files", {"run_id": run_id})
+        execute(connection, "add_live_files", {"run_id": run_id, "loss_fingerprint": fingerprint})
 
 
 def live_files(connection: duckdb.DuckDBPyConnection) -> list[PlacedFile]:

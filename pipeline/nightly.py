@@ -162,9 +162,9 @@ def _locked_run(
             except (InboxError, WarehouseError) as error:
                 summary.status, summary.error = STATUS_FAILED, str(error)
                 _finish(catalog, summary, started)
+        write_manifest(warehouse.layout, committed, f"{summary.run_id}:start")
         # Only what the catalog now lists stays: files of a run that died go.
         remove_unreferenced(warehouse.layout, kept)
-        write_manifest(warehouse.layout, committed, summary.run_id)
         if planned is None:
             return summary
         summary.files_seen, summary.files_unchanged = planned.files_seen, planned.files_unchanged
@@ -179,6 +179,8 @@ def _locked_run(
             summary.status, summary.error = STATUS_FAILED, f"{type(error).__name__}: {error}"
             with warehouse.commit() as catalog:
                 _finish(catalog, summary, started)
+                # Nights it committed before failing still need their pages.
+                execute(catalog, "add_pending_reports", {"nights": summary.snapshot_dates})
             raise
         with warehouse.commit() as catalog:
             if summary.snapshot_dates:
@@ -197,14 +199,16 @@ class _Night:
     rerun: bool
 
     def staying(
-        self, snapshot_date: dt.date, paths: list[Path], only_model: str | None
+        self, snapshot_date: dt.date, computed: list[ComputedDump], only_model: str | None
     ) -> list[PlacedFile]:
-        """The night's committed files this run does not replace."""
+        """The night's committed files this run does not replace: a dump read again and
+        recorded (ingested or rejected) replaces its rows; one left for the next run
+        (it changed while read) keeps them."""
         tonight = [f for f in self.committed if f.snapshot_date == snapshot_date]
         if self.rerun:
             return [f for f in tonight if only_model is not None and f.model != only_model]
-        reread = {str(path) for path in paths}
-        return [f for f in tonight if f.dump_path not in reread]
+        replaced = {str(c.outcome.path) for c in computed if c.record}
+        return [f for f in tonight if f.dump_path not in replaced]
 
 
 def _finish(connection: duckdb.DuckDBPyConnection, summary: RunSummary, started: float) -> None:
@@ -232,7 +236,7 @@ def _land_snapshots(
         layout = warehouse.layout
         with staging_folder(layout, summary.run_id, snapshot_date) as staging:
             computed = compute_snapshot(paths, staging, snapshot_date, options.ingest, step)
-            staying = night.staying(snapshot_date, paths, options.ingest.only_model)
+            staying = night.staying(snapshot_date, computed, options.ingest.only_model)
             computed = admit(computed, staying, layout.root, night.slice_types)
             summary.outcomes.extend(result.outcome for result in computed)
             placed: list[PlacedFile] = []
@@ -247,11 +251,15 @@ def _land_snapshots(
                     warehouse, options, summary.run_id, snapshot_date, computed, placed, night
                 )
             except BaseException:
-                # Not committed: the placed files are nobody's; free their space now.
-                for file in placed:
-                    (layout.root / file.path).unlink(missing_ok=True)
+                # Not committed (unless it failed after its commit point): files no
+                # commit lists are nobody's; free their space now.
+                listed = warehouse.committed_paths()
+                if listed is not None:
+                    for file in placed:
+                        if file.path not in listed:
+                            (layout.root / file.path).unlink(missing_ok=True)
                 raise
-        write_manifest(layout, committed, summary.run_id)
+        write_manifest(layout, committed, f"{summary.run_id}:{snapshot_date}")
         done += len(paths)
         summary.snapshot_dates.append(snapshot_date.isoformat())
 
@@ -267,19 +275,27 @@ def _commit_snapshot(
 ) -> list[PlacedFile]:
     """The ledger, the live files and the aggregates of one snapshot, in one commit.
     Returns the files live after it (for the manifest)."""
+    lineage = options.lineage
     only = options.ingest.only_model
     models = [only] if only else []
-    ingested_paths = [str(c.outcome.path) for c in computed if c.outcome.status == "ingested"]
-    ingested = pl.DataFrame(
-        {"path": ingested_paths, "snapshot_date": [snapshot_date] * len(ingested_paths)},
+    # A dump read again replaces its rows, whatever its outcome: the ledger and the data
+    # say the same (a rejected new version leaves no old rows counted).
+    read_again = [str(c.outcome.path) for c in computed if c.record]
+    replaced = pl.DataFrame(
+        {"path": read_again, "snapshot_date": [snapshot_date] * len(read_again)},
         schema={"path": pl.String, "snapshot_date": pl.Date},
     )
+    changed = [str(c.outcome.path) for c in computed if not c.record]
+    if night.rerun and changed:
+        # A rerun replaces the night whole: with a dump that changed under it, it would
+        # drop that dump's rows and record nothing; better to replace nothing.
+        raise InboxError(f"cannot rerun {snapshot_date}: {', '.join(changed)} changed while read")
     with warehouse.commit() as catalog:
         record_dumps(catalog, run_id, computed, options.ingest.reader.folders_below)
         if night.rerun:  # the night (or its model) is replaced whole
-            commit_files(catalog, run_id, placed, rerun=(snapshot_date, models))
+            commit_files(catalog, run_id, placed, lineage, rerun=(snapshot_date, models))
         else:  # a dump read again replaces its own rows
-            commit_files(catalog, run_id, placed, replaced=ingested)
+            commit_files(catalog, run_id, placed, lineage, replaced=replaced)
         warehouse.bind_losses_view(catalog)
         warehouse.register_bin_scheme(catalog, options.scheme)
         aggregate_snapshot(
@@ -296,7 +312,7 @@ def pending_report_nights(settings: Settings) -> list[str]:
     """Nights whose pages an earlier run could not write."""
     if not Warehouse(settings.warehouse).database.exists():
         return []
-    with reading(settings.warehouse) as connection:
+    with reading(settings.warehouse, losses_view=False) as connection:
         return [day.isoformat() for (day,) in execute(connection, "pending_reports")]
 
 
@@ -313,5 +329,6 @@ def record_reports_outcome(
             return
         execute(catalog, "add_pending_reports", {"nights": dates})
         execute(catalog, "mark_reports_failed", {"run_id": summary.run_id, "error": error})
-    summary.status = STATUS_PARTIAL
-    summary.error = error
+    if summary.status == STATUS_SUCCEEDED:
+        summary.status = STATUS_PARTIAL
+    summary.error = f"{summary.error}; {error}" if summary.error else error

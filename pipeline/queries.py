@@ -47,7 +47,9 @@ def ddl(name: str, **literals: str | list[str]) -> str:
             return "[" + ", ".join(quote_literal(item) for item in value) + "]"
         return quote_literal(value)
 
-    return _LITERAL.sub(fill, load_sql(name))
+    # The header comment names the literals too: fill the statement alone.
+    statement = "\n".join(line for line in load_sql(name).splitlines() if not line.startswith("--"))
+    return _LITERAL.sub(fill, statement)
 
 
 def query_frame(

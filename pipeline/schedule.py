@@ -65,7 +65,7 @@ def last_started(settings: Settings) -> dt.datetime | None:
     """When the nightly job last started, or None for a warehouse not made yet."""
     if not Layout(settings.warehouse).database.exists():
         return None
-    with reading(settings.warehouse) as connection:
+    with reading(settings.warehouse, losses_view=False) as connection:
         rows = execute(connection, "last_scheduled_run")
     value = rows[0][0] if rows else None
     return value if isinstance(value, dt.datetime) else None

@@ -25,7 +25,7 @@ import polars as pl
 
 from pipeline.bins import BinScheme
 from pipeline.faults import fault_point
-from pipeline.files import NoSpaceError, atomic_output, is_no_space
+from pipeline.files import NoSpaceError, atomic_output, flush, is_no_space
 from pipeline.layout import Layout, PlacedFile
 from pipeline.losses import LOSS_SCHEMA
 from pipeline.queries import ddl, execute, registered, sql_dir
@@ -60,14 +60,18 @@ class Warehouse:
     and commits (a transaction on a copy, swapped in)."""
 
     def __init__(self, root: Path, memory_limit: str | None = None) -> None:
+        if any(character in str(root.resolve()) for character in "*?[]{}"):
+            # DuckDB reads every listed file name as a pattern: another folder could match.
+            raise WarehouseError(f"warehouse folder {root} has one of * ? [ ] {{ }}: rename it")
         self.layout = Layout(root.resolve())
         self.root = self.layout.root
         self.database = self.layout.database
         self.memory_limit = memory_limit  # a writer's; None leaves DuckDB's default
 
-    def connect(self) -> duckdb.DuckDBPyConnection:
+    def connect(self, *, losses_view: bool = True) -> duckdb.DuckDBPyConnection:
         """A read-only connection to the committed catalog, with its own `losses` view
-        over the committed files under this folder (wherever the folder now is)."""
+        over the committed files under this folder (wherever the folder now is). Binding
+        it reads every file's footer: callers that read only tables go without."""
         if not self.database.exists():
             raise WarehouseError(f"no warehouse at {self.root} (run `lossgram run` first)")
         connection = duckdb.connect(str(self.database), read_only=True)
@@ -77,7 +81,8 @@ class Warehouse:
                     f"{self.database} was made by an older lossgram: run `lossgram run` "
                     "once to upgrade it"
                 )
-            self._bind_losses_view(connection, stored=False)
+            if losses_view:
+                self._bind_losses_view(connection, stored=False)
         except BaseException:
             connection.close()
             raise
@@ -101,10 +106,10 @@ class Warehouse:
                 connection.execute("CHECKPOINT")
             finally:
                 connection.close()
-            _flush(draft)
+            flush(draft)
             fault_point("before_catalog_swap")
             os.replace(draft, self.database)
-            _flush(self.root)
+            flush(self.root)
             fault_point("after_catalog_swap")
         except (OSError, duckdb.Error) as error:
             if is_no_space(error):
@@ -114,6 +119,14 @@ class Warehouse:
         finally:
             draft.unlink(missing_ok=True)
             draft.with_name(draft.name + ".wal").unlink(missing_ok=True)
+
+    def committed_paths(self) -> set[str] | None:
+        """The files the committed catalog lists (None if it cannot be read)."""
+        try:
+            with reading(self.root, losses_view=False) as connection:
+                return {path for (path,) in execute(connection, "live_file_paths")}
+        except (duckdb.Error, WarehouseError):
+            return None
 
     def bind_losses_view(self, connection: duckdb.DuckDBPyConnection) -> None:
         """Within a commit: the stored `losses` view over the files live_files lists (for
@@ -168,9 +181,10 @@ class Warehouse:
         return connection
 
     def _absorb_stray_wal(self) -> None:
-        """A write-ahead log beside the catalog holds commits a writer of an older
-        lossgram (or an analyst's read-write session) made: fold it into the file before
-        the file is copied, or they would be lost."""
+        """A write-ahead log beside the catalog: commits an older lossgram's writer or an
+        analyst's read-write session made to this file (fold them in before the file is
+        copied, or they would be lost), or the log of a catalog since replaced (it no
+        longer matches: set it aside, or nobody could open the catalog)."""
         wal = self.database.with_name(self.database.name + ".wal")
         if not wal.exists():
             return
@@ -178,9 +192,14 @@ class Warehouse:
             with contextlib.closing(duckdb.connect(str(self.database))) as connection:
                 connection.execute("CHECKPOINT")
         except duckdb.Error as error:
+            if "does not match" in str(error):  # a log of a replaced generation
+                self.layout.catalogs.mkdir(parents=True, exist_ok=True)
+                os.replace(wal, self.layout.catalogs / f"stale-{uuid.uuid4().hex[:8]}.wal")
+                return
             raise WarehouseError(
-                f"{self.database} is open for writing elsewhere (a {wal.name} exists): "
-                "close that session, and open the catalog read-only (duckdb -readonly)"
+                f"{self.database} is open read-write by another process (a {wal.name} "
+                "exists): close that session; open the catalog read-only (lossgram sql, "
+                "duckdb -readonly)"
             ) from error
 
     def _migrate(self, connection: duckdb.DuckDBPyConnection) -> None:
@@ -210,10 +229,14 @@ class Warehouse:
         }
         adopted = []
         for old in sorted(self.layout.data_files()):
+            if old.parent.name == "adopted":
+                continue  # an adoption that died before its commit: done again below
             snapshot_date = dt.date.fromisoformat(old.parent.parent.name.partition("=")[2])
             frame = pl.read_parquet(old).with_columns(snapshot_date=pl.lit(snapshot_date))
             model = str(frame["model"][0]) if frame.height else unquote(old.parent.name[6:])
-            new = old.with_name(f"adopted-{old.name}")
+            # A folder the older lossgram's view (model=*/*.parquet) does not read, so its
+            # readers never see a row twice while the upgrade commits.
+            new = old.parent / "adopted" / old.name
             with atomic_output(new) as partial:
                 frame.write_parquet(partial)
             dump = dumps.get(old.stem, str(old))
@@ -282,15 +305,6 @@ def schema_version(connection: duckdb.DuckDBPyConnection, database: Path) -> int
     return int(current)
 
 
-def _flush(path: Path) -> None:
-    """fsync a file or a folder, so a rename that follows is not ahead of the data."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 @contextlib.contextmanager
 def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Everything in the block commits together, or not at all."""
@@ -304,9 +318,9 @@ def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def reading(root: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def reading(root: Path, *, losses_view: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to a warehouse, closed afterwards."""
-    connection = Warehouse(root).connect()
+    connection = Warehouse(root).connect(losses_view=losses_view)
     try:
         yield connection
     finally:
@@ -315,7 +329,7 @@ def reading(root: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 def read_only_query(root: Path, query: str) -> pl.DataFrame:
     """Run a user's SQL on a read-only connection; writes fail with a clear error."""
-    with reading(root) as connection:
+    with reading(root, losses_view="losses" in query.lower()) as connection:
         try:
             relation = connection.sql(query)
             if relation is None:
@@ -345,4 +359,5 @@ def commit_adopted(connection: duckdb.DuckDBPyConnection, adopted: list[PlacedFi
         orient="row",
     )
     with registered(connection, placed_files=frame):
-        execute(connection, "add_live_files", {"run_id": "adopted"})
+        # Computed by an older lossgram with settings nobody recorded: stale until rerun.
+        execute(connection, "add_live_files", {"run_id": "adopted", "loss_fingerprint": None})

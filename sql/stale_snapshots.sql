@@ -1,4 +1,5 @@
--- Nights whose losses were computed with other loss settings than these. Binds:
--- $loss_fingerprint
-SELECT snapshot_date FROM snapshots WHERE loss_fingerprint <> $loss_fingerprint
+-- Nights holding losses computed with other loss settings than these (or with settings
+-- nobody recorded). Binds: $loss_fingerprint
+SELECT DISTINCT snapshot_date FROM live_files
+WHERE loss_fingerprint IS DISTINCT FROM $loss_fingerprint
 ORDER BY snapshot_date

@@ -97,7 +97,7 @@ def aggregated(
             relative = warehouse.layout.relative(path)
             placed.append(PlacedFile(relative, snapshot_date, model, name, frame.height))
     with warehouse.commit() as catalog:
-        commit_files(catalog, "test", placed)
+        commit_files(catalog, "test", placed, None)
         warehouse.bind_losses_view(catalog)
         warehouse.register_bin_scheme(catalog, scheme)
         for day in snapshots:

@@ -10,7 +10,8 @@ CREATE TABLE IF NOT EXISTS live_files (
     model VARCHAR NOT NULL,
     dump_path VARCHAR NOT NULL,      -- the dump whose rows it holds
     rows BIGINT NOT NULL,
-    run_id VARCHAR NOT NULL
+    run_id VARCHAR NOT NULL,
+    loss_fingerprint VARCHAR         -- the loss settings it was computed with (NULL: unknown)
 );
 
 CREATE TABLE IF NOT EXISTS retired_files (
