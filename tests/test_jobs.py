@@ -681,7 +681,7 @@ def test_an_older_warehouse_is_adopted_without_losing_a_row(settings):
     write_split(settings.inbox, "mlp", "train", signal=5.0)
     write_split(settings.inbox, "mlp", "test", seed=1)
     run_job(settings)
-    before = query(settings, "select count(*), sum(ce) from losses")
+    before = query(settings, "select count(*), round(sum(ce), 9) from losses")
     database = settings.warehouse / "lossgram.duckdb"
     with duckdb.connect(str(database)) as con:  # as the older lossgram left it
         for path, dump in con.execute("select path, dump_path from live_files").fetchall():
@@ -690,10 +690,37 @@ def test_an_older_warehouse_is_adopted_without_losing_a_row(settings):
             pl.read_parquet(current).drop("snapshot_date").write_parquet(legacy)
             current.unlink()
         con.execute("delete from live_files; delete from schema_version where version >= 3")
+    # An upgrade killed before its commit, then done again, adopts each file once.
+    lossgram = str(Path(sys.executable).parent / "lossgram")
+    locations = ["--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse)]
+    killed = subprocess.run(
+        [lossgram, "run", *locations, "--reports", str(settings.warehouse / "r")],
+        env={**os.environ, "LOSSGRAM_KILL_AT": "before_catalog_swap:1"},
+        capture_output=True,
+    )
+    assert killed.returncode == -9
     assert run_job(settings).status == "succeeded"
-    assert query(settings, "select count(*), sum(ce) from losses") == before
+    assert query(settings, "select count(*), round(sum(ce), 9) from losses") == before
     on_disk = sorted(p.parent.name for p in (settings.warehouse / "losses").rglob("*.parquet"))
     assert on_disk == ["adopted", "adopted"]
     assert query(settings, "select count(*) from live_files where dump_path like '%part-0%'") == [
         (2,)
+    ]
+
+
+def test_a_changed_dump_rejected_leaves_no_old_rows_to_count_twice(settings):
+    """A dump whose new version is rejected kept its old rows live while the ledger said
+    rejected; a new dump with the same ids then counted them twice."""
+    first = write_split(settings.inbox, "mlp", "test", n=100)
+    run_job(settings)
+    bad = pl.read_parquet(first).with_columns(label=pl.lit(99))  # every label out of range
+    bad.write_parquet(first)
+    write_split(settings.inbox, "mlp", "test", n=100).rename(first.with_name("part-1.parquet"))
+    bad.write_parquet(first)
+    summary = run_job(settings)
+    assert sorted(o.status for o in summary.outcomes) == ["ingested", "rejected"]
+    assert query(settings, "select count(*), count(distinct sample_id) from losses") == [(100, 100)]
+    assert query(settings, "select status from ingested_files order by path") == [
+        ("rejected",),
+        ("ingested",),
     ]
