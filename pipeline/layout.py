@@ -109,6 +109,21 @@ class PlacedFile:
     rows: int
 
 
+def placed_frame(files: Iterable[PlacedFile]) -> pl.DataFrame:
+    """Placed files as rows (path, snapshot_date, model, dump_path, rows), for the catalog."""
+    return pl.DataFrame(
+        [(f.path, f.snapshot_date, f.model, f.dump_path, f.rows) for f in files],
+        schema={
+            "path": pl.String,
+            "snapshot_date": pl.Date,
+            "model": pl.String,
+            "dump_path": pl.String,
+            "rows": pl.Int64,
+        },
+        orient="row",
+    )
+
+
 @contextlib.contextmanager
 def staging_folder(layout: Layout, run_id: str, snapshot_date: dt.date) -> Iterator[Path]:
     """A run's staging folder for one snapshot, removed afterwards whatever happens."""

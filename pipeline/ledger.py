@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 
 from pipeline.inbox import Fingerprint
-from pipeline.layout import PlacedFile
+from pipeline.layout import PlacedFile, placed_frame
 from pipeline.queries import execute, query_frame, registered
 
 STATUS_SUCCEEDED, STATUS_PARTIAL, STATUS_FAILED = "succeeded", "partial", "failed"
@@ -225,27 +225,8 @@ def commit_files(
         with registered(connection, ingested_dumps=replaced):
             execute(connection, "retire_dump_files", {"run_id": run_id})
     execute(connection, "drop_retired_live_files", {"run_id": run_id})
-    files = pl.DataFrame(
-        [
-            {
-                "path": file.path,
-                "snapshot_date": file.snapshot_date,
-                "model": file.model,
-                "dump_path": file.dump_path,
-                "rows": file.rows,
-            }
-            for file in placed
-        ],
-        schema={
-            "path": pl.String,
-            "snapshot_date": pl.Date,
-            "model": pl.String,
-            "dump_path": pl.String,
-            "rows": pl.Int64,
-        },
-    )
     fingerprint = lineage.loss_fingerprint if lineage is not None else None
-    with registered(connection, placed_files=files):
+    with registered(connection, placed_files=placed_frame(placed)):
         execute(connection, "add_live_files", {"run_id": run_id, "loss_fingerprint": fingerprint})
 
 

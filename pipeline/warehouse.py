@@ -26,7 +26,7 @@ import polars as pl
 from pipeline.bins import BinScheme
 from pipeline.faults import fault_point
 from pipeline.files import NoSpaceError, atomic_output, flush, is_no_space
-from pipeline.layout import Layout, PlacedFile
+from pipeline.layout import Layout, PlacedFile, placed_frame
 from pipeline.losses import LOSS_SCHEMA
 from pipeline.queries import ddl, execute, registered, sql_dir
 
@@ -242,7 +242,10 @@ class Warehouse:
             dump = dumps.get(old.stem, str(old))
             relative = self.layout.relative(new)
             adopted.append(PlacedFile(relative, snapshot_date, model, dump, frame.height))
-        commit_adopted(connection, adopted)
+        with registered(connection, placed_files=placed_frame(adopted)):
+            # Computed by an older lossgram with settings nobody recorded: stale until rerun.
+            no_fingerprint = {"run_id": "adopted", "loss_fingerprint": None}
+            execute(connection, "add_live_files", no_fingerprint)
         self.bind_losses_view(connection)
 
     def register_bin_scheme(self, connection: duckdb.DuckDBPyConnection, scheme: BinScheme) -> None:
@@ -343,21 +346,3 @@ def read_only_query(root: Path, query: str) -> pl.DataFrame:
             raise WarehouseError(f"query failed: {text}") from error
     assert isinstance(frame, pl.DataFrame)
     return frame
-
-
-def commit_adopted(connection: duckdb.DuckDBPyConnection, adopted: list[PlacedFile]) -> None:
-    """Make adopted files live (inside the migration's commit)."""
-    frame = pl.DataFrame(
-        [(f.path, f.snapshot_date, f.model, f.dump_path, f.rows) for f in adopted],
-        schema={
-            "path": pl.String,
-            "snapshot_date": pl.Date,
-            "model": pl.String,
-            "dump_path": pl.String,
-            "rows": pl.Int64,
-        },
-        orient="row",
-    )
-    with registered(connection, placed_files=frame):
-        # Computed by an older lossgram with settings nobody recorded: stale until rerun.
-        execute(connection, "add_live_files", {"run_id": "adopted", "loss_fingerprint": None})
