@@ -54,6 +54,9 @@ app = typer.Typer(
 )
 
 
+TABLE_ROWS = 1000  # rows `lossgram sql` prints as a table unless --limit says otherwise
+
+
 def _version(value: bool) -> None:
     if value:
         say(f"lossgram {__version__}")
@@ -245,8 +248,15 @@ def demo(
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run (read-only).")],
+    query: Annotated[str, typer.Argument(help="One read statement (SELECT, WITH, DESCRIBE...).")],
     output_format: FormatOption = "table",
+    timeout: Annotated[
+        float, typer.Option(min=0.1, help="Seconds before the query is stopped.")
+    ] = 60.0,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=0, help="Rows to print (default 1000 for table, all for csv/json)."),
+    ] = None,
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,
 ) -> None:
@@ -254,13 +264,16 @@ def sql(
 
     Example: lossgram sql "select model, verdict from verdicts" --format json
     """
-    from pipeline.warehouse import read_only_query
+    from pipeline.user_sql import run_user_query
 
     _check_format(output_format)
     settings = _settings(config, warehouse=warehouse)
+    rows = limit if limit is not None else (TABLE_ROWS if output_format == "table" else None)
     with _known_errors_exit():
-        frame = read_only_query(settings.warehouse, query)
-    print_frame(frame, output_format)
+        result = run_user_query(settings.warehouse, query, timeout_seconds=timeout, limit=rows)
+    print_frame(result.frame, output_format)
+    if result.truncated:
+        warn(f"note: showing the first {rows} rows (--limit)")
 
 
 @app.command()

@@ -74,7 +74,12 @@ class Warehouse:
         it reads every file's footer: callers that read only tables go without."""
         if not self.database.exists():
             raise WarehouseError(f"no warehouse at {self.root} (run `lossgram run` first)")
-        connection = duckdb.connect(str(self.database), read_only=True)
+        # Readers load or install no extension on their own (a query could ask for one).
+        no_extensions: dict[str, str | bool | int | float | list[str]] = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+        connection = duckdb.connect(str(self.database), read_only=True, config=no_extensions)
         try:
             if schema_version(connection, self.database) < known_version():
                 raise WarehouseError(
@@ -328,21 +333,3 @@ def reading(root: Path, *, losses_view: bool = True) -> Iterator[duckdb.DuckDBPy
         yield connection
     finally:
         connection.close()
-
-
-def read_only_query(root: Path, query: str) -> pl.DataFrame:
-    """Run a user's SQL on a read-only connection; writes fail with a clear error."""
-    with reading(root, losses_view="losses" in query.lower()) as connection:
-        try:
-            relation = connection.sql(query)
-            if relation is None:
-                return pl.DataFrame()
-            frame = pl.from_arrow(relation.to_arrow_table())
-        except duckdb.Error as error:
-            text = str(error)
-            if "read-only" in text or "read only" in text:
-                first_line = text.splitlines()[0]
-                raise WarehouseError(f"lossgram sql is read-only: {first_line}") from error
-            raise WarehouseError(f"query failed: {text}") from error
-    assert isinstance(frame, pl.DataFrame)
-    return frame

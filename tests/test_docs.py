@@ -34,7 +34,7 @@ def test_readme_sql_examples_run(tmp_path):
 
     from pipeline.nightly import run_job
     from pipeline.settings import Settings
-    from pipeline.warehouse import read_only_query
+    from pipeline.user_sql import run_user_query
 
     rng = np.random.default_rng(0)
     for day in ("2026-11-20", "2026-11-21"):
@@ -53,8 +53,10 @@ def test_readme_sql_examples_run(tmp_path):
     examples = re.findall(r"```sql\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)
     assert len(examples) >= 3
     for example in examples:
-        read_only_query(settings.warehouse, example)
-    night_over_night = read_only_query(settings.warehouse, examples[1])
+        run_user_query(settings.warehouse, example, timeout_seconds=60, limit=None)
+    night_over_night = run_user_query(
+        settings.warehouse, examples[1], timeout_seconds=60, limit=None
+    ).frame
     assert night_over_night.height == 2
 
 

@@ -23,7 +23,8 @@ from pipeline.cli import app
 from pipeline.contract import open_batch
 from pipeline.nightly import rerun_job, run_job
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse, WarehouseError, read_only_query
+from pipeline.user_sql import run_user_query
+from pipeline.warehouse import Warehouse, WarehouseError
 
 DAY = "2026-11-20"
 TABLES = ("histograms", "summaries", "verdicts")
@@ -245,7 +246,10 @@ def test_a_copied_warehouse_reads_its_own_files(settings, tmp_path):
     )
     assert out.returncode != 0 and "copied or moved" in out.stdout + out.stderr
     shutil.rmtree(settings.warehouse / "losses")  # the original's files are gone
-    assert read_only_query(copy, "select count(*) as n from losses")["n"].to_list() == [200]
+    counted = run_user_query(
+        copy, "select count(*) as n from losses", timeout_seconds=60, limit=None
+    )
+    assert counted.frame["n"].to_list() == [200]
     assert run_job(Settings(inbox=settings.inbox, warehouse=copy)).status == "succeeded"
     fixed = subprocess.run(
         [

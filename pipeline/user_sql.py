@@ -1,0 +1,88 @@
+"""`lossgram sql`: a user's query on the warehouse, read-only for real.
+
+One statement, and only a read (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN),
+classified by DuckDB's own parser. File access is limited to the warehouse's losses
+folder and then the connection's configuration is locked, so a query cannot read other
+files, write any, attach databases, install extensions or change settings. A query
+that runs past its time limit is interrupted.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipeline.queries import execute
+from pipeline.warehouse import Warehouse, WarehouseError
+
+READ_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A query's rows (at most the limit asked for) and whether more were left out."""
+
+    frame: pl.DataFrame
+    truncated: bool
+
+
+def run_user_query(
+    root: Path, query: str, *, timeout_seconds: float, limit: int | None
+) -> QueryResult:
+    """Run a user's read statement on a read-only connection to the warehouse."""
+    _check_is_one_read(query)
+    warehouse = Warehouse(root)
+    connection = warehouse.connect(losses_view="losses" in query.lower())
+    try:
+        _lock_down(connection, warehouse)
+        timer = threading.Timer(timeout_seconds, connection.interrupt)
+        timer.start()
+        try:
+            relation = connection.sql(query)
+            if relation is None:
+                return QueryResult(pl.DataFrame(), False)
+            if limit is not None:
+                relation = relation.limit(limit + 1)
+            frame = pl.from_arrow(relation.to_arrow_table())
+        finally:
+            timer.cancel()
+    except duckdb.InterruptException as error:
+        raise WarehouseError(
+            f"query stopped after {timeout_seconds:g} s (--timeout): narrow it, or allow more"
+        ) from error
+    except duckdb.Error as error:
+        first_line = str(error).splitlines()[0]
+        raise WarehouseError(f"query failed: {first_line}") from error
+    finally:
+        connection.close()
+    assert isinstance(frame, pl.DataFrame)
+    if limit is not None and frame.height > limit:
+        return QueryResult(frame.head(limit), True)
+    return QueryResult(frame, False)
+
+
+def _check_is_one_read(query: str) -> None:
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as error:
+        raise WarehouseError(f"query failed: {str(error).splitlines()[0]}") from error
+    if len(statements) != 1:
+        raise WarehouseError(f"lossgram sql runs one statement at a time, got {len(statements)}")
+    kind = statements[0].type
+    if kind not in READ_STATEMENTS:
+        raise WarehouseError(
+            f"lossgram sql is read-only: {kind.name} statements are refused (allowed: "
+            "SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)"
+        )
+
+
+def _lock_down(connection: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
+    """Files: only the warehouse's losses folder, read; settings: locked."""
+    folder = str(warehouse.layout.losses) + "/"
+    execute(connection, "reader_allowed_directories", {"folders": [folder]})
+    execute(connection, "reader_no_external_access")
+    execute(connection, "reader_lock_configuration")

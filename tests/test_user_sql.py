@@ -1,0 +1,113 @@
+"""`lossgram sql` is read-only for real: every attempt below used to succeed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.nightly import run_job
+from pipeline.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sql")
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        path = root / "inbox" / "2026-11-20" / f"model=mlp/split={split}/part-0.parquet"
+        path.parent.mkdir(parents=True)
+        pl.DataFrame(
+            {
+                "sample_id": np.arange(40),
+                "label": rng.integers(0, 3, 40),
+                "logits": pl.Series(rng.normal(size=(40, 3)), dtype=pl.Array(pl.Float64, 3)),
+            }
+        ).write_parquet(path)
+    assert run_job(Settings(inbox=root / "inbox", warehouse=root / "wh")).status == "succeeded"
+    (root / "other.duckdb").write_bytes(b"")
+    return root
+
+
+def sql(root: Path, query: str, *options: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["sql", query, "--warehouse", str(root / "wh"), *options])
+    return result.exit_code, result.output
+
+
+def live_rows(root: Path) -> int:
+    code, output = sql(root, "select count(*) as n from losses", "--format", "csv")
+    assert code == 0, output
+    return int(output.splitlines()[1])
+
+
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        "COPY (SELECT * FROM losses LIMIT 5) TO '{wh}/losses/snapshot_date=2026-11-20/zz.parquet'",
+        "COPY (SELECT 1) TO '{root}/anywhere.csv'",
+        "EXPORT DATABASE '{root}/export'",
+        "ATTACH '{root}/other.duckdb' AS other",
+        "CREATE OR REPLACE TEMP VIEW verdicts AS SELECT 'pwned' AS verdict",
+        "SET threads = 1",
+        "INSTALL httpfs",
+        "SELECT 1; SELECT 2",
+        "DROP TABLE verdicts",
+        "PRAGMA version",
+    ],
+)
+def test_writes_and_side_effects_are_refused(warehouse, attempt):
+    before = live_rows(warehouse)
+    query = attempt.format(wh=warehouse / "wh", root=warehouse)
+    code, output = sql(warehouse, query)
+    assert code == 2 and output.startswith("error: lossgram sql ")
+    assert "\n" not in output.strip()  # one line
+    assert live_rows(warehouse) == before
+    assert not (warehouse / "anywhere.csv").exists() and not (warehouse / "export").exists()
+    assert list((warehouse / "wh" / "losses").rglob("zz.parquet")) == []
+
+
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        "SELECT * FROM read_text('/etc/passwd')",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM glob('/root/*')",
+        "SELECT * FROM read_parquet('{root}/inbox/**/*.parquet')",
+    ],
+)
+def test_files_outside_the_warehouse_losses_cannot_be_read(warehouse, attempt):
+    code, output = sql(warehouse, attempt.format(root=warehouse))
+    assert code == 2 and output.startswith("error: query failed: Permission Error")
+
+
+def test_a_query_that_never_ends_is_stopped(warehouse):
+    never = "SELECT count(*) FROM range(1000000000000) a, range(1000000000000) b"
+    code, output = sql(warehouse, never, "--timeout", "1")
+    assert code == 2 and "query stopped after 1 s (--timeout)" in output
+
+
+def test_table_output_is_capped_and_says_so(warehouse):
+    code, output = sql(warehouse, "SELECT * FROM range(5000)")
+    assert code == 0 and "showing the first 1000 rows (--limit)" in output
+    code, output = sql(warehouse, "SELECT * FROM range(5000)", "--format", "csv")
+    assert code == 0 and len(output.splitlines()) == 5001  # csv: every row unless asked
+    code, output = sql(warehouse, "SELECT * FROM range(5000)", "--format", "csv", "--limit", "3")
+    assert len(output.splitlines()) == 5 and "--limit" in output
+
+
+def test_reads_still_work(warehouse):
+    for query in (
+        "SELECT model, verdict FROM verdicts",
+        "WITH v AS (SELECT * FROM verdicts) SELECT count(*) FROM v",
+        "FROM summaries",
+        "DESCRIBE losses",
+        "SHOW TABLES",
+        "SUMMARIZE summaries",
+        "EXPLAIN SELECT * FROM losses",
+    ):
+        code, output = sql(warehouse, query)
+        assert code == 0, (query, output)
