@@ -41,6 +41,7 @@ from pipeline.console import (
 )
 from pipeline.contract import DumpError, DumpsRejected
 from pipeline.files import NoSpaceError
+from pipeline.inbox import InboxError
 from pipeline.ledger import EXIT_FAILED
 from pipeline.settings import Settings, SettingsError, load_settings
 from pipeline.warehouse import WarehouseError
@@ -95,7 +96,7 @@ def _known_errors_exit() -> Iterator[None]:
     """Errors lossgram expects (bad settings, warehouse, dump) end in one line, exit 2."""
     try:
         yield
-    except (SettingsError, WarehouseError, DumpError, NoSpaceError) as error:
+    except (SettingsError, WarehouseError, DumpError, NoSpaceError, InboxError) as error:
         warn(f"error: {error}")
         raise typer.Exit(EXIT_FAILED) from error
 

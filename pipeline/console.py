@@ -27,8 +27,18 @@ def say(text: str) -> None:
     out_console.print(text, markup=False, highlight=False)
 
 
+# A terminal line at most this long; the ledger keeps the whole text.
+LONGEST_LINE = 600
+
+
 def warn(text: str) -> None:
-    """A plain line on stderr."""
+    """A plain line on stderr, cut to LONGEST_LINE characters."""
+    if len(text) > LONGEST_LINE:
+        more = len(text) - LONGEST_LINE
+        text = (
+            f"{text[:LONGEST_LINE]}… (+{more} characters; `lossgram history --format json` "
+            "and the ledger tables keep it whole)"
+        )
     err_console.print(text, markup=False, highlight=False)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipeline.inbox import Fingerprint
+from pipeline.inbox import Fingerprint, InboxError
 from pipeline.layout import PlacedFile, placed_frame
 from pipeline.queries import execute, query_frame, registered
 
@@ -275,6 +275,20 @@ def recorded_inboxes(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.da
     """The inbox folders a date's dumps were read from (one, unless the setting moved)."""
     rows = execute(connection, "inboxes_of_date", {"snapshot_date": snapshot_date})
     return [inbox for (inbox,) in rows if inbox is not None]
+
+
+def dumps_of_model(
+    connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date, model: str
+) -> list[str]:
+    """The dumps holding rows of one model on a night; an InboxError naming the models
+    there when it has none."""
+    scope = {"snapshot_date": snapshot_date, "model": model}
+    dumps = [path for (path,) in execute(connection, "dumps_of_model", scope)]
+    if not dumps:
+        rows = execute(connection, "models_of_date", {"snapshot_date": snapshot_date})
+        there = ", ".join(name for (name,) in rows) or "none"
+        raise InboxError(f"no model {model!r} on {snapshot_date}; models there: {there}")
+    return dumps
 
 
 def recorded_dumps(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> dict[str, str]:

@@ -44,6 +44,7 @@ from pipeline.ledger import (
     Lineage,
     RunSummary,
     commit_files,
+    dumps_of_model,
     finish_run,
     kept_files,
     known_fingerprints,
@@ -105,6 +106,13 @@ def run_job(
     With date_range (backfill) only date folders inside the range are read.
     """
     default_date = snapshot_date or dt.date.today()
+    if not settings.inbox.is_dir():  # checked before anything is created
+        raise InboxError(
+            f"no inbox folder at {settings.inbox}: create it or pass --inbox "
+            "(dumps go in it, or in YYYY-MM-DD/ folders inside it)"
+        )
+    if date_range is not None and date_range[0] > date_range[1]:
+        raise InboxError(f"--start {date_range[0]} is after --end {date_range[1]}")
 
     def plan(connection: duckdb.DuckDBPyConnection) -> InboxPlan:
         known = known_fingerprints(connection)
@@ -125,7 +133,11 @@ def rerun_job(
     one model's), with the current settings."""
 
     def plan(connection: duckdb.DuckDBPyConnection) -> InboxPlan:
-        paths = verify_recorded(snapshot_date, recorded_dumps(connection, snapshot_date))
+        recorded = recorded_dumps(connection, snapshot_date)
+        if model is not None:  # only that model's dumps are checked and read again
+            wanted = dumps_of_model(connection, snapshot_date, model)
+            recorded = {path: recorded[path] for path in wanted if path in recorded}
+        paths = verify_recorded(snapshot_date, recorded)
         inboxes = recorded_inboxes(connection, snapshot_date)
         inbox = Path(inboxes[0]) if len(inboxes) == 1 else None
         return InboxPlan({snapshot_date: paths}, len(paths), 0, inbox)

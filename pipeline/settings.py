@@ -264,6 +264,10 @@ def load_settings(
             if name not in fields:
                 raise SettingsError(f"{path}: unknown setting {name!r}")
             values[name] = _coerce(fields[name], value)
+            if isinstance(values[name], Path) and not values[name].is_absolute():
+                # A folder named in a config file is relative to that file, not to
+                # wherever lossgram happens to be started.
+                values[name] = path.parent / values[name]
     elif config_file is not None:
         raise SettingsError(f"config file {config_file} does not exist")
 

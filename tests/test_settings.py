@@ -52,7 +52,7 @@ def test_every_setting_is_documented_in_the_readme():
         assert f"LOSSGRAM_{spec.name.upper()}" in text or "LOSSGRAM_<NAME>" in text
 
 
-def test_init_file_lists_every_setting_and_round_trips(tmp_path):
+def test_init_file_lists_every_setting_and_round_trips(tmp_path, monkeypatch):
     import tomllib
 
     from pipeline.settings import Settings, commented_toml
@@ -66,6 +66,18 @@ def test_init_file_lists_every_setting_and_round_trips(tmp_path):
         for line in text.splitlines()
         if line.startswith("# ") and " = " in line and "(unset" not in line
     )
-    config = tmp_path / "lossgram.toml"
+    monkeypatch.chdir(tmp_path)  # folders in a config file are relative to its folder
+    config = Path("lossgram.toml")
     config.write_text(uncommented)
     assert load_settings(config, env={}) == Settings()
+
+
+def test_folders_in_a_config_file_are_relative_to_it(tmp_path, monkeypatch):
+    """They resolved against wherever lossgram was started."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "lossgram.toml").write_text('inbox = "dumps"\nwarehouse = "/srv/wh"\n')
+    monkeypatch.chdir(tmp_path)
+    loaded = load_settings(project / "lossgram.toml", env={}, overrides={"reports": "out"})
+    assert loaded.inbox == project / "dumps"
+    assert loaded.warehouse == Path("/srv/wh") and loaded.reports == Path("out")

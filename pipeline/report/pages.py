@@ -32,7 +32,7 @@ from pipeline.report.data import (
     nights,
     page_name,
 )
-from pipeline.warehouse import reading
+from pipeline.warehouse import WarehouseError, reading
 
 STATISTIC_COLUMNS = (
     "split", "n", "mean_ce", "std_ce", "median_ce", "p90_ce", "p99_ce", "max_ce", "accuracy",
@@ -205,13 +205,21 @@ def write_reports(
     written: list[Path] = []
     with reading(warehouse) as connection:
         all_nights = nights(connection)
-        dates = list(snapshot_dates or [night["snapshot_date"] for night in all_nights])
+        known = [night["snapshot_date"] for night in all_nights]
+        dates = list(snapshot_dates or known)
+        missing = [day for day in dates if day not in known]
+        if missing:
+            there = ", ".join(str(day) for day in known[:10]) or "none yet"
+            raise WarehouseError(f"no night {missing[0]} in the warehouse; nights: {there}")
         pages = [
             (day, name)
             for day in dates
             for name in night_models(connection, day)
             if model is None or name == model
         ]
+        if model is not None and not pages:
+            there = ", ".join(sorted({name for d in dates for name in night_models(connection, d)}))
+            raise WarehouseError(f"no model {model!r} in the nights asked for; models: {there}")
         for index, (day, name) in enumerate(pages):
             report = model_report(connection, day, name, options)
             folder = reports / day.isoformat()
