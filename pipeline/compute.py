@@ -172,7 +172,10 @@ class _Taken:
     @classmethod
     def now(cls, path: Path) -> _Taken:
         stat = path.stat()
-        sha256 = file_sha256(path)
+        try:
+            sha256 = file_sha256(path)
+        except OSError:  # unreadable: open_dump says so, naming the file
+            sha256 = "unreadable"
         return cls(fingerprint(stat, sha256), (stat.st_ino, stat.st_size, stat.st_mtime_ns))
 
     def changed(self, path: Path) -> bool:

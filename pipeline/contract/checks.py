@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -91,6 +92,36 @@ def ids_out_of_order(path: Path, column: str) -> int:
         if len(ids):
             previous = ids[-1:]
     return int(count)
+
+
+INT64_MAX = 2**63 - 1
+
+
+def as_int64(draft: Any, column: str, dtype: pl.DataType) -> pl.Expr:
+    """An integer column as Int64; unsigned 64-bit values past Int64 are flagged (and
+    become null) instead of failing the whole file."""
+    if dtype == pl.UInt64:
+        too_big = pl.col(column) > INT64_MAX
+        draft.check(f"{column}_too_big", column, f"is larger than {INT64_MAX}", too_big, raw=True)
+        return pl.col(column).cast(pl.Int64, strict=False)
+    return pl.col(column).cast(pl.Int64)
+
+
+def leaf_nulls(path: Path, column: str) -> int:
+    """Null values inside a list column (and null lists), from the footer's statistics:
+    0 means none; a file without statistics gives 1, so the rows are counted exactly."""
+    metadata = pq.ParquetFile(path).metadata
+    total = 0
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for index in range(row_group.num_columns):
+            chunk = row_group.column(index)
+            if chunk.path_in_schema.startswith(column + "."):
+                statistics = chunk.statistics
+                if statistics is None or statistics.null_count is None:
+                    return 1
+                total += statistics.null_count
+    return total
 
 
 def not_all_finite(values: pl.Expr) -> pl.Expr:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -15,12 +16,12 @@ def find_dumps(paths: Iterable[str | Path]) -> list[Path]:
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            matches = sorted(p for p in path.rglob("*.parquet") if _visible(p, path))
+            matches = sorted(p for p in path.rglob("*.parquet") if _readable(p, path))
         elif path.is_file():
             matches = [path]
         else:
             matches = sorted(Path(p) for p in glob.glob(str(given), recursive=True))
-            matches = [p for p in matches if p.is_file()]
+            matches = [p for p in matches if _regular(p)]
         if not matches:
             raise DumpError(path, [Problem(None, 0, "no such file, folder or matching glob")])
         found.update(dict.fromkeys(matches))
@@ -29,7 +30,20 @@ def find_dumps(paths: Iterable[str | Path]) -> list[Path]:
 
 def has_dumps(folder: Path) -> bool:
     """Whether a folder holds any Parquet file that find_dumps would read."""
-    return folder.is_dir() and any(_visible(p, folder) for p in folder.rglob("*.parquet"))
+    return folder.is_dir() and any(_readable(p, folder) for p in folder.rglob("*.parquet"))
+
+
+def _readable(path: Path, root: Path) -> bool:
+    """A visible regular file: not a folder named *.parquet (Spark's out.parquet/ is read
+    through its part files), a FIFO, a device or a dangling link."""
+    return _visible(path, root) and _regular(path)
+
+
+def _regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:  # a dangling link, a file gone meanwhile
+        return False
 
 
 def _visible(path: Path, root: Path) -> bool:

@@ -8,7 +8,7 @@ from functools import partial
 import polars as pl
 
 from pipeline.contract.batching import FILE_INDEX
-from pipeline.contract.checks import ids_out_of_order
+from pipeline.contract.checks import as_int64, ids_out_of_order
 from pipeline.contract.source import Draft, Source
 
 IDENTITY_KEYS = ("split", "model", "epoch")
@@ -30,13 +30,16 @@ def sample_id(source: Source, draft: Draft) -> None:
     dtype = source.dtype_of("sample_id")
     if dtype is None:
         draft.schema_problem("sample_id", "required column is missing")
-    elif not (dtype.is_integer() or dtype == pl.String):
+    elif not (dtype.is_integer() or dtype in (pl.String, pl.Categorical)):
         draft.schema_problem("sample_id", f"must be integer or string, not {dtype}")
     else:
         # Integer ids stay integers (cheaper to check and write, sort numerically);
-        # mixed warehouses read them as VARCHAR (DuckDB union_by_name).
-        draft.canonical["sample_id"] = pl.col("sample_id").cast(
-            pl.Int64 if dtype.is_integer() else pl.String
+        # mixed warehouses read them as VARCHAR (DuckDB union_by_name). Dictionary-encoded
+        # ids (pandas category) are strings.
+        draft.canonical["sample_id"] = (
+            as_int64(draft, "sample_id", dtype)
+            if dtype.is_integer()
+            else pl.col("sample_id").cast(pl.String)
         )
         is_null = pl.col("sample_id").is_null()
         draft.check("sample_id_null", "sample_id", "sample_id is null", is_null, raw=True)
@@ -86,7 +89,7 @@ def epoch(source: Source, draft: Draft) -> None:
     elif not dtype.is_integer():
         draft.schema_problem("epoch", f"must be an integer, not {dtype}")
     else:
-        draft.canonical["epoch"] = pl.col("epoch").cast(pl.Int64)
+        draft.canonical["epoch"] = as_int64(draft, "epoch", dtype)
 
 
 def _is_integer(text: str) -> bool:

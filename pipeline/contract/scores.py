@@ -4,10 +4,11 @@ the class names, and the checks on class scores."""
 from __future__ import annotations
 
 import json
+from functools import partial
 
 import polars as pl
 
-from pipeline.contract.checks import not_all_finite
+from pipeline.contract.checks import leaf_nulls, not_all_finite
 from pipeline.contract.source import (
     BINARY_COLUMNS,
     RAW_PREDICTION_COLUMNS,
@@ -91,6 +92,13 @@ def vector(source: Source, draft: Draft, name: str, n_classes: int | None) -> pl
     target = pl.Array(pl.Float64, n_classes)
     column = pl.col(name)
     draft.check(f"{name}_null", name, "value is null", column.is_null(), raw=True)
+    # A null inside the list would be skipped by the log-sum-exp: a wrong loss.
+    is_list = isinstance(dtype, pl.List)
+    null_inside = (column.list if is_list else column.arr).eval(pl.element().is_null())
+    has_null = (null_inside.list.any() if is_list else null_inside.arr.any()) & column.is_not_null()
+    screen = None if source.batched else partial(leaf_nulls, source.path, source.source_of(name))
+    message = "has a null value inside the list"
+    draft.check(f"{name}_null_inside", name, message, has_null, raw=True, screen=screen)
     if isinstance(dtype, pl.Array):
         if dtype.size != n_classes:
             draft.schema_problem(name, f"has {dtype.size} classes, expected {n_classes}")

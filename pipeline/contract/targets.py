@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipeline.contract.checks import not_all_finite
+from pipeline.contract.checks import as_int64, not_all_finite
 from pipeline.contract.scores import probability_rows, vector
 from pipeline.contract.source import Draft, Source
 from pipeline.losses import ignored_label
@@ -38,8 +38,11 @@ def target(
     if has_label:
         hard_label(source, draft, kind, n_classes, classes, required=not has_soft)
     else:
-        # Accuracy of a soft target is measured against its most likely class.
-        draft.canonical["label"] = pl.col("label_probs").arr.arg_max().cast(pl.Int64)
+        # Accuracy of a soft target is measured against its most likely class (of the
+        # converted target: the file's column may be a plain list).
+        soft_target = draft.canonical.get("label_probs")
+        if soft_target is not None:
+            draft.canonical["label"] = soft_target.arr.arg_max().cast(pl.Int64)
 
 
 def hard_label(
@@ -90,7 +93,7 @@ def _label_index(source: Source, draft: Draft, classes: tuple[str, ...] | None) 
             list(classes), list(range(len(classes))), default=None, return_dtype=pl.Int64
         )
     if dtype is not None and dtype.is_integer():
-        return label.cast(pl.Int64)
+        return as_int64(draft, "label", dtype)
     draft.schema_problem("label", f"must be an integer class index or a string, not {dtype}")
     return None
 

@@ -1,0 +1,163 @@
+"""Unusual and hostile dumps, each next to good dumps: one clear rejection naming the
+file and column (or a correct acceptance), the good dumps land, the night goes on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from scipy.special import log_softmax
+
+from pipeline.nightly import run_job
+from pipeline.settings import Settings
+
+DAY = "2026-11-20"
+
+
+@pytest.fixture
+def night(tmp_path: Path) -> Settings:
+    """An inbox with two good dumps (train and test of model `good`)."""
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    rng = np.random.default_rng(0)
+    for split in ("train", "test"):
+        path = settings.inbox / DAY / f"good-{split}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pl.DataFrame(
+            {
+                "sample_id": np.arange(40),
+                "label": rng.integers(0, 3, 40),
+                "logits": pl.Series(rng.normal(size=(40, 3)), dtype=pl.Array(pl.Float64, 3)),
+                "split": split,
+                "model": "good",
+            }
+        ).write_parquet(path)
+    return settings
+
+
+def landed(settings: Settings, model: str) -> pl.DataFrame:
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse / "lossgram.duckdb"), read_only=True) as con:
+        frame = con.sql(f"select * from losses where model = '{model}' order by sample_id").pl()
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def hostile(settings: Settings, name: str, table: pa.Table) -> Path:
+    path = settings.inbox / DAY / name
+    pq.write_table(table, path)
+    return path
+
+
+def run(settings: Settings) -> tuple[str, dict[str, str | None]]:
+    summary = run_job(settings)
+    assert landed(settings, "good").height == 80  # the good dumps always land
+    return summary.status, {o.path.name: o.error for o in summary.outcomes}
+
+
+def test_soft_targets_as_a_plain_list_are_read(night):
+    """A list<double> label_probs (pyarrow's and pandas' default) once stopped the night."""
+    logits = np.array([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    targets = [[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]]
+    table = pa.table(
+        {
+            "sample_id": [1, 2, 3],
+            "logits": pa.array(logits.tolist(), pa.list_(pa.float64())),
+            "label_probs": pa.array(targets, pa.list_(pa.float64())),
+            "split": ["test"] * 3,
+            "model": ["soft"] * 3,
+        }
+    )
+    hostile(night, "soft.parquet", table)
+    status, _ = run(night)
+    assert status == "succeeded"
+    expected = -(np.array(targets) * log_softmax(logits, axis=1)).sum(axis=1)
+    np.testing.assert_allclose(landed(night, "soft")["ce"].to_numpy(), expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("column", ["logits", "probs", "label_probs"])
+def test_a_null_inside_a_list_rejects_the_dump_naming_column_and_rows(night, column):
+    """Nulls inside logits were dropped from the log-sum-exp: wrong losses, exit 0."""
+    scores = {"logits": [[0.1, None], [0.3, 0.4]], "probs": [[0.5, None], [0.4, 0.6]]}
+    table = {
+        "sample_id": [1, 2],
+        "split": ["test"] * 2,
+        "model": ["holes"] * 2,
+        "label": [0, 1],
+    }
+    if column == "label_probs":
+        table["logits"] = pa.array([[0.1, 0.2], [0.3, 0.4]], pa.list_(pa.float64()))
+        table["label_probs"] = pa.array([[0.5, None], [0.5, 0.5]], pa.list_(pa.float64()))
+        del table["label"]
+    else:
+        table[column] = pa.array(scores[column], pa.list_(pa.float64()))
+    path = hostile(night, "holes.parquet", pa.table(table))
+    status, errors = run(night)
+    assert status == "partial"
+    assert (errors["holes.parquet"] or "").startswith(
+        f"{path}: column '{column}': 1 row: has a null value inside the list"
+    )
+
+
+def test_dictionary_encoded_ids_are_strings(night):
+    table = pa.table(
+        {
+            "sample_id": pa.array(["a", "b", "a2"]).dictionary_encode(),
+            "prob": [0.9, 0.2, 0.6],
+            "label": [1, 0, 1],
+            "split": ["test"] * 3,
+            "model": ["cat"] * 3,
+        }
+    )
+    hostile(night, "cat.parquet", table)
+    status, _ = run(night)
+    assert status == "succeeded"
+    assert landed(night, "cat")["sample_id"].to_list() == ["a", "a2", "b"]
+
+
+def test_uint64_values_past_int64_name_the_column_and_rows(night):
+    table = pa.table(
+        {
+            "sample_id": pa.array([1, 2, 2**63 + 5], pa.uint64()),
+            "prob": [0.9, 0.2, 0.6],
+            "label": [1, 0, 1],
+            "split": ["test"] * 3,
+            "model": ["big"] * 3,
+        }
+    )
+    path = hostile(night, "big.parquet", table)
+    status, errors = run(night)
+    assert status == "partial"
+    assert errors["big.parquet"] == (
+        f"{path}: column 'sample_id': 1 row: is larger than 9223372036854775807"
+    )
+
+
+def test_file_system_oddities_are_not_read_and_stop_nothing(night):
+    """A folder named x.parquet, a FIFO and a dangling link named *.parquet once failed or
+    hung the night; a Spark-style out.parquet/ folder is read through its part files."""
+    folder = night.inbox / DAY
+    (folder / "empty.parquet").mkdir()
+    os.mkfifo(folder / "pipe.parquet")
+    (folder / "dangling.parquet").symlink_to(folder / "nowhere.parquet")
+    spark = folder / "out.parquet"
+    spark.mkdir()
+    pl.DataFrame(
+        {
+            "sample_id": [1, 2],
+            "prob": [0.7, 0.1],
+            "label": [1, 0],
+            "split": "test",
+            "model": "spark",
+        }
+    ).write_parquet(spark / "part-00000.parquet")
+    (spark / "_SUCCESS").touch()
+    status, errors = run(night)
+    assert status == "succeeded"
+    assert sorted(errors) == ["good-test.parquet", "good-train.parquet", "part-00000.parquet"]
+    assert landed(night, "spark").height == 2
