@@ -279,7 +279,7 @@ def sql(
 
 @app.command()
 def history(
-    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, help="How many runs.")] = 20,
     output_format: FormatOption = "table",
     warehouse: WarehouseOption = None,
     config: ConfigOption = None,

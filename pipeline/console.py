@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +23,18 @@ out_console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: object) -> str:
+    """Text with control characters escaped (\\n, \\x1b): a file name holding a newline
+    cannot forge a second line, a model name cannot move the terminal's cursor."""
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], str(text))
+
+
 def say(text: str) -> None:
     """A plain line on stdout (no markup: names are data, not styling)."""
-    out_console.print(text, markup=False, highlight=False)
+    out_console.print(printable(text), markup=False, highlight=False)
 
 
 # A terminal line at most this long; the ledger keeps the whole text.
@@ -39,7 +49,7 @@ def warn(text: str) -> None:
             f"{text[:LONGEST_LINE]}… (+{more} characters; `lossgram history --format json` "
             "and the ledger tables keep it whole)"
         )
-    err_console.print(text, markup=False, highlight=False)
+    err_console.print(printable(text), markup=False, highlight=False)
 
 
 @contextlib.contextmanager
@@ -67,8 +77,8 @@ def print_losses_written(written: LossesWritten) -> None:
     table = Table("model", "split", "epoch", "n", "mean ce", "median ce")
     for row in written.summary.iter_rows(named=True):
         table.add_row(
-            row["model"],
-            row["split"],
+            printable(row["model"]),
+            printable(row["split"]),
             "" if row["epoch"] is None else str(row["epoch"]),
             str(row["n"]),
             f"{row['mean_ce']:.6f}",
@@ -105,8 +115,8 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
             gap = verdict["normalised_gap"]
             table.add_row(
                 verdict["snapshot_date"],
-                verdict["model"],
-                verdict["heldout_split"],
+                printable(verdict["model"]),
+                printable(verdict["heldout_split"]),
                 "" if verdict["epoch"] is None else str(verdict["epoch"]),
                 verdict["verdict"],
                 "" if gap is None else f"{gap:.1%}",
@@ -135,7 +145,7 @@ def print_frame(frame: pl.DataFrame, output_format: str) -> None:
     else:
         table = Table(*frame.columns)
         for row in frame.iter_rows():
-            table.add_row(*("" if value is None else str(value) for value in row))
+            table.add_row(*("" if value is None else printable(value) for value in row))
         out_console.print(table)
 
 

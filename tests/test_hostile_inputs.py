@@ -161,3 +161,59 @@ def test_file_system_oddities_are_not_read_and_stop_nothing(night):
     assert status == "succeeded"
     assert sorted(errors) == ["good-test.parquet", "good-train.parquet", "part-00000.parquet"]
     assert landed(night, "spark").height == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "looks"),
+    [
+        (b"sample_id,label,prob\n1,0,0.2\n", "CSV text"),
+        (b'{"sample_id": 1, "label": 0}\n', "JSON"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00binary", "some other binary format"),
+    ],
+)
+def test_a_file_that_is_not_parquet_says_what_it_looks_like(night, content, looks):
+    (night.inbox / DAY / "wrong.parquet").write_bytes(content)
+    status, errors = run(night)
+    assert status == "partial"
+    assert f"not a Parquet file, it looks like {looks}" in (errors["wrong.parquet"] or "")
+
+
+def test_a_missing_column_lists_what_the_file_has_and_how_to_map_it(night):
+    table = pa.table({"id": [1, 2], "prob": [0.2, 0.7], "target": [0, 1], "split": ["test"] * 2})
+    path = hostile(night, "mapped.parquet", table)
+    status, errors = run(night)
+    assert status == "partial"
+    error = errors["mapped.parquet"] or ""
+    assert error.startswith(f"{path}: column 'sample_id': 2 rows: required column is missing")
+    assert "columns found: id, prob, split, target; name one with --map sample_id=<column>" in error
+    assert "--map label=<column>" in error
+
+
+def test_control_characters_are_escaped_in_everything_printed(night):
+    """A file name holding a newline forged a second `rejected:` line; a model name with
+    ESC and BEL reached the terminal raw."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    forged = night.inbox / DAY / "x\nrejected: forged.parquet"
+    pq.write_table(pa.table({"sample_id": [1], "prob": [2.0], "label": [1]}), forged)
+    table = pa.table(
+        {
+            "sample_id": np.arange(40),
+            "prob": np.full(40, 0.4),
+            "label": np.arange(40) % 2,
+            "split": ["test"] * 40,
+            "model": ["evil\x1b[31m\x07"] * 40,
+        }
+    )
+    hostile(night, "evil.parquet", table)
+    locations = ["--inbox", str(night.inbox), "--warehouse", str(night.warehouse)]
+    result = CliRunner().invoke(app, ["run", *locations, "--reports", str(night.warehouse / "r")])
+    assert result.exit_code == 1
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "evil\\x1b[31m\\x07" in result.output
+    rejected = [line for line in result.output.splitlines() if line.startswith("rejected:")]
+    assert len(rejected) == 1 and "x\\nrejected: forged.parquet" in rejected[0]
+    history = CliRunner().invoke(app, ["history", "--limit", "-1", *locations[2:]])
+    assert history.exit_code == 2 and "Traceback" not in history.output

@@ -29,7 +29,7 @@ def identity_columns(source: Source, draft: Draft) -> None:
 def sample_id(source: Source, draft: Draft) -> None:
     dtype = source.dtype_of("sample_id")
     if dtype is None:
-        draft.schema_problem("sample_id", "required column is missing")
+        draft.schema_problem("sample_id", source.missing("sample_id"))
     elif not (dtype.is_integer() or dtype in (pl.String, pl.Categorical)):
         draft.schema_problem("sample_id", f"must be integer or string, not {dtype}")
     else:

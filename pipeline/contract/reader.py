@@ -73,8 +73,33 @@ def _footer(path: Path) -> tuple[int, dict[bytes, bytes]]:
     try:
         parquet = pq.ParquetFile(path)
     except Exception as error:  # pyarrow raises several types for corrupt files
-        raise DumpError(path, [Problem(None, 0, f"unreadable Parquet: {error}")]) from error
+        looks = _looks_like(path)
+        message = f"unreadable Parquet: {error}"
+        if looks:
+            message = f"unreadable Parquet: not a Parquet file, it looks like {looks}"
+        raise DumpError(path, [Problem(None, 0, message)]) from error
     return parquet.metadata.num_rows, dict(parquet.schema_arrow.metadata or {})
+
+
+def _looks_like(path: Path) -> str | None:
+    """What a file that does not start like Parquet seems to be, from its first bytes."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return None
+    if head.startswith(b"PAR1") or not head:
+        return None
+    text = head.lstrip()
+    if text[:1] in (b"{", b"["):
+        return "JSON (write the dump as Parquet: see README, Writing dumps)"
+    try:
+        decoded = head.decode()
+    except UnicodeDecodeError:
+        return "some other binary format"
+    if "," in decoded or "\t" in decoded:
+        return "CSV text (write the dump as Parquet: see README, Writing dumps)"
+    return "text"
 
 
 def _renamed(

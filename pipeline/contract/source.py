@@ -64,6 +64,15 @@ class Source:
             return pl.col(PATH_VALUE + key)
         return pl.lit(self.path.stem if key == "stem" else self.hive[key], dtype=pl.String)
 
+    def missing(self, column: str) -> str:
+        """Why a required column is missing, with what the file has and how to map it."""
+        found = sorted(self.raw_names)
+        shown = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
+        return (
+            f"required column is missing (columns found: {shown or 'none'}; "
+            f"name one with --map {column}=<column>)"
+        )
+
     def source_of(self, canonical: str) -> str:
         """The file's own name of a (possibly renamed) column."""
         source = self.options.column_map.get(canonical)

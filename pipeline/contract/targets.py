@@ -21,7 +21,7 @@ def target(
     has_label = "label" in source.schema
     has_soft = "label_probs" in source.schema
     if not has_label and not has_soft:
-        draft.schema_problem("label", "required column is missing (or give label_probs)")
+        draft.schema_problem("label", source.missing("label") + "; or give label_probs")
         return
     if has_soft:
         if kind == "logprob":
