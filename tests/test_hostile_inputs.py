@@ -217,3 +217,29 @@ def test_control_characters_are_escaped_in_everything_printed(night):
     assert len(rejected) == 1 and "x\\nrejected: forged.parquet" in rejected[0]
     history = CliRunner().invoke(app, ["history", "--limit", "-1", *locations[2:]])
     assert history.exit_code == 2 and "Traceback" not in history.output
+
+
+@pytest.mark.parametrize(
+    ("classes", "message"),
+    [
+        (b'["cat", "dog", "cat"]', "metadata lossgram.classes names 'cat' more than once"),
+        (b'["cat", "dog"', "metadata lossgram.classes is not a JSON array of strings"),
+        (b"\xff\xfe not utf-8", "metadata key 'lossgram.classes' holds bytes that are not UTF-8"),
+    ],
+)
+def test_bad_class_lists_are_named(night, classes, message):
+    """Duplicate names surfaced Polars' `replace` internals; invalid UTF-8 said only
+    "unreadable Parquet: invalid utf8" without naming the key."""
+    table = pa.table(
+        {
+            "sample_id": [1, 2],
+            "probs": pa.array([[0.2, 0.8], [0.6, 0.4]], pa.list_(pa.float64(), 2)),
+            "label": ["cat", "dog"],
+            "split": ["test"] * 2,
+        }
+    ).replace_schema_metadata({b"lossgram.classes": classes})
+    path = hostile(night, "classes.parquet", table)
+    status, errors = run(night)
+    assert status == "partial"
+    assert (errors["classes.parquet"] or "").startswith(f"{path}: file: ")
+    assert message in (errors["classes.parquet"] or "")

@@ -24,6 +24,7 @@ from pipeline.options import ReaderOptions
 def open_dump(path: Path, options: ReaderOptions) -> Dump:
     """Read a dump's footer, check its schema and build its canonical lazy frame."""
     n_rows, metadata = _footer(path)
+    _metadata_is_text(path, metadata)
     try:
         frame = pl.scan_parquet(path)
         schema = frame.collect_schema()
@@ -79,6 +80,19 @@ def _footer(path: Path) -> tuple[int, dict[bytes, bytes]]:
             message = f"unreadable Parquet: not a Parquet file, it looks like {looks}"
         raise DumpError(path, [Problem(None, 0, message)]) from error
     return parquet.metadata.num_rows, dict(parquet.schema_arrow.metadata or {})
+
+
+def _metadata_is_text(path: Path, metadata: dict[bytes, bytes]) -> None:
+    """Parquet key-value metadata that is not UTF-8 breaks the reader before any column:
+    name the key instead."""
+    for key, value in metadata.items():
+        try:
+            key.decode()
+            value.decode()
+        except UnicodeDecodeError:
+            shown = key.decode(errors="replace")
+            message = f"metadata key {shown!r} holds bytes that are not UTF-8 text"
+            raise DumpError(path, [Problem(None, 0, message)]) from None
 
 
 def _looks_like(path: Path) -> str | None:

@@ -63,10 +63,17 @@ def class_names(source: Source, draft: Draft, n_classes: int | None) -> tuple[st
         return source.options.classes
     try:
         names = json.loads(raw)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         names = None
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-        draft.schema_problem(None, "metadata lossgram.classes is not a JSON array of strings")
+        draft.schema_problem(
+            None, "metadata lossgram.classes is not a JSON array of strings (in UTF-8)"
+        )
+        return None
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        listed = ", ".join(repr(name) for name in repeated[:5])
+        draft.schema_problem(None, f"metadata lossgram.classes names {listed} more than once")
         return None
     if n_classes is not None and len(names) != n_classes:
         draft.schema_problem(
