@@ -23,13 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import polars as pl
-
 HERE = Path(__file__).resolve().parent
 PROBES = HERE.parent / "tests" / "probes"
 sys.path.insert(0, str(PROBES))
 from accounting import check_accounting, query  # noqa: E402
+from dumps import write_hive_split  # noqa: E402
 
 LOSSGRAM = str(Path(sys.executable).parent / "lossgram")
 POINTS = [
@@ -46,22 +44,20 @@ POINTS = [
 
 def write_night(inbox: Path, night: str, rows: int, seed: int) -> None:
     """Two models x train/test, rows in all, 10 classes."""
-    rng = np.random.default_rng(seed)
-    per_dump = rows // 4
-    for model in ("mlp", "tree"):
-        for split in ("train", "test"):
-            labels = rng.integers(0, 10, per_dump)
-            logits = rng.normal(size=(per_dump, 10)).astype(np.float32)
-            logits[np.arange(per_dump), labels] += 2.0 if split == "train" else 0.7
-            path = inbox / night / f"model={model}" / f"split={split}" / "part-0.parquet"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pl.DataFrame(
-                {
-                    "sample_id": np.arange(per_dump),
-                    "label": labels,
-                    "logits": pl.Series(logits, dtype=pl.Array(pl.Float32, 10)),
-                }
-            ).write_parquet(path)
+    for index, (model, split) in enumerate(
+        [("mlp", "train"), ("mlp", "test"), ("tree", "train"), ("tree", "test")]
+    ):
+        signal = 2.0 if split == "train" else 0.7
+        write_hive_split(
+            inbox,
+            night,
+            model,
+            split,
+            n=rows // 4,
+            classes=10,
+            signal=signal,
+            seed=seed * 4 + index,
+        )
 
 
 def command(root: Path, *args: str) -> list[str]:

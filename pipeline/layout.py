@@ -229,7 +229,3 @@ def write_manifest(layout: Layout, files: list[PlacedFile], commit: str) -> None
         ],
     }
     atomic_write_text(layout.manifest, json.dumps(manifest, indent=1) + "\n")
-
-
-def read_manifest(layout: Layout) -> dict[str, object]:
-    return dict(json.loads(layout.manifest.read_text(encoding="utf-8")))

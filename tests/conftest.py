@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+# Helpers shared by tests and bench/ (probes: dumps, accounting, a polling reader).
+sys.path.insert(0, str(Path(__file__).parent / "probes"))
 
 from pipeline.contract import DumpError, open_dump, problems_found
 from pipeline.settings import Settings

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
+from dumps import write_hive_split
 from typer.testing import CliRunner
 
 from pipeline import compute
@@ -19,17 +19,7 @@ DAY = "2026-11-20"
 
 
 def write_split(inbox: Path, model: str, split: str, seed: int = 0) -> Path:
-    rng = np.random.default_rng(seed)
-    path = inbox / DAY / f"model={model}" / f"split={split}" / "part-0.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pl.DataFrame(
-        {
-            "sample_id": np.arange(60),
-            "label": rng.integers(0, 3, 60),
-            "logits": pl.Series(rng.normal(size=(60, 3)), dtype=pl.Array(pl.Float64, 3)),
-        }
-    ).write_parquet(path)
-    return path
+    return write_hive_split(inbox, DAY, model, split, n=60, classes=3, signal=0.0, seed=seed)
 
 
 @pytest.fixture

@@ -16,32 +16,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-import polars as pl
 import pytest
+from accounting import check_accounting, query
+from dumps import write_hive_split
 
 LOSSGRAM = str(Path(sys.executable).parent / "lossgram")
 READER = Path(__file__).parent / "probes" / "whole_nights_reader.py"
-sys.path.insert(0, str(READER.parent))
-from accounting import check_accounting, query  # noqa: E402
 
 NIGHT_A, NIGHT_B = "2026-11-20", "2026-11-21"
 
 
 def write_split(inbox: Path, night: str, model: str, split: str, seed: int, n: int = 300) -> None:
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 4, n)
-    logits = rng.normal(size=(n, 4))
-    logits[np.arange(n), labels] += 2.0 if split == "train" else 0.5
-    path = inbox / night / f"model={model}" / f"split={split}" / "part-0.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pl.DataFrame(
-        {
-            "sample_id": np.arange(n),
-            "label": labels,
-            "logits": pl.Series(logits, dtype=pl.Array(pl.Float32, 4)),
-        }
-    ).write_parquet(path)
+    signal = 2.0 if split == "train" else 0.5
+    write_hive_split(inbox, night, model, split, n=n, signal=signal, seed=seed)
 
 
 def lossgram(root: Path, *args: str, kill_at: str | None = None) -> int:

@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
+from dumps import write_hive_split
 from typer.testing import CliRunner
 
 from pipeline import aggregates, compute, nightly
@@ -39,17 +40,22 @@ def write_split(
     seed: int = 0,
     day: str = DAY,
 ) -> Path:
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 4, n)
-    logits = rng.normal(size=(n, 4))
-    logits[np.arange(n), labels] += signal
-    path = inbox / day / f"model={model}" / f"split={split}" / "part-0.parquet"
+    return write_hive_split(inbox, day, model, split, n=n, signal=signal, seed=seed)
+
+
+def write_flat_split(settings: Settings, split: str, model: str, **extra: object) -> Path:
+    """DAY/<split>.parquet naming its split and model in columns (no key folders)."""
+    path = settings.inbox / DAY / f"{split}.parquet"
     path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
     pl.DataFrame(
         {
-            "sample_id": np.arange(n),
-            "label": labels,
-            "logits": pl.Series(logits, dtype=pl.Array(pl.Float32, 4)),
+            "sample_id": np.arange(50),
+            "label": rng.integers(0, 3, 50),
+            "logits": pl.Series(rng.normal(size=(50, 3)), dtype=pl.Array(pl.Float64, 3)),
+            "split": split,
+            "model": model,
+            **extra,
         }
     ).write_parquet(path)
     return path
@@ -506,18 +512,7 @@ def test_long_model_names_land_whole(settings, name):
     """Names over the 255-byte folder limit once failed every run; the folder is hashed,
     the name is kept whole in the data, the catalog and the pages."""
     for split in ("train", "test"):
-        path = settings.inbox / DAY / f"{split}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        rng = np.random.default_rng(0)
-        pl.DataFrame(
-            {
-                "sample_id": np.arange(50),
-                "label": rng.integers(0, 3, 50),
-                "logits": pl.Series(rng.normal(size=(50, 3)), dtype=pl.Array(pl.Float64, 3)),
-                "split": split,
-                "model": name,
-            }
-        ).write_parquet(path)
+        write_flat_split(settings, split, name)
     assert run_job(settings).status == "succeeded"
     assert query(settings, "select distinct model from losses") == [(name,)]
     assert query(settings, "select distinct model from verdicts") == [(name,)]
@@ -601,19 +596,7 @@ def test_a_slice_column_keeps_one_type_across_the_warehouse(settings):
     """A struct slice column in one dump and an integer one in another made `select *
     from losses` fail for the whole warehouse."""
     for split, extra in (("train", {"source": [1] * 50}), ("test", {"source": [{"a": 1}] * 50})):
-        path = settings.inbox / DAY / f"{split}.parquet"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        rng = np.random.default_rng(0)
-        pl.DataFrame(
-            {
-                "sample_id": np.arange(50),
-                "label": rng.integers(0, 3, 50),
-                "logits": pl.Series(rng.normal(size=(50, 3)), dtype=pl.Array(pl.Float64, 3)),
-                "split": split,
-                "model": "m",
-                **extra,
-            }
-        ).write_parquet(path)
+        write_flat_split(settings, split, "m", **extra)
     summary = run_job(settings)
     [rejected] = [o for o in summary.outcomes if o.status == "rejected"]
     assert rejected.path.name == "train.parquet"  # test.parquet came first, by path
