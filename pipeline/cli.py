@@ -83,12 +83,24 @@ def main(
 def entry() -> None:
     """The console script: an unexpected error is one line (the traceback with --debug)."""
     try:
-        app(prog_name="lossgram")
+        # Not standalone: Click would draw a usage error as a box; here it is one line.
+        code = app(prog_name="lossgram", standalone_mode=False)
+    except typer.TyperException as error:  # a usage error (Click's, vendored by Typer)
+        message = error.format_message() if hasattr(error, "format_message") else str(error)
+        context = getattr(error, "ctx", None)
+        if message:  # empty when the command's help was printed instead
+            command = context.command_path if context else "lossgram"
+            warn(f"error: {message} (see `{command} --help`)")
+        sys.exit(getattr(error, "exit_code", EXIT_FAILED))
+    except typer.Abort:
+        warn("stopped")
+        sys.exit(130)
     except Exception as error:
         if "--debug" in sys.argv:
             raise
         warn(f"error: {type(error).__name__}: {error} (run with --debug for the traceback)")
         sys.exit(EXIT_FAILED)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 @contextlib.contextmanager

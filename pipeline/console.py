@@ -153,8 +153,10 @@ def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
     """CSV has no nested types: lists and structs are written as JSON text."""
     nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
     return frame.with_columns(
-        pl.col(name).map_elements(
-            lambda value: json.dumps(value, default=str), return_dtype=pl.String
+        pl.Series(
+            name,
+            [None if v is None else json.dumps(v, default=str) for v in frame[name].to_list()],
+            dtype=pl.String,
         )
         for name in nested
     )

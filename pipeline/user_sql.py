@@ -9,6 +9,7 @@ that runs past its time limit is interrupted.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,7 @@ def run_user_query(
             relation = connection.sql(query)
             if relation is None:
                 return QueryResult(pl.DataFrame(), False)
+            relation = _printable(relation)
             if limit is not None:
                 relation = relation.limit(limit + 1)
             frame = pl.from_arrow(relation.to_arrow_table())
@@ -63,6 +65,30 @@ def run_user_query(
     if limit is not None and frame.height > limit:
         return QueryResult(frame.head(limit), True)
     return QueryResult(frame, False)
+
+
+# DuckDB types that Polars cannot take or CSV cannot hold, alone or nested: shown as text.
+TEXT_ONLY_TYPES = re.compile(r"\b(VARIANT|INTERVAL|UNION|BIT|BLOB|GEOMETRY)\b")
+
+
+def _printable(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """The result with text-only types cast to VARCHAR and repeated column names made
+    unique (a, a -> a, a_2), so every result can be printed as a table, CSV or JSON."""
+    seen: set[str] = set()
+    columns = []
+    typed = zip(relation.columns, relation.types, strict=True)
+    for position, (name, kind) in enumerate(typed, start=1):
+        unique, suffix = name, 1
+        while unique in seen:
+            suffix += 1
+            unique = f"{name}_{suffix}"
+        seen.add(unique)
+        value = f"#{position}"
+        if TEXT_ONLY_TYPES.search(str(kind)):
+            value = f"CAST({value} AS VARCHAR)"
+        quoted = unique.replace('"', '""')
+        columns.append(f'{value} AS "{quoted}"')
+    return relation.project(", ".join(columns))
 
 
 def _check_is_one_read(query: str) -> None:

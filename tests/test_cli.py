@@ -191,3 +191,30 @@ def test_unexpected_errors_are_one_line_unless_debug(tmp_path):
         check=False,
     )
     assert "Traceback" in debug.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (["run", "--date", "2026-13-01"], "Invalid value for '--date'"),
+        (["history", "--limit", "-1"], "Invalid value for '--limit'"),
+        (["run", "--bogus"], "No such option: --bogus"),
+        (["nosuch"], "No such command 'nosuch'"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path, arguments, said):
+    executable = shutil.which("lossgram", path=str(Path(sys.executable).parent))
+    assert executable
+    completed = subprocess.run(
+        [executable, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 2
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and said in lines[0], lines
+    assert "--help" in lines[0] and completed.stdout == ""
+    assert not (tmp_path / "data").exists()

@@ -111,3 +111,26 @@ def test_reads_still_work(warehouse):
     ):
         code, output = sql(warehouse, query)
         assert code == 0, (query, output)
+
+
+@pytest.mark.parametrize("output_format", ["table", "csv", "json"])
+def test_every_column_type_prints(warehouse, output_format):
+    """Types Polars or CSV cannot hold come out as text, not a library error."""
+    query = (
+        "SELECT 1::VARIANT AS v, INTERVAL 1 DAY AS i, 'x'::BLOB AS b, '101'::BIT AS bt, "
+        "union_value(k := 'a')::UNION(k VARCHAR, n INT) AS u, [1::VARIANT] AS lv, "
+        "{'a': 1} AS s, [1, 2] AS l, [1, 2]::INT[2] AS arr, MAP {'k': 1} AS m, "
+        "NULL::INT[] AS nothing, 2 AS s"
+    )
+    code, output = sql(warehouse, query, "--format", output_format)
+    assert code == 0, output
+    if output_format == "csv":
+        header, row = output.splitlines()
+        assert header == "v,i,b,bt,u,lv,s,l,arr,m,nothing,s_2"
+        assert row == '1,1 day,x,101,a,[1],"{""a"": 1}","[1, 2]","[1, 2]","{""k"": 1}",,2'
+    if output_format == "json":
+        import json
+
+        (row,) = json.loads(output)
+        assert row["v"] == "1" and row["i"] == "1 day" and row["s"] == {"a": 1}
+        assert row["l"] == [1, 2] and row["nothing"] is None and row["s_2"] == 2
