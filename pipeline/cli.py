@@ -204,6 +204,10 @@ def rerun(
         dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="Snapshot date to redo.")
     ],
     model: OnlyModelOption = None,
+    inbox: Annotated[
+        Path | None,
+        typer.Option(help="Where to look for dumps gone from where they were read (moved)."),
+    ] = None,
     warehouse: WarehouseOption = None,
     reports: ReportsOption = None,
     as_json: JsonOption = False,
@@ -213,7 +217,7 @@ def rerun(
 
     Example: lossgram rerun --date 2026-11-23 --model resnet
     """
-    settings = _settings(config, warehouse=warehouse, reports=reports)
+    settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
     _run_command("rerun", settings, as_json, snapshot_date=date.date(), model=model)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import queue
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import polars as pl
 
 from pipeline.contract import Dump, DumpError, Problem, open_batch, open_dump, problems_found
 from pipeline.contract.batching import BATCH_ROWS, BatchPlan, plan_batches
+from pipeline.contract.reader import unreadable
 from pipeline.files import NoSpaceError, file_sha256
 from pipeline.inbox import Fingerprint
 from pipeline.ledger import ComputedDump, FileOutcome, fingerprint
@@ -36,9 +38,7 @@ class IngestOptions:
     reader: ReaderOptions
     skip_bad_rows: bool = False  # bad_rows = skip: drop bad rows (recorded) instead
     only_model: str | None = None  # a rerun of one model keeps only its rows
-
-
-Task = Callable[[], list[tuple[int, ComputedDump]]]
+    timeout_seconds: float | None = None  # a task running longer is given up
 
 
 def compute_snapshot(
@@ -48,21 +48,84 @@ def compute_snapshot(
     options: IngestOptions,
     progress: Progress,
 ) -> list[ComputedDump]:
-    """Every dump's losses into staging/<position>.parquet, in the order of paths."""
+    """Every dump's losses into staging/<position>.parquet, in the order of paths. A task
+    (one dump, or a batch of small ones) that takes longer than options.timeout_seconds
+    rejects its dumps and is left behind; the night goes on."""
     computer = _SnapshotComputer(paths, staging, snapshot_date, options)
     batches = plan_batches(paths, options.reader.folders_below)
     batched = {index for batch in batches for index in batch.positions}
-    tasks: list[Task] = [
-        *(partial(computer.batch, batch) for batch in batches),
-        *(partial(computer.one, index) for index in range(len(paths)) if index not in batched),
+    tasks = [
+        *(_Task(batch.positions, partial(computer.batch, batch)) for batch in batches),
+        *(_Task([i], partial(computer.one, i)) for i in range(len(paths)) if i not in batched),
     ]
     by_index: dict[int, ComputedDump] = {}
-    with ThreadPoolExecutor(max_workers=DUMPS_AT_ONCE) as pool:
-        for results in pool.map(lambda task: task(), tasks):
-            for index, result in results:
-                by_index[index] = result
-                progress(len(by_index), len(paths), result.outcome.path.name)
+    for task, results in _run_bounded(tasks, DUMPS_AT_ONCE, options.timeout_seconds):
+        if results is None:  # too slow: given up
+            results = [(index, computer.too_slow(index, task.seconds)) for index in task.positions]
+        for index, result in results:
+            by_index[index] = result
+            progress(len(by_index), len(paths), result.outcome.path.name)
     return [by_index[index] for index in sorted(by_index)]
+
+
+Results = list[tuple[int, "ComputedDump"]]
+
+
+@dataclass(eq=False)
+class _Task:
+    """Dumps computed together (their positions) and the call that computes them."""
+
+    positions: list[int]
+    call: Callable[[threading.Event], Results]
+    stop: threading.Event = field(default_factory=threading.Event)  # set: give up
+    started: float = 0.0
+    seconds: float = 0.0  # how long it ran before it was given up
+
+
+def _run_bounded(
+    tasks: Sequence[_Task], at_once: int, timeout_seconds: float | None
+) -> Iterator[tuple[_Task, Results | None]]:
+    """Run tasks, at_once at a time, each in a daemon thread; yield each with its results
+    as it ends, or with None once it has run longer than timeout_seconds. A task given up
+    is told to stop (hashing stops; a Parquet decode cannot be stopped and runs to its
+    end, its results dropped); its thread, a daemon, never holds the process open."""
+    ended: queue.Queue[tuple[_Task, Results | BaseException]] = queue.Queue()
+    waiting = list(reversed(tasks))
+    running: set[_Task] = set()
+
+    def work(task: _Task) -> None:
+        try:
+            ended.put((task, task.call(task.stop)))
+        except BaseException as error:  # handed to the caller's thread
+            ended.put((task, error))
+
+    while waiting or running:
+        while waiting and len(running) < at_once:
+            task = waiting.pop()
+            task.started = time.monotonic()
+            running.add(task)
+            threading.Thread(target=work, args=(task,), daemon=True, name="dump").start()
+        try:
+            task, outcome = ended.get(timeout=POLL_SECONDS)
+        except queue.Empty:
+            pass
+        else:
+            if task in running:  # not given up before it ended
+                running.discard(task)
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                yield task, outcome
+        if timeout_seconds is None:
+            continue
+        now = time.monotonic()
+        for task in [t for t in running if now - t.started > timeout_seconds]:
+            running.discard(task)
+            task.stop.set()
+            task.seconds = now - task.started
+            yield task, None
+
+
+POLL_SECONDS = 0.2  # how often running tasks are checked against the time bound
 
 
 class _SnapshotComputer:
@@ -88,10 +151,10 @@ class _SnapshotComputer:
     def target(self, index: int) -> Path:
         return self.staging / f"{index:06d}.parquet"
 
-    def one(self, index: int) -> list[tuple[int, ComputedDump]]:
+    def one(self, index: int, stop: threading.Event) -> Results:
         """One dump into staging: its outcome, fingerprint and dropped rows."""
         path, target = self.paths[index], self.target(index)
-        before = _Taken.now(path)
+        before = _Taken.now(path, stop)
         try:
             dump = open_dump(path, self.options.reader)
             with self.big_dump if dump.n_rows > BATCH_ROWS else contextlib.nullcontext():
@@ -102,17 +165,17 @@ class _SnapshotComputer:
             raise
         except (Exception, pl.exceptions.PanicException) as error:
             # A file rewritten under the reader can break the Parquet decoder itself.
-            unreadable = DumpError(path, [Problem(None, 0, f"unreadable: {error}")])
-            return [(index, self.rejected(path, unreadable, before))]
+            broken = DumpError(path, [Problem(None, 0, unreadable(error))])
+            return [(index, self.rejected(path, broken, before))]
         return [(index, self.judged(path, dump, counted, target, before))]
 
-    def batch(self, plan: BatchPlan) -> list[tuple[int, ComputedDump]]:
+    def batch(self, plan: BatchPlan, stop: threading.Event) -> Results:
         """Small dumps of one schema in one query; each is still accepted or rejected
         alone. A batch that fails as a whole (a schema problem, an unreadable page) is
         redone file by file, so each file gets its own error."""
         files = [self.paths[index] for index in plan.positions]
         targets = [self.target(index) for index in plan.positions]
-        taken = [_Taken.now(path) for path in files]
+        taken = [_Taken.now(path, stop) for path in files]
         try:
             batch = open_batch(files, self.options.reader, plan.rows)
             results = batch_losses_to_parquet(batch, targets, self.spec, **self.keep)
@@ -121,7 +184,7 @@ class _SnapshotComputer:
         except (Exception, pl.exceptions.PanicException):
             for target in targets:
                 target.unlink(missing_ok=True)
-            return [one for index in plan.positions for one in self.one(index)]
+            return [one for index in plan.positions for one in self.one(index, stop)]
         return [
             (index, self.judged(path, batch, counted, target, before))
             for index, path, target, counted, before in zip(
@@ -151,6 +214,23 @@ class _SnapshotComputer:
         staged = target if target.exists() else None
         return ComputedDump(outcome, before.fingerprint, dropped, staged)
 
+    def too_slow(self, index: int, seconds: float) -> ComputedDump:
+        """A dump whose task ran past the time bound: rejected, recorded with its size and
+        mtime (so it is not read again each night until it changes or is rerun)."""
+        path = self.paths[index]
+        self.target(index).unlink(missing_ok=True)
+        message = (
+            f"reading took longer than {seconds:.0f} s (dump_timeout): given up; raise "
+            "dump_timeout, or split the file, then `lossgram rerun` its night"
+        )
+        outcome = FileOutcome(path, self.snapshot_date, "rejected", error=f"{path}: {message}")
+        try:
+            stat = path.stat()
+        except OSError:
+            gone = Fingerprint(0, 0.0, "unread")
+            return ComputedDump(outcome, gone, pl.DataFrame(), None, record=False)
+        return ComputedDump(outcome, fingerprint(stat, "unread"), pl.DataFrame(), None)
+
     def rejected(self, path: Path, error: DumpError, before: _Taken) -> ComputedDump:
         outcome = FileOutcome(path, self.snapshot_date, status="rejected", error=str(error))
         # A file that changed since is read again next run, not kept as rejected.
@@ -170,10 +250,10 @@ class _Taken:
     identity: tuple[int, int, int]  # inode, size, mtime in ns
 
     @classmethod
-    def now(cls, path: Path) -> _Taken:
+    def now(cls, path: Path, stop: threading.Event) -> _Taken:
         stat = path.stat()
         try:
-            sha256 = file_sha256(path)
+            sha256 = file_sha256(path, stop)
         except OSError:  # unreadable: open_dump says so, naming the file
             sha256 = "unreadable"
         return cls(fingerprint(stat, sha256), (stat.st_ino, stat.st_size, stat.st_mtime_ns))

@@ -101,6 +101,7 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
     for outcome in summary.outcomes:
         if outcome.status == "rejected":
             warn(f"rejected: {outcome.error}")
+    _print_skipped(summary)
     if summary.error:
         warn(f"error: {summary.error}")
     if summary.stale_snapshots:
@@ -135,6 +136,18 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
     ]
     if latest:
         say(f"report: {Path(latest[0]).resolve()}")
+
+
+SKIPPED_SHOWN = 10  # skipped inbox entries listed in the terminal; the ledger keeps all
+
+
+def _print_skipped(summary: RunSummary) -> None:
+    for entry in summary.skipped[:SKIPPED_SHOWN]:
+        warn(f"skipped: {printable(str(entry.path))}: {entry.reason}")
+    more = len(summary.skipped) - SKIPPED_SHOWN
+    if more > 0:
+        query = f"select * from skipped_entries where run_id = '{summary.run_id}'"
+        warn(f'skipped: {more} more inbox entries (lossgram sql "{query}")')
 
 
 def print_frame(frame: pl.DataFrame, output_format: str) -> None:

@@ -7,6 +7,8 @@ import errno
 import hashlib
 import os
 import shutil
+import stat
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,11 +49,22 @@ def atomic_write_bytes(target: Path, data: bytes) -> None:
         partial.write_bytes(data)
 
 
-def file_sha256(path: Path) -> str:
+class Stopped(RuntimeError):
+    """Work given up because the caller stopped waiting for it."""
+
+
+def file_sha256(path: Path, stop: threading.Event | None = None) -> str:
+    """The file's sha256. Opened without blocking and checked to be a regular file, so a
+    named pipe swapped in under the name cannot hang it; `stop` set gives up (Stopped)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+            if stop is not None and stop.is_set():
+                raise Stopped(str(path))
     return digest.hexdigest()
 
 

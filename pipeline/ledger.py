@@ -15,7 +15,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipeline.inbox import Fingerprint, InboxError
+from pipeline.contract import Skipped
+from pipeline.inbox import Fingerprint, InboxError, KnownDump
 from pipeline.layout import PlacedFile, placed_frame
 from pipeline.queries import execute, query_frame, registered
 
@@ -95,6 +96,7 @@ class RunSummary:
     reports: list[str] = field(default_factory=list)  # pages written after the run
     # Nights whose losses were computed with other loss settings (`rerun` redoes them).
     stale_snapshots: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)  # inbox entries not read
 
     @property
     def files_ingested(self) -> int:
@@ -139,6 +141,7 @@ class RunSummary:
             "verdicts": self.verdicts,
             "reports": self.reports,
             "stale_snapshots": self.stale_snapshots,
+            "skipped": [{"path": str(s.path), "reason": s.reason} for s in self.skipped],
         }
 
 
@@ -222,7 +225,7 @@ def commit_files(
         scope = {"run_id": run_id, "snapshot_date": snapshot_date, "models": models}
         execute(connection, "retire_snapshot_files", scope)
     if replaced is not None and replaced.height:
-        with registered(connection, ingested_dumps=replaced):
+        with registered(connection, replaced_dumps=replaced):
             execute(connection, "retire_dump_files", {"run_id": run_id})
     execute(connection, "drop_retired_live_files", {"run_id": run_id})
     fingerprint = lineage.loss_fingerprint if lineage is not None else None
@@ -265,10 +268,28 @@ def finish_run(connection: duckdb.DuckDBPyConnection, summary: RunSummary) -> No
     )
 
 
-def known_fingerprints(connection: duckdb.DuckDBPyConnection) -> dict[str, Fingerprint]:
-    """The latest fingerprint of every dump path the ledger has seen."""
-    rows = execute(connection, "known_files")
-    return {path: Fingerprint(size, mtime, sha256) for path, size, mtime, sha256 in rows}
+def record_skipped(
+    connection: duckdb.DuckDBPyConnection, run_id: str, skipped: Sequence[Skipped]
+) -> None:
+    """Keep the inbox entries a run did not read, with the reason."""
+    frame = pl.DataFrame(
+        {"path": [str(s.path) for s in skipped], "reason": [s.reason for s in skipped]},
+        schema={"path": pl.String, "reason": pl.String},
+    )
+    with registered(connection, skipped=frame):
+        execute(connection, "record_skipped_entries", {"run_id": run_id})
+
+
+def known_dumps(connection: duckdb.DuckDBPyConnection) -> list[KnownDump]:
+    """The latest record of every dump the ledger has read, oldest first."""
+    return _known(execute(connection, "known_files"))
+
+
+def _known(rows: Sequence[tuple[Any, ...]]) -> list[KnownDump]:
+    return [
+        KnownDump(path, inbox, Fingerprint(size, mtime, sha256))
+        for path, inbox, size, mtime, sha256 in rows
+    ]
 
 
 def recorded_inboxes(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> list[str]:
@@ -291,10 +312,11 @@ def dumps_of_model(
     return dumps
 
 
-def recorded_dumps(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> dict[str, str]:
-    """The dumps recorded for a date, path -> sha256 (what `rerun` re-reads)."""
-    rows = execute(connection, "files_of_date", {"snapshot_date": snapshot_date})
-    return {path: sha256 for path, sha256 in rows}
+def recorded_dumps(
+    connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date
+) -> list[KnownDump]:
+    """The dumps recorded for a date (what `rerun` re-reads)."""
+    return _known(execute(connection, "files_of_date", {"snapshot_date": snapshot_date}))
 
 
 def run_verdicts(
@@ -310,8 +332,10 @@ def record_dumps(
     run_id: str,
     computed: Sequence[ComputedDump],
     inbox: Path | None,
+    replaced: pl.DataFrame,
 ) -> None:
-    """Record every dump of a snapshot (and its dropped rows) with a few statements; the
+    """Record every dump of a snapshot (and its dropped rows) with a few statements, in
+    place of the records of the dumps read again (`replaced`: path, snapshot_date); the
     inbox they were read from names their key=value folders for a rerun."""
     files = pl.DataFrame(
         [
@@ -348,7 +372,9 @@ def record_dumps(
         ],
         how="diagonal_relaxed",
     )
-    with registered(connection, recorded_files=files, dropped_rows=dropped):
+    with registered(
+        connection, recorded_files=files, dropped_rows=dropped, replaced_dumps=replaced
+    ):
         for statement in ("forget_rejected_rows", "forget_files", "record_files"):
             execute(connection, statement)
         execute(connection, "record_rejected_rows", {"run_id": run_id})

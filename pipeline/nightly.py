@@ -47,9 +47,10 @@ from pipeline.ledger import (
     dumps_of_model,
     finish_run,
     kept_files,
-    known_fingerprints,
+    known_dumps,
     live_files,
     record_dumps,
+    record_skipped,
     record_snapshot,
     recorded_dumps,
     recorded_inboxes,
@@ -82,7 +83,8 @@ class JobOptions:
     @classmethod
     def from_settings(cls, settings: Settings, only_model: str | None = None) -> JobOptions:
         skip = settings.bad_rows == "skip"
-        ingest = IngestOptions(settings.reader_options(), skip, only_model)
+        timeout = settings.dump_timeout or None
+        ingest = IngestOptions(settings.reader_options(), skip, only_model, timeout)
         analysis, scheme = settings.analysis_options(), settings.bin_scheme()
         loss = {**asdict(settings.loss_spec()), "bad_rows": settings.bad_rows}
         lineage = Lineage(
@@ -115,7 +117,7 @@ def run_job(
         raise InboxError(f"--start {date_range[0]} is after --end {date_range[1]}")
 
     def plan(connection: duckdb.DuckDBPyConnection) -> InboxPlan:
-        known = known_fingerprints(connection)
+        known = known_dumps(connection)
         return plan_inbox(settings.inbox, known, default_date, date_range)
 
     warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit)
@@ -135,12 +137,14 @@ def rerun_job(
     def plan(connection: duckdb.DuckDBPyConnection) -> InboxPlan:
         recorded = recorded_dumps(connection, snapshot_date)
         if model is not None:  # only that model's dumps are checked and read again
-            wanted = dumps_of_model(connection, snapshot_date, model)
-            recorded = {path: recorded[path] for path in wanted if path in recorded}
-        paths = verify_recorded(snapshot_date, recorded)
-        inboxes = recorded_inboxes(connection, snapshot_date)
-        inbox = Path(inboxes[0]) if len(inboxes) == 1 else None
-        return InboxPlan({snapshot_date: paths}, len(paths), 0, inbox)
+            wanted = set(dumps_of_model(connection, snapshot_date, model))
+            recorded = [dump for dump in recorded if dump.path in wanted]
+        inbox_now = settings.inbox.resolve()
+        paths, moved_from = verify_recorded(snapshot_date, recorded, inbox_now)
+        inboxes = [Path(inbox) for inbox in recorded_inboxes(connection, snapshot_date)]
+        # Dumps found in today's inbox (the project moved) take their folders from it.
+        inbox = inbox_now if moved_from else inboxes[0] if len(inboxes) == 1 else None
+        return InboxPlan({snapshot_date: paths}, len(paths), 0, inbox, moved_from=moved_from)
 
     warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit)
     options = JobOptions.from_settings(settings, model)
@@ -171,6 +175,9 @@ def _locked_run(
             warehouse.follow_move(catalog)
             try:
                 planned = plan(catalog)
+                if planned.skipped:
+                    record_skipped(catalog, summary.run_id, planned.skipped)
+                    summary.skipped = planned.skipped
             except (InboxError, WarehouseError) as error:
                 summary.status, summary.error = STATUS_FAILED, str(error)
                 _finish(catalog, summary, started)
@@ -181,7 +188,7 @@ def _locked_run(
             return summary
         summary.files_seen, summary.files_unchanged = planned.files_seen, planned.files_unchanged
         try:
-            tonight = _Night(committed, slice_types, rerun)
+            tonight = _Night(committed, slice_types, rerun, planned.moved_from)
             # Dumps take key=value folders only from inside the inbox they came from.
             reader = replace(options.ingest.reader, folders_below=planned.inbox)
             options = replace(options, ingest=replace(options.ingest, reader=reader))
@@ -209,6 +216,15 @@ class _Night:
     committed: list[PlacedFile]
     slice_types: dict[str, SliceType]
     rerun: bool
+    moved_from: dict[Path, str]  # dumps found at a new place: the path they had before
+
+    def read_again(self, computed: list[ComputedDump]) -> set[str]:
+        """The dump paths whose rows and records this run replaces: each dump read and
+        recorded (ingested or rejected), under its path now and, when the inbox moved,
+        the path it was recorded under before."""
+        paths = [c.outcome.path for c in computed if c.record]
+        before = {self.moved_from[path] for path in paths if path in self.moved_from}
+        return {str(path) for path in paths} | before
 
     def staying(
         self, snapshot_date: dt.date, computed: list[ComputedDump], only_model: str | None
@@ -219,7 +235,7 @@ class _Night:
         tonight = [f for f in self.committed if f.snapshot_date == snapshot_date]
         if self.rerun:
             return [f for f in tonight if only_model is not None and f.model != only_model]
-        replaced = {str(c.outcome.path) for c in computed if c.record}
+        replaced = self.read_again(computed)
         return [f for f in tonight if f.dump_path not in replaced]
 
 
@@ -292,7 +308,7 @@ def _commit_snapshot(
     models = [only] if only else []
     # A dump read again replaces its rows, whatever its outcome: the ledger and the data
     # say the same (a rejected new version leaves no old rows counted).
-    read_again = [str(c.outcome.path) for c in computed if c.record]
+    read_again = sorted(night.read_again(computed))
     replaced = pl.DataFrame(
         {"path": read_again, "snapshot_date": [snapshot_date] * len(read_again)},
         schema={"path": pl.String, "snapshot_date": pl.Date},
@@ -303,7 +319,7 @@ def _commit_snapshot(
         # drop that dump's rows and record nothing; better to replace nothing.
         raise InboxError(f"cannot rerun {snapshot_date}: {', '.join(changed)} changed while read")
     with warehouse.commit() as catalog:
-        record_dumps(catalog, run_id, computed, options.ingest.reader.folders_below)
+        record_dumps(catalog, run_id, computed, options.ingest.reader.folders_below, replaced)
         if night.rerun:  # the night (or its model) is replaced whole
             commit_files(catalog, run_id, placed, lineage, rerun=(snapshot_date, models))
         else:  # a dump read again replaces its own rows

@@ -115,6 +115,12 @@ class Settings:
     lock_timeout: float = _setting(
         600.0, "Seconds a run waits for another run's warehouse lock before giving up.", float
     )
+    dump_timeout: float = _setting(
+        1800.0,
+        "Seconds one dump (or batch of small dumps) may take to read before it is rejected "
+        "and the night goes on (0: no bound).",
+        float,
+    )
     bins: str = _setting(
         "log", "Histogram bins: log ([0,1e-4), 20 per decade to 100, [100,inf)) or linear.", str
     )
@@ -181,6 +187,8 @@ class Settings:
             raise SettingsError(f"eps must be in (0, 1), got {self.eps}")
         if self.class_weights is not None and any(w < 0 for w in self.class_weights):
             raise SettingsError("class_weights must be >= 0")
+        if self.dump_timeout < 0:
+            raise SettingsError(f"dump_timeout must be >= 0 seconds, got {self.dump_timeout}")
         if self.bad_rows not in ("reject", "skip"):
             raise SettingsError(f"bad_rows must be reject or skip, got {self.bad_rows!r}")
         if self.bins not in ("log", "linear"):

@@ -1,5 +1,5 @@
--- Drop the recorded rejected rows of the dumps being recorded again, from the registered
--- frame `recorded_files` (path, snapshot_date). Binds: none
+-- Drop the recorded rejected rows of the dumps read again, from the registered frame
+-- `replaced_dumps` (path, snapshot_date). Binds: none
 DELETE FROM rejected_rows WHERE (path, snapshot_date) IN (
-    SELECT (path, snapshot_date) FROM recorded_files
+    SELECT (path, snapshot_date) FROM replaced_dumps
 )

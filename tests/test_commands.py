@@ -111,3 +111,71 @@ def test_long_errors_are_cut_in_the_terminal_and_kept_whole_in_the_ledger(tmp_pa
     with duckdb.connect(str(database), read_only=True) as connection:
         [(error,)] = connection.execute("select error from ingested_files").fetchall()
     assert str(bad) in error and "is outside [0, 3)" in error
+
+
+def test_a_copied_project_reads_nothing_again(landed, tmp_path):
+    """The ledger knows a dump by its path inside the inbox and its content: a copy of
+    the project (inbox and warehouse) reads nothing again; a changed dump replaces its
+    rows (not kept twice); a rerun after the original is gone reads the moved dumps."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copytree(landed.inbox, copy / "inbox")  # new mtimes: content decides
+    shutil.copytree(landed.warehouse, copy / "wh")
+    moved = Settings(inbox=copy / "inbox", warehouse=copy / "wh")
+    again = run_job(moved)
+    assert again.status == "succeeded" and again.outcomes == []
+    assert again.files_unchanged == again.files_seen == 4
+
+    write_hive_split(moved.inbox, DAY, "mlp", "test", n=50, classes=3, seed=99)
+    changed = run_job(moved)
+    assert [o.path.parent.parent.name for o in changed.outcomes] == ["model=mlp"]
+    assert changed.status == "succeeded"
+    code, output = invoke(
+        "sql",
+        "select count(*) from losses where model = 'mlp' and split = 'test'",
+        "--warehouse",
+        str(moved.warehouse),
+        "--format",
+        "csv",
+    )
+    assert code == 0 and output.split()[-1] == "50"  # the old 60 rows were replaced
+
+    shutil.rmtree(landed.inbox)
+    rerun = invoke(
+        "rerun",
+        "--date",
+        DAY,
+        "--inbox",
+        str(moved.inbox),
+        "--warehouse",
+        str(moved.warehouse),
+        "--reports",
+        str(tmp_path / "r"),
+    )
+    assert rerun[0] == 0, rerun[1]
+    code, output = invoke(
+        "sql",
+        f"select count(*), count(distinct path) from ingested_files where snapshot_date = '{DAY}'",
+        "--warehouse",
+        str(moved.warehouse),
+        "--format",
+        "csv",
+    )
+    assert output.splitlines()[-1] == "4,4"  # one record per dump, at its new place
+
+
+def test_skipped_inbox_entries_are_listed_by_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    inbox = tmp_path / "inbox"
+    write_split(inbox, "mlp", "train")
+    write_split(inbox, "mlp", "test", seed=1)
+    for index in range(12):
+        (inbox / f"notes-{index:02d}.csv").write_text("a,b\n")
+    code, output = invoke("run", "--inbox", str(inbox))
+    assert code == 0, output
+    listed = [line for line in output.splitlines() if line.startswith("skipped: ")]
+    assert len(listed) == 11  # ten named, then where to find the rest
+    assert listed[0] == f"skipped: {inbox / 'notes-00.csv'}: not a .parquet file"
+    assert "2 more inbox entries" in listed[-1] and "skipped_entries" in listed[-1]

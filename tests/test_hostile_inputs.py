@@ -3,14 +3,24 @@ file and column (or a correct acceptance), the good dumps land, the night goes o
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import replace
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from dumps import write_hive_split
 from scipy.special import log_softmax
 
 from pipeline.nightly import run_job
@@ -40,7 +50,6 @@ def night(tmp_path: Path) -> Settings:
 
 
 def landed(settings: Settings, model: str) -> pl.DataFrame:
-    import duckdb
 
     with duckdb.connect(str(settings.warehouse / "lossgram.duckdb"), read_only=True) as con:
         frame = con.sql(f"select * from losses where model = '{model}' order by sample_id").pl()
@@ -157,10 +166,94 @@ def test_file_system_oddities_are_not_read_and_stop_nothing(night):
         }
     ).write_parquet(spark / "part-00000.parquet")
     (spark / "_SUCCESS").touch()
-    status, errors = run(night)
-    assert status == "succeeded"
-    assert sorted(errors) == ["good-test.parquet", "good-train.parquet", "part-00000.parquet"]
+    (folder / "zeros.parquet").symlink_to("/dev/zero")
+    (folder / "notes.csv").write_text("sample_id,label\n1,0\n")
+    elsewhere = night.inbox.parent / "elsewhere"
+    elsewhere.mkdir()
+    (folder / "linked-folder").symlink_to(elsewhere, target_is_directory=True)
+    summary = run_job(night)
+    assert landed(night, "good").height == 80
+    assert summary.status == "succeeded"
+    read = sorted(outcome.path.name for outcome in summary.outcomes)
+    assert read == ["good-test.parquet", "good-train.parquet", "part-00000.parquet"]
     assert landed(night, "spark").height == 2
+    skipped = {entry.path.name: entry.reason for entry in summary.skipped}
+    assert skipped == {
+        "dangling.parquet": "not a regular file (dangling link)",
+        "linked-folder": "symlinked folder: not followed (put or link the files themselves)",
+        "notes.csv": "not a .parquet file",
+        "pipe.parquet": "not a regular file (named pipe)",
+        "zeros.parquet": "not a regular file (device)",
+    }
+
+    with duckdb.connect(str(night.warehouse / "lossgram.duckdb"), read_only=True) as con:
+        kept = con.sql("select run_id, path, reason from skipped_entries order by path").fetchall()
+    assert [(run_id, Path(path).name) for run_id, path, _ in kept] == [
+        (summary.run_id, name) for name in sorted(skipped)
+    ]
+
+
+def test_upper_case_names_and_linked_files_are_read(night):
+    """X.PARQUET is a Parquet file too; a link to a dump is read as that dump."""
+    folder = night.inbox / DAY
+    table = pa.table(
+        {"sample_id": [1, 2], "prob": [0.7, 0.1], "label": [1, 0], "split": ["test"] * 2}
+    )
+    pq.write_table(table.append_column("model", pa.array(["upper"] * 2)), folder / "X.PARQUET")
+    outside = night.inbox.parent / "outside.parquet"
+    pq.write_table(table.append_column("model", pa.array(["linked"] * 2)), outside)
+    (folder / "linked.parquet").symlink_to(outside)
+    status, errors = run(night)
+    assert status == "succeeded" and errors["X.PARQUET"] is None
+    assert landed(night, "upper").height == 2 and landed(night, "linked").height == 2
+
+
+UNPRIVILEGED = 65534  # nobody: root reads every file, so the test drops to this user
+
+
+def test_what_the_process_may_not_read_is_named_and_stops_nothing(tmp_path):
+    """An unreadable dump is rejected alone and an unreadable sub-folder is listed as
+    skipped; the rest of the night lands."""
+
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        pytest.fail("running as root without setpriv: cannot drop to an unprivileged user")
+    root = Path(tempfile.mkdtemp(prefix="lossgram-perm-"))
+    try:
+        root.chmod(0o777)
+        inbox = root / "inbox"
+        write_hive_split(inbox, DAY, "good", "train", n=40, seed=1)
+        write_hive_split(inbox, DAY, "good", "test", n=40, seed=2)
+        locked_dump = write_hive_split(inbox, DAY, "locked", "test", n=40)
+        locked_folder = write_hive_split(inbox, DAY, "hidden", "test", n=40).parent
+        for path in inbox.rglob("*"):
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        locked_dump.chmod(0)
+        locked_folder.chmod(0)
+        command = [sys.executable, "-m", "pipeline", "run", "--json", "--inbox", str(inbox)]
+        command += ["--warehouse", str(root / "wh"), "--reports", str(root / "reports")]
+        if os.geteuid() == 0:
+            command = [
+                "setpriv",
+                f"--reuid={UNPRIVILEGED}",
+                f"--regid={UNPRIVILEGED}",
+                "--clear-groups",
+                *command,
+            ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=root)
+        assert done.returncode == 1, done.stderr
+
+        summary = json.loads(done.stdout)
+        assert summary["files_ingested"] == 2 and summary["files_rejected"] == 1
+        (rejected,) = summary["rejected"]
+        assert rejected["path"] == str(locked_dump)
+        assert "permission denied" in rejected["error"].lower()
+        assert summary["skipped"] == [
+            {"path": str(locked_folder), "reason": "folder not read: permission denied"}
+        ]
+    finally:
+        for path in root.rglob("*"):
+            path.chmod(0o777)
+        shutil.rmtree(root)
 
 
 @pytest.mark.parametrize(
@@ -243,3 +336,28 @@ def test_bad_class_lists_are_named(night, classes, message):
     assert status == "partial"
     assert (errors["classes.parquet"] or "").startswith(f"{path}: file: ")
     assert message in (errors["classes.parquet"] or "")
+
+
+def test_a_dump_that_takes_too_long_is_given_up_and_the_night_goes_on(night):
+    """A 64 GiB sparse file named *.parquet takes minutes to hash: past dump_timeout it is
+    rejected, its hashing stops, the good dumps land, and the next night does not try it
+    again while it stays the same."""
+
+    huge = night.inbox / DAY / "huge.parquet"
+    with huge.open("wb") as handle:
+        handle.truncate(64 * 2**30)
+    bounded = replace(night, dump_timeout=1.0)
+    started = time.monotonic()
+    summary = run_job(bounded)
+    assert time.monotonic() - started < 30
+    assert summary.status == "partial"
+    (rejected,) = [o for o in summary.outcomes if o.status == "rejected"]
+    assert rejected.path == huge
+    assert "reading took longer than 1 s (dump_timeout): given up" in str(rejected.error)
+    assert landed(night, "good").height == 80
+    deadline = time.monotonic() + 10  # the abandoned hashing notices the stop
+    while any(t.name == "dump" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(t.name == "dump" for t in threading.enumerate())
+    again = run_job(bounded)
+    assert again.outcomes == [] and again.files_unchanged == 3

@@ -6,7 +6,7 @@ targets) -> checks (row rules counted in the losses pass).
 """
 
 from pipeline.contract.checks import problem_counts, problems_found
-from pipeline.contract.discovery import find_dumps, has_dumps
+from pipeline.contract.discovery import FolderScan, Skipped, find_dumps, scan_folder
 from pipeline.contract.problems import DumpError, DumpsRejected, Problem
 from pipeline.contract.reader import open_batch, open_dump
 from pipeline.contract.source import Dump
@@ -15,11 +15,13 @@ __all__ = [
     "Dump",
     "DumpError",
     "DumpsRejected",
+    "FolderScan",
     "Problem",
+    "Skipped",
     "find_dumps",
-    "has_dumps",
     "open_batch",
     "open_dump",
     "problem_counts",
     "problems_found",
+    "scan_folder",
 ]

@@ -125,9 +125,10 @@ def leaf_nulls(path: Path, column: str) -> int:
 
 
 def not_all_finite(values: pl.Expr) -> pl.Expr:
-    """Some class score is NaN or +-inf: three cheap reductions instead of an
-    element-wise pass (min and max catch the infinities, the sum catches NaN; the sum of
-    finite scores can only overflow near 1e308, which is no score either)."""
+    """Some class score is NaN or +-inf, or scores lie so far apart (~1e308) that the
+    log-sum-exp overflows: cheap reductions instead of an element-wise pass (min and max
+    catch the infinities, the sum catches NaN, max - min the overflow)."""
+    low, high = values.arr.min(), values.arr.max()
     return ~(
-        values.arr.min().is_finite() & values.arr.max().is_finite() & values.arr.sum().is_finite()
+        low.is_finite() & high.is_finite() & values.arr.sum().is_finite() & (high - low).is_finite()
     )

@@ -10,8 +10,14 @@ import polars as pl
 from pipeline.contract.batching import FILE_INDEX
 from pipeline.contract.checks import as_int64, ids_out_of_order
 from pipeline.contract.source import Draft, Source
+from pipeline.losses import LOSS_COLUMNS
 
 IDENTITY_KEYS = ("split", "model", "epoch")
+# Columns lossgram computes: a dump column (or key=value folder) of the same name would
+# be overwritten without a word, so it is refused.
+COMPUTED_COLUMNS = frozenset(LOSS_COLUMNS).difference(
+    ("sample_id", "model", "split", "epoch", "label", "weight")
+) | {"snapshot_date"}
 
 
 def identity_columns(source: Source, draft: Draft) -> None:
@@ -20,6 +26,10 @@ def identity_columns(source: Source, draft: Draft) -> None:
     text_column(source, draft, "split", source.options.split, required=True)
     text_column(source, draft, "model", source.options.model, required=False, stem=True)
     epoch(source, draft)
+    given = {*source.schema.names(), *source.hive}
+    for name in sorted(COMPUTED_COLUMNS & given):
+        message = "has the name of a column lossgram computes: rename it in the dump"
+        draft.schema_problem(name, message)
     # Other hive keys become slice columns unless the file has them already.
     for key in source.hive:
         if key not in IDENTITY_KEYS and key not in source.schema:

@@ -7,6 +7,7 @@ the losses. `open_batch` does the same for a group of small files read as one qu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def open_dump(path: Path, options: ReaderOptions) -> Dump:
         frame = pl.scan_parquet(path)
         schema = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as error:
-        raise DumpError(path, [Problem(None, n_rows, f"unreadable Parquet: {error}")]) from error
+        raise DumpError(path, [Problem(None, n_rows, unreadable(error))]) from error
     if n_rows == 0:
         raise DumpError(path, [Problem(None, 0, "the file has no rows")])
     raw_names = frozenset(schema.names())
@@ -61,7 +62,7 @@ def open_batch(paths: Sequence[Path], options: ReaderOptions, n_rows: int) -> Du
     try:
         schema = frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as error:
-        raise DumpError(first, [Problem(None, n_rows, f"unreadable Parquet: {error}")]) from error
+        raise DumpError(first, [Problem(None, n_rows, unreadable(error))]) from error
     frame = frame.drop(source_path)
     schema = pl.Schema({name: dtype for name, dtype in schema.items() if name != source_path})
     raw_names = frozenset(name for name in schema.names() if name != FILE_INDEX)
@@ -75,11 +76,39 @@ def _footer(path: Path) -> tuple[int, dict[bytes, bytes]]:
         parquet = pq.ParquetFile(path)
     except Exception as error:  # pyarrow raises several types for corrupt files
         looks = _looks_like(path)
-        message = f"unreadable Parquet: {error}"
+        message = unreadable(error)
         if looks:
             message = f"unreadable Parquet: not a Parquet file, it looks like {looks}"
         raise DumpError(path, [Problem(None, 0, message)]) from error
     return parquet.metadata.num_rows, dict(parquet.schema_arrow.metadata or {})
+
+
+# What Arrow and Polars say of a broken file, said plainly (first match wins).
+PLAIN_READ_ERRORS = [
+    (re.compile(r"file size is 0 bytes"), "the file is empty (0 bytes)"),
+    (
+        re.compile(r"smaller than the (minimum file footer|size reported by footer)|magic bytes"),
+        "truncated or corrupt: no whole Parquet footer at its end (was it still being "
+        "written? write to a temporary name, then rename)",
+    ),
+    (re.compile(r"deserializ|thrift|invalid footer", re.IGNORECASE), "corrupt Parquet footer"),
+    (
+        re.compile(r"column with name '(.*)' has more than one occurrence"),
+        "column '\\1' appears more than once: give each column its own name",
+    ),
+]
+
+
+def unreadable(error: BaseException) -> str:
+    """The problem text of a file the reader could not open: a plain phrase for the known
+    failures, else the first line of the reader's own words."""
+    text = str(error)
+    for pattern, plain in PLAIN_READ_ERRORS:
+        found = pattern.search(text)
+        if found:
+            return f"unreadable Parquet: {found.expand(plain)}"
+    first_line = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return f"unreadable Parquet: {first_line[:300]}"
 
 
 def _metadata_is_text(path: Path, metadata: dict[bytes, bytes]) -> None:

@@ -116,6 +116,9 @@ def vector(source: Source, draft: Draft, name: str, n_classes: int | None) -> pl
     return pl.when(~ragged).then(column).cast(target)
 
 
+NON_FINITE_SCORES = "contains NaN or inf (or scores ~1e308 apart: the loss would overflow)"
+
+
 def prediction(source: Source, draft: Draft, kind: str, n_classes: int | None) -> None:
     """The canonical prediction column (logits / probs arrays, or logprob) and its checks."""
     if kind in VECTOR_COLUMNS:
@@ -124,9 +127,7 @@ def prediction(source: Source, draft: Draft, kind: str, n_classes: int | None) -
             return
         draft.canonical[kind] = expr
         values = pl.col(kind)
-        draft.check(
-            f"{kind}_nonfinite", kind, "contains NaN or inf", not_all_finite(values), raw=False
-        )
+        draft.check(f"{kind}_nonfinite", kind, NON_FINITE_SCORES, not_all_finite(values), raw=False)
         if kind == "probs":
             probability_rows(draft, "probs", values)
         return

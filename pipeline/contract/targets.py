@@ -108,7 +108,7 @@ def weight(source: Source, draft: Draft) -> None:
         draft.schema_problem("weight", f"must be a number, not {dtype}")
         return
     value = pl.col("weight").cast(pl.Float64)
-    invalid = ~(value.is_finite() & (value >= 0)).fill_null(True)
+    invalid = ~(value.is_finite() & (value >= 0)).fill_null(False)  # a null is invalid
     message = "is null, negative, NaN or inf"
     draft.check("weight_invalid", "weight", message, invalid, raw=True)
     draft.canonical["weight"] = value
