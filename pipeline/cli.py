@@ -304,6 +304,8 @@ def history(
 
     Example: lossgram history --limit 5
     """
+    import polars as pl
+
     from pipeline.ledger import job_history
     from pipeline.warehouse import reading
 
@@ -311,6 +313,19 @@ def history(
     settings = _settings(config, warehouse=warehouse)
     with _known_errors_exit(), reading(settings.warehouse, losses_view=False) as connection:
         frame = job_history(connection, limit)
+    if output_format == "table":  # what fits a terminal; csv and json carry every column
+        frame = frame.select(
+            "run_id",
+            pl.col("started_at").dt.strftime("%Y-%m-%d %H:%M").alias("started"),
+            "command",
+            "status",
+            pl.col("snapshot_dates").alias("nights"),
+            pl.format("{}/{}/{}", "files_ingested", "files_rejected", "files_unchanged").alias(
+                "in/rej/same"
+            ),
+            "seconds",
+            "error",
+        )
     print_frame(frame, output_format)
 
 

@@ -158,8 +158,18 @@ def print_frame(frame: pl.DataFrame, output_format: str) -> None:
     else:
         table = Table(*frame.columns)
         for row in frame.iter_rows():
-            table.add_row(*("" if value is None else printable(value) for value in row))
+            table.add_row(*("" if value is None else _cell(value) for value in row))
         out_console.print(table)
+
+
+LONGEST_CELL = 200  # characters of one table cell; --format csv / json print it whole
+
+
+def _cell(value: object) -> str:
+    text = printable(value)
+    if len(text) <= LONGEST_CELL:
+        return text
+    return f"{text[:LONGEST_CELL]}… (+{len(text) - LONGEST_CELL} characters: --format json)"
 
 
 def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:

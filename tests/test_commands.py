@@ -111,6 +111,14 @@ def test_long_errors_are_cut_in_the_terminal_and_kept_whole_in_the_ledger(tmp_pa
     with duckdb.connect(str(database), read_only=True) as connection:
         [(error,)] = connection.execute("select error from ingested_files").fetchall()
     assert str(bad) in error and "is outside [0, 3)" in error
+    bad.unlink()  # a rerun now fails naming the 800-character path: a long run error
+    code, output = invoke("rerun", "--date", DAY, "--warehouse", str(settings.warehouse))
+    assert code == 2 and "cannot rerun" in output and "keep it whole" in output
+    code, output = invoke("history", "--warehouse", str(settings.warehouse))
+    assert code == 0 and len(output.splitlines()) < 60  # the error's cell is cut
+    assert "rerun" in output and "failed" in output
+    code, output = invoke("history", "--warehouse", str(settings.warehouse), "--format", "json")
+    assert str(bad) in output  # whole
 
 
 def test_a_copied_project_reads_nothing_again(landed, tmp_path):
