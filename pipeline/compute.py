@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -39,6 +39,19 @@ class IngestOptions:
     skip_bad_rows: bool = False  # bad_rows = skip: drop bad rows (recorded) instead
     only_model: str | None = None  # a rerun of one model keeps only its rows
     timeout_seconds: float | None = None  # a task running longer is given up
+
+
+class SnapshotCompute(Protocol):
+    """An engine's loss stage: compute_snapshot here, or its Spark twin."""
+
+    def __call__(
+        self,
+        paths: Sequence[Path],
+        staging: Path,
+        snapshot_date: dt.date,
+        options: IngestOptions,
+        progress: Progress,
+    ) -> list[ComputedDump]: ...
 
 
 def compute_snapshot(

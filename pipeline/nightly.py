@@ -16,7 +16,9 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -25,7 +27,7 @@ from pipeline import __version__
 from pipeline.admission import SliceType, admit, record_slice_columns, slice_column_types
 from pipeline.aggregates import aggregate_snapshot
 from pipeline.bins import BinScheme
-from pipeline.compute import IngestOptions, compute_snapshot
+from pipeline.compute import IngestOptions, SnapshotCompute, compute_snapshot
 from pipeline.faults import fault_point
 from pipeline.inbox import InboxError, InboxPlan, plan_inbox, verify_recorded
 from pipeline.layout import (
@@ -64,6 +66,9 @@ from pipeline.queries import execute
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, WarehouseError, reading
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
 PlanStep = Callable[[duckdb.DuckDBPyConnection], InboxPlan]
 # Replaced files stay on disk this long after the commit that retired them, for readers
 # that opened the catalog before it (an analyst's session, a long query).
@@ -79,9 +84,15 @@ class JobOptions:
     scheme: BinScheme
     lock_timeout: float
     lineage: Lineage
+    compute: SnapshotCompute = compute_snapshot  # the engine of the loss stage
 
     @classmethod
-    def from_settings(cls, settings: Settings, only_model: str | None = None) -> JobOptions:
+    def from_settings(
+        cls,
+        settings: Settings,
+        only_model: str | None = None,
+        spark: SparkSession | None = None,
+    ) -> JobOptions:
         skip = settings.bad_rows == "skip"
         timeout = settings.dump_timeout or None
         ingest = IngestOptions(settings.reader_options(), skip, only_model, timeout)
@@ -92,7 +103,21 @@ class JobOptions:
             {**loss, "bins": scheme.scheme_id, **asdict(analysis)},
             loss,
         )
-        return cls(ingest, analysis, scheme, settings.lock_timeout, lineage)
+        return cls(
+            ingest, analysis, scheme, settings.lock_timeout, lineage, _engine(settings, spark)
+        )
+
+
+def _engine(settings: Settings, spark: SparkSession | None) -> SnapshotCompute:
+    """The loss stage of the settings' engine: embedded, or on Spark executors (the
+    session given, else one made from spark_master and the spark.* settings)."""
+    if settings.engine != "spark" and spark is None:
+        return compute_snapshot
+    from pipeline.spark.compute import compute_snapshot_on_spark
+    from pipeline.spark.session import spark_session
+
+    session = spark or spark_session(settings.spark_master, settings.spark)
+    return partial(compute_snapshot_on_spark, session)
 
 
 def run_job(
@@ -102,8 +127,10 @@ def run_job(
     date_range: tuple[dt.date, dt.date] | None = None,
     command: str = "run",
     progress: Progress = no_progress,
+    spark: SparkSession | None = None,
 ) -> RunSummary:
     """The nightly job: new or changed dumps in the inbox -> losses, aggregates, verdicts.
+    With `spark` (or the setting engine = spark) the losses are computed on Spark.
 
     With date_range (backfill) only date folders inside the range are read.
     """
@@ -121,7 +148,8 @@ def run_job(
         return plan_inbox(settings.inbox, known, default_date, date_range)
 
     warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit)
-    return _locked_run(warehouse, JobOptions.from_settings(settings), command, plan, progress)
+    options = JobOptions.from_settings(settings, spark=spark)
+    return _locked_run(warehouse, options, command, plan, progress)
 
 
 def rerun_job(
@@ -130,6 +158,7 @@ def rerun_job(
     *,
     model: str | None = None,
     progress: Progress = no_progress,
+    spark: SparkSession | None = None,
 ) -> RunSummary:
     """Re-read a date's recorded dumps (sha256 verified) and replace that date's rows (or
     one model's), with the current settings."""
@@ -147,7 +176,7 @@ def rerun_job(
         return InboxPlan({snapshot_date: paths}, len(paths), 0, inbox, moved_from=moved_from)
 
     warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit)
-    options = JobOptions.from_settings(settings, model)
+    options = JobOptions.from_settings(settings, model, spark)
     return _locked_run(warehouse, options, "rerun", plan, progress, rerun=True)
 
 
@@ -263,7 +292,7 @@ def _land_snapshots(
 
         layout = warehouse.layout
         with staging_folder(layout, summary.run_id, snapshot_date) as staging:
-            computed = compute_snapshot(paths, staging, snapshot_date, options.ingest, step)
+            computed = options.compute(paths, staging, snapshot_date, options.ingest, step)
             staying = night.staying(snapshot_date, computed, options.ingest.only_model)
             computed = admit(computed, staying, layout.root, night.slice_types)
             summary.outcomes.extend(result.outcome for result in computed)

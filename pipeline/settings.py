@@ -50,9 +50,22 @@ def _mapping(text: str) -> dict[str, str]:
     for part in _strings(text):
         canonical, sep, source = part.partition("=")
         if not sep or not canonical.strip() or not source.strip():
-            raise SettingsError(f"column map entry {part!r} is not of the form canonical=source")
+            raise SettingsError(f"entry {part!r} is not of the form name=value")
         pairs[canonical.strip()] = source.strip()
     return pairs
+
+
+def _spark_conf(table: Mapping[str, Any], prefix: str = "spark") -> dict[str, str]:
+    """A TOML [spark] table as flat spark.* keys: `executor.memory = "4g"` and
+    `"spark.executor.memory" = "4g"` both give spark.executor.memory."""
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        name = key if key.startswith("spark.") else f"{prefix}.{key}"
+        if isinstance(value, Mapping):
+            flat.update(_spark_conf(value, name))
+        else:
+            flat[name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return flat
 
 
 def _optional_int(text: str) -> int | None:
@@ -168,6 +181,23 @@ class Settings:
         "DuckDB memory limit for aggregation; beyond it DuckDB spills to <warehouse>/.tmp.",
         str,
     )
+    engine: str = _setting(
+        "duckdb",
+        "Engine of the nightly job: duckdb (embedded, one machine) or spark (losses computed "
+        "by Spark executors; needs pip install 'lossgram[spark]' and Java 17+).",
+        str,
+    )
+    spark_master: str = _setting(
+        "local[*]",
+        "Spark master URL for engine spark: local[N], spark://host:port, yarn, k8s://...",
+        str,
+    )
+    spark: dict[str, str] = _setting(
+        {},
+        "Spark configuration for engine spark: spark.* keys (a [spark] table in TOML; "
+        "key=value,... in the environment).",
+        lambda text: _spark_conf(_mapping(text)),
+    )
     schedule: str = _setting(
         "0 2 * * *",
         "Cron line of `lossgram schedule` (5 fields; 6 with seconds first). Weekdays by name.",
@@ -191,6 +221,8 @@ class Settings:
             raise SettingsError(f"dump_timeout must be >= 0 seconds, got {self.dump_timeout}")
         if self.bad_rows not in ("reject", "skip"):
             raise SettingsError(f"bad_rows must be reject or skip, got {self.bad_rows!r}")
+        if self.engine not in ("duckdb", "spark"):
+            raise SettingsError(f"engine must be duckdb or spark, got {self.engine!r}")
         if self.bins not in ("log", "linear"):
             raise SettingsError(f"bins must be log or linear, got {self.bins!r}")
 
@@ -243,6 +275,8 @@ def _coerce(spec: dataclasses.Field[Any], value: Any) -> Any:
             raise SettingsError(f"setting {spec.name}: cannot read {value!r}: {error}") from error
     if isinstance(value, list):
         return tuple(value)
+    if spec.name == "spark" and isinstance(value, dict):
+        return _spark_conf(value)
     if isinstance(value, int | float) and parse is float:
         return float(value)
     if parse is Path:

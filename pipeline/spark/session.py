@@ -1,0 +1,54 @@
+"""The SparkSession of a run: one handed in from Python (inside a Databricks or EMR job,
+say), or one built from the settings' master and spark.* configuration."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+class EngineError(RuntimeError):
+    """The Spark engine cannot start: pyspark or Java is missing, or the master refused."""
+
+
+# Settings a local run wants and a cluster keeps unless its conf says otherwise.
+DEFAULT_CONF = {
+    "spark.app.name": "lossgram",
+    "spark.sql.shuffle.partitions": "8",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+
+
+def spark_session(master: str, conf: Mapping[str, str]) -> SparkSession:
+    """A SparkSession on master with conf (over DEFAULT_CONF); the active one when it is
+    already running (getOrCreate). Executors started from here run this Python unless
+    PYSPARK_PYTHON says otherwise."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineError(
+            "engine spark needs pyspark: pip install 'lossgram[spark]' (and Java 17+)"
+        ) from None
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise EngineError(
+            "engine spark needs Java 17 or newer (java not on PATH, JAVA_HOME unset); "
+            "on Debian: apt-get install openjdk-17-jre-headless"
+        )
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.master(master)
+    for key, value in {**DEFAULT_CONF, **conf}.items():
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as error:  # py4j and JVM start-up errors have many types
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise EngineError(f"cannot start Spark on {master}: {first_line[:300]}") from error
+    session.sparkContext.setLogLevel("ERROR")
+    return session
