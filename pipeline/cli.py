@@ -17,6 +17,7 @@ from pipeline.cli_options import (
     ClassWeightsOption,
     ConfigOption,
     DateOption,
+    EngineOption,
     EpsOption,
     FormatOption,
     IgnoreIndexOption,
@@ -27,6 +28,7 @@ from pipeline.cli_options import (
     ModelOption,
     OnlyModelOption,
     ReportsOption,
+    SparkMasterOption,
     SplitOption,
     WarehouseOption,
 )
@@ -44,6 +46,7 @@ from pipeline.files import NoSpaceError
 from pipeline.inbox import InboxError
 from pipeline.ledger import EXIT_FAILED
 from pipeline.settings import Settings, SettingsError, load_settings
+from pipeline.spark.session import EngineError
 from pipeline.warehouse import WarehouseError
 
 app = typer.Typer(
@@ -108,7 +111,14 @@ def _known_errors_exit() -> Iterator[None]:
     """Errors lossgram expects (bad settings, warehouse, dump) end in one line, exit 2."""
     try:
         yield
-    except (SettingsError, WarehouseError, DumpError, NoSpaceError, InboxError) as error:
+    except (
+        SettingsError,
+        WarehouseError,
+        DumpError,
+        NoSpaceError,
+        InboxError,
+        EngineError,
+    ) as error:
         warn(f"error: {error}")
         raise typer.Exit(EXIT_FAILED) from error
 
@@ -186,6 +196,8 @@ def run(
     warehouse: WarehouseOption = None,
     reports: ReportsOption = None,
     as_json: JsonOption = False,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Nightly job: new dumps in the inbox -> losses, statistics, verdicts, HTML reports.
@@ -194,7 +206,14 @@ def run(
 
     Example: lossgram run --inbox data/inbox --json
     """
-    settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
+    settings = _settings(
+        config,
+        inbox=inbox,
+        warehouse=warehouse,
+        reports=reports,
+        engine=engine,
+        spark_master=spark_master,
+    )
     _run_command("run", settings, as_json, snapshot_date=date.date() if date else None)
 
 
@@ -211,13 +230,22 @@ def rerun(
     warehouse: WarehouseOption = None,
     reports: ReportsOption = None,
     as_json: JsonOption = False,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Re-read a date's recorded dumps (sha256 checked) and replace that date's rows.
 
     Example: lossgram rerun --date 2026-11-23 --model resnet
     """
-    settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
+    settings = _settings(
+        config,
+        inbox=inbox,
+        warehouse=warehouse,
+        reports=reports,
+        engine=engine,
+        spark_master=spark_master,
+    )
     _run_command("rerun", settings, as_json, snapshot_date=date.date(), model=model)
 
 
@@ -229,13 +257,22 @@ def backfill(
     warehouse: WarehouseOption = None,
     reports: ReportsOption = None,
     as_json: JsonOption = False,
+    engine: EngineOption = None,
+    spark_master: SparkMasterOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Ingest the inbox's date folders (YYYY-MM-DD/ or date=YYYY-MM-DD/) from START to END.
 
     Example: lossgram backfill --start 2026-11-01 --end 2026-11-07
     """
-    settings = _settings(config, inbox=inbox, warehouse=warehouse, reports=reports)
+    settings = _settings(
+        config,
+        inbox=inbox,
+        warehouse=warehouse,
+        reports=reports,
+        engine=engine,
+        spark_master=spark_master,
+    )
     date_range = (start.date(), end.date())
     _run_command("backfill", settings, as_json, date_range=date_range)
 

@@ -56,3 +56,11 @@ ClassesOption = Annotated[
     str | None, typer.Option(help="Class names for string labels, comma separated.")
 ]
 OnlyModelOption = Annotated[str | None, typer.Option("--model", help="Only this model.")]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(help="duckdb (embedded, default) or spark (losses on Spark executors)."),
+]
+SparkMasterOption = Annotated[
+    str | None,
+    typer.Option(help="Spark master for --engine spark: local[N], spark://host:port, yarn..."),
+]

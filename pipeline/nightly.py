@@ -67,7 +67,7 @@ from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, WarehouseError, reading
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pipeline.spark.session import SparkSession
 
 PlanStep = Callable[[duckdb.DuckDBPyConnection], InboxPlan]
 # Replaced files stay on disk this long after the commit that retired them, for readers

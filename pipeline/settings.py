@@ -44,13 +44,13 @@ def _strings(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def _mapping(text: str) -> dict[str, str]:
+def _mapping(text: str, form: str = "canonical=source") -> dict[str, str]:
     """Parse `label=target,logits=scores` (canonical=source) pairs."""
     pairs: dict[str, str] = {}
     for part in _strings(text):
         canonical, sep, source = part.partition("=")
         if not sep or not canonical.strip() or not source.strip():
-            raise SettingsError(f"entry {part!r} is not of the form name=value")
+            raise SettingsError(f"entry {part!r} is not of the form {form}")
         pairs[canonical.strip()] = source.strip()
     return pairs
 
@@ -196,7 +196,7 @@ class Settings:
         {},
         "Spark configuration for engine spark: spark.* keys (a [spark] table in TOML; "
         "key=value,... in the environment).",
-        lambda text: _spark_conf(_mapping(text)),
+        lambda text: _spark_conf(_mapping(text, "spark.key=value")),
     )
     schedule: str = _setting(
         "0 2 * * *",

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from pipeline.compute import IngestOptions, compute_snapshot
+from pipeline.faults import executor_fault_point
 from pipeline.ledger import ComputedDump
 from pipeline.progress import Progress, no_progress
 
@@ -94,6 +95,7 @@ def _run_tasks(
             folder.mkdir(parents=True)
             paths = [Path(path) for path in shares[task]]
             results = compute_snapshot(paths, folder, snapshot_date, options, no_progress)
+            executor_fault_point()  # tests: a lost executor here, its task run again
             payload = pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL)
             yield pa.RecordBatch.from_pydict(
                 {"task": [task], "payload": [payload]},

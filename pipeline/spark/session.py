@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
+
+__all__ = ["EngineError", "SparkSession", "spark_session"]
 
 
 class EngineError(RuntimeError):
@@ -41,6 +44,7 @@ def spark_session(master: str, conf: Mapping[str, str]) -> SparkSession:
             "engine spark needs Java 17 or newer (java not on PATH, JAVA_HOME unset); "
             "on Debian: apt-get install openjdk-17-jre-headless"
         )
+    _master_answers(master)
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(master)
     for key, value in {**DEFAULT_CONF, **conf}.items():
@@ -48,7 +52,24 @@ def spark_session(master: str, conf: Mapping[str, str]) -> SparkSession:
     try:
         session = builder.getOrCreate()
     except Exception as error:  # py4j and JVM start-up errors have many types
-        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise EngineError(f"cannot start Spark on {master}: {first_line[:300]}") from error
+        raise EngineError(
+            f"cannot start Spark on {master} (the Spark log above says why; "
+            "--debug shows the traceback)"
+        ) from error
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _master_answers(master: str) -> None:
+    """A standalone master (spark://host:port,...) that does not answer fails here in one
+    line, not after Spark's minute of retries."""
+    if not master.startswith("spark://"):
+        return
+    for address in master.removeprefix("spark://").split(","):
+        host, _, port = address.rpartition(":")
+        try:
+            with socket.create_connection((host, int(port)), timeout=5):
+                return
+        except (OSError, ValueError):
+            continue
+    raise EngineError(f"no Spark master answers at {master}: start it, or fix --spark-master")

@@ -1,0 +1,239 @@
+"""The Spark engine gives the embedded engine's warehouse: the same per-sample losses
+bit for bit, histogram counts, summaries, rejected dumps with their messages, and
+verdicts; on a real standalone cluster too, where a lost executor's task is run again
+and a driver killed mid-run leaves the warehouse as it was."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from spark_cluster import spark_env, standalone_cluster
+
+from pipeline.nightly import run_job
+from pipeline.settings import Settings
+from pipeline.spark.compute import plan_tasks
+from pipeline.warehouse import reading
+from pipeline.writer import write_dump
+
+DAY = "2026-11-20"
+CLASSES = ["cat", "dog", "cow", "emu"]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    """One local session for the module (executors are Python workers of this venv)."""
+    from pipeline.spark.session import spark_session
+
+    session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "2"})
+    yield session
+    session.stop()
+
+
+def write_night(inbox: Path, day: str = DAY, seed: int = 0) -> None:
+    """Several models, epochs and both splits; string class names with weights; probs;
+    a model in eight part files (Spark's out.parquet/ layout); one bad dump."""
+    rng = np.random.default_rng(seed)
+    folder = inbox / day
+
+    def scores(n: int, classes: int, signal: float) -> tuple[np.ndarray, np.ndarray]:
+        labels = rng.integers(0, classes, n)
+        logits = rng.normal(size=(n, classes))
+        logits[np.arange(n), labels] += signal
+        return labels, logits
+
+    for epoch in (1, 2, 3):
+        for split, signal in (("train", 1.0 + epoch), ("test", 1.5)):
+            labels, logits = scores(400, 5, signal)
+            write_dump(
+                folder / f"mlp-{split}-{epoch}.parquet",
+                sample_ids=np.arange(400),
+                labels=labels,
+                logits=logits,
+                split=split,
+                model="mlp",
+                epoch=epoch,
+            )
+    for split in ("train", "test"):
+        labels, logits = scores(300, 4, 2.0)
+        write_dump(
+            folder / f"tree-{split}.parquet",
+            sample_ids=[f"s{i}" for i in range(300)],
+            labels=[CLASSES[k] for k in labels],
+            logits=logits,
+            classes=CLASSES,
+            weights=rng.uniform(0.5, 2.0, 300),
+            split=split,
+            model="tree",
+            dtype="float64",
+        )
+        labels, logits = scores(250, 3, 0.3)
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        write_dump(
+            folder / f"logreg-{split}.parquet",
+            sample_ids=np.arange(250),
+            labels=labels,
+            probs=probs,
+            split=split,
+            model="logreg",
+        )
+    for part in range(8):
+        labels, logits = scores(100, 3, 1.0)
+        write_dump(
+            folder / "lm.parquet" / f"part-{part:05d}.parquet",
+            sample_ids=np.arange(part * 100, part * 100 + 100),
+            labels=labels,
+            logits=logits,
+            split="test",
+            model="lm",
+        )
+    labels, logits = scores(100, 3, 1.0)
+    write_dump(
+        folder / "lm-train.parquet",
+        sample_ids=np.arange(100),
+        labels=labels,
+        logits=logits,
+        split="train",
+        model="lm",
+    )
+    bad = pl.read_parquet(folder / "mlp-test-1.parquet").with_columns(
+        model=pl.lit("broken"), logits=pl.col("logits").arr.eval(pl.element() * float("nan"))
+    )
+    bad.write_parquet(folder / "broken.parquet")
+
+
+TABLES = {
+    "losses": "select * exclude (snapshot_date) from losses",
+    "histograms": "select * exclude (run_id) from histograms",
+    "summaries": "select * exclude (run_id) from summaries",
+    "verdicts": "select * exclude (run_id) from verdicts",
+    "ingested_files": "select path, status, rows, rows_ignored, rows_rejected, error, sha256 "
+    "from ingested_files",
+}
+
+
+def tables(warehouse: Path) -> dict[str, pl.DataFrame]:
+    with reading(warehouse) as con:
+        frames = {name: con.sql(query).pl() for name, query in TABLES.items()}
+    return {name: frame.sort(frame.columns, nulls_last=True) for name, frame in frames.items()}
+
+
+def assert_same_warehouse(left: Path, right: Path) -> None:
+    one, other = tables(left), tables(right)
+    assert_frame_equal(one["losses"], other["losses"])  # bit for bit
+    assert_frame_equal(one["histograms"], other["histograms"])
+    assert_frame_equal(one["ingested_files"], other["ingested_files"])
+    assert_frame_equal(one["summaries"], other["summaries"], rel_tol=1e-9, abs_tol=1e-12)
+    assert_frame_equal(one["verdicts"], other["verdicts"], rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_plan_tasks_balances_bytes_and_keeps_every_dump_once():
+    sizes = [900, 10, 10, 10, 500, 10, 400]
+    tasks = plan_tasks(sizes, cores=2)
+    assert sorted(p for task in tasks for p in task) == list(range(len(sizes)))
+    assert len(tasks) == 4 and all(task == sorted(task) for task in tasks)
+    assert [0] in tasks  # the biggest dump is a task alone
+    assert plan_tasks([], cores=2) == [] and plan_tasks([5], cores=8) == [[0]]
+
+
+def test_both_engines_give_the_same_warehouse(spark, tmp_path):
+    inbox = tmp_path / "inbox"
+    write_night(inbox)
+    embedded = run_job(Settings(inbox=inbox, warehouse=tmp_path / "duckdb"))
+    on_spark = run_job(Settings(inbox=inbox, warehouse=tmp_path / "spark"), spark=spark)
+    assert embedded.status == on_spark.status == "partial"
+    (rejected,) = [o for o in on_spark.outcomes if o.status == "rejected"]
+    assert rejected.path.name == "broken.parquet" and "contains NaN or inf" in str(rejected.error)
+    assert [o.error for o in embedded.outcomes] == [o.error for o in on_spark.outcomes]
+    assert on_spark.files_ingested == 6 + 4 + 8 + 1
+    assert_same_warehouse(tmp_path / "duckdb", tmp_path / "spark")
+    verdicts = tables(tmp_path / "spark")["verdicts"]
+    assert set(verdicts["model"]) == {"mlp", "tree", "logreg", "lm"}
+
+
+def test_engine_setting_and_errors(tmp_path, monkeypatch):
+    from pipeline.settings import SettingsError, load_settings
+    from pipeline.spark.session import EngineError, spark_session
+
+    config = tmp_path / "lossgram.toml"
+    config.write_text(
+        'engine = "spark"\nspark_master = "local[1]"\n'
+        '[spark]\nexecutor.memory = "2g"\n"spark.sql.shuffle.partitions" = 4\n'
+    )
+    settings = load_settings(config_file=config, env={})
+    assert settings.engine == "spark" and settings.spark_master == "local[1]"
+    assert settings.spark == {"spark.executor.memory": "2g", "spark.sql.shuffle.partitions": "4"}
+    from_env = load_settings(env={"LOSSGRAM_SPARK": "spark.executor.cores=2"}, config_file=None)
+    assert from_env.spark == {"spark.executor.cores": "2"}
+    with pytest.raises(SettingsError, match="engine must be duckdb or spark"):
+        Settings(engine="flink")
+    with pytest.raises(EngineError, match=r"no Spark master answers at spark://127\.0\.0\.1:1"):
+        spark_session("spark://127.0.0.1:1", {})
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(EngineError, match="needs Java 17"):
+        spark_session("local[1]", {})
+
+
+def lossgram(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "pipeline", *args]
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env or spark_env(),
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_a_standalone_cluster_runs_the_night_and_survives_a_lost_executor(tmp_path):
+    """Executors are separate JVMs on two workers; the first task's executor is killed
+    (SIGKILL) mid-task, Spark runs the task again, and the warehouse equals the embedded
+    engine's."""
+    inbox = tmp_path / "inbox"
+    write_night(inbox)
+    assert run_job(Settings(inbox=inbox, warehouse=tmp_path / "duckdb")).status == "partial"
+    marker = tmp_path / "executor-killed"
+    with standalone_cluster(tmp_path) as master:
+        env = {
+            **spark_env(),
+            "LOSSGRAM_SPARK": f"spark.executorEnv.LOSSGRAM_KILL_EXECUTOR_ONCE={marker},"
+            "spark.task.maxFailures=4",
+        }
+        done = lossgram(
+            "run", "--engine", "spark", "--spark-master", master, "--inbox", str(inbox),
+            "--warehouse", str(tmp_path / "spark"), "--reports", str(tmp_path / "r"),
+            env=env,
+        )  # fmt: skip
+    assert done.returncode == 1, done.stderr[-3000:]  # partial: the broken dump
+    assert marker.exists()  # an executor was killed mid-task ...
+    assert "Lost executor" in done.stderr  # ... and Spark saw it go
+    assert_same_warehouse(tmp_path / "duckdb", tmp_path / "spark")
+
+
+@pytest.mark.slow
+def test_a_driver_killed_mid_run_leaves_the_warehouse_and_the_next_run_completes(tmp_path):
+    inbox = tmp_path / "inbox"
+    write_night(inbox, "2026-11-19", seed=1)
+    spark_run = [
+        "run", "--engine", "spark", "--spark-master", "local[2]", "--inbox", str(inbox),
+        "--warehouse", str(tmp_path / "spark"), "--reports", str(tmp_path / "r"),
+    ]  # fmt: skip
+    assert lossgram(*spark_run).returncode == 1
+    before = tables(tmp_path / "spark")
+    write_night(inbox, DAY, seed=2)
+    killed = lossgram(*spark_run, env={**spark_env(), "LOSSGRAM_KILL_AT": "before_commit"})
+    assert killed.returncode == -9
+    after = tables(tmp_path / "spark")
+    for name, frame in before.items():
+        assert_frame_equal(frame, after[name])  # readers see the night before, whole
+    assert lossgram(*spark_run).returncode == 1
+    run_job(Settings(inbox=inbox, warehouse=tmp_path / "duckdb"))
+    assert_same_warehouse(tmp_path / "duckdb", tmp_path / "spark")
