@@ -92,7 +92,8 @@ class Sketch:
 
     @property
     def means(self) -> np.ndarray:
-        return self.sums / self.counts
+        means: np.ndarray = self.sums / self.counts
+        return means
 
     def value_at_rank(self, ranks: np.ndarray) -> np.ndarray:
         """The r-th smallest loss (0-based), interpolated linearly inside its bin."""
@@ -101,7 +102,8 @@ class Sketch:
         starts = ends[where] - self.counts[where]
         spread = np.maximum(self.counts[where] - 1, 1)
         within = (ranks - starts) / spread
-        return self.lows[where] + (self.highs[where] - self.lows[where]) * within
+        values: np.ndarray = self.lows[where] + (self.highs[where] - self.lows[where]) * within
+        return values
 
 
 def _reduce(
