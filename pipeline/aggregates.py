@@ -4,7 +4,7 @@ inside the caller's transaction."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import numpy as np
@@ -18,6 +18,20 @@ from pipeline.snapshot_verdicts import GroupKey, verdict_rows
 from pipeline.split_statistics import sorted_quantiles
 
 QUANTILES = (0.5, 0.9, 0.99)  # median_ce, p90_ce, p99_ce
+
+
+class SnapshotAggregate(Protocol):
+    """An engine's aggregation of one night: aggregate_snapshot here, or its Spark twin."""
+
+    def __call__(
+        self,
+        connection: duckdb.DuckDBPyConnection,
+        snapshot_date: dt.date,
+        analysis: AnalysisOptions,
+        scheme: BinScheme,
+        models: list[str] | None = None,
+        run_id: str | None = None,
+    ) -> None: ...
 
 
 def aggregate_snapshot(

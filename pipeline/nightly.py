@@ -25,7 +25,7 @@ import polars as pl
 
 from pipeline import __version__
 from pipeline.admission import SliceType, admit, record_slice_columns, slice_column_types
-from pipeline.aggregates import aggregate_snapshot
+from pipeline.aggregates import SnapshotAggregate, aggregate_snapshot
 from pipeline.bins import BinScheme
 from pipeline.compute import IngestOptions, SnapshotCompute, compute_snapshot
 from pipeline.faults import fault_point
@@ -84,7 +84,8 @@ class JobOptions:
     scheme: BinScheme
     lock_timeout: float
     lineage: Lineage
-    compute: SnapshotCompute = compute_snapshot  # the engine of the loss stage
+    compute: SnapshotCompute = compute_snapshot  # the engine of the loss stage ...
+    aggregate: SnapshotAggregate = aggregate_snapshot  # ... and of the aggregates
 
     @classmethod
     def from_settings(
@@ -103,21 +104,27 @@ class JobOptions:
             {**loss, "bins": scheme.scheme_id, **asdict(analysis)},
             loss,
         )
-        return cls(
-            ingest, analysis, scheme, settings.lock_timeout, lineage, _engine(settings, spark)
-        )
+        compute, aggregate = _engine(settings, spark)
+        return cls(ingest, analysis, scheme, settings.lock_timeout, lineage, compute, aggregate)
 
 
-def _engine(settings: Settings, spark: SparkSession | None) -> SnapshotCompute:
-    """The loss stage of the settings' engine: embedded, or on Spark executors (the
-    session given, else one made from spark_master and the spark.* settings)."""
+def _engine(
+    settings: Settings, spark: SparkSession | None
+) -> tuple[SnapshotCompute, SnapshotAggregate]:
+    """The loss stage and the aggregation of the settings' engine: embedded, or on Spark
+    (the session given, else one made from spark_master and the spark.* settings)."""
     if settings.engine != "spark" and spark is None:
-        return compute_snapshot
+        return compute_snapshot, aggregate_snapshot
+    from pipeline.spark.aggregates import aggregate_snapshot_on_spark
     from pipeline.spark.compute import compute_snapshot_on_spark
     from pipeline.spark.session import spark_session
 
     session = spark or spark_session(settings.spark_master, settings.spark)
-    return partial(compute_snapshot_on_spark, session)
+    root = Warehouse(settings.warehouse).layout.root
+    return (
+        partial(compute_snapshot_on_spark, session),
+        partial(aggregate_snapshot_on_spark, session, root),
+    )
 
 
 def run_job(
@@ -355,7 +362,7 @@ def _commit_snapshot(
             commit_files(catalog, run_id, placed, lineage, replaced=replaced)
         warehouse.bind_losses_view(catalog)
         warehouse.register_bin_scheme(catalog, options.scheme)
-        aggregate_snapshot(
+        options.aggregate(
             catalog, snapshot_date, options.analysis, options.scheme, models or None, run_id
         )
         record_snapshot(catalog, snapshot_date, run_id, options.lineage)

@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from pipeline.options import AnalysisOptions
+from pipeline.sketches import Sketch, sketch_bootstrap_gap_ci, sketch_distances
 from pipeline.split_statistics import bootstrap_gap_ci, split_distances
 from pipeline.verdicts import (
     INSUFFICIENT,
@@ -23,6 +25,9 @@ from pipeline.verdicts import (
 
 # A summary group: (model, split, epoch), as in the summaries table.
 GroupKey = tuple[str, str, int | None]
+# A group's losses: all of them sorted (embedded engine), or a fine sketch (Spark).
+GroupLosses = np.ndarray | Sketch
+DISTANCES = ("ks", "wasserstein", "mia_auc", "tpr_at_1pct_fpr")
 # The verdict columns a comparison without a reference split leaves empty.
 COMPARISON_COLUMNS = (
     "n_reference", "mean_reference", "gap", "normalised_gap", "gap_ci_low", "gap_ci_high",
@@ -33,7 +38,7 @@ COMPARISON_COLUMNS = (
 def verdict_rows(
     snapshot_date: dt.date,
     summaries: pl.DataFrame,
-    losses: dict[GroupKey, np.ndarray],
+    losses: Mapping[GroupKey, GroupLosses],
     analysis: AnalysisOptions,
 ) -> list[dict[str, Any]]:
     """One verdict per (model, held-out split) present in the snapshot."""
@@ -82,18 +87,25 @@ class _Comparison:
 
 
 def _judge(
-    comparison: _Comparison, losses: dict[GroupKey, np.ndarray], analysis: AnalysisOptions
+    comparison: _Comparison, losses: Mapping[GroupKey, GroupLosses], analysis: AnalysisOptions
 ) -> dict[str, Any]:
     reference_losses = losses[comparison.reference_key]
     heldout_losses = losses[comparison.heldout_key]
-    distances = split_distances(reference_losses, heldout_losses)
-    low, high = bootstrap_gap_ci(
-        reference_losses,
-        heldout_losses,
-        resamples=analysis.bootstrap_resamples,
-        max_samples=analysis.bootstrap_max_samples,
-        seed=analysis.seed,
-    )
+    bootstrap = {
+        "resamples": analysis.bootstrap_resamples,
+        "max_samples": analysis.bootstrap_max_samples,
+        "seed": analysis.seed,
+    }
+    if isinstance(reference_losses, Sketch) and isinstance(heldout_losses, Sketch):
+        # Spark: fine sketches of the splits (pipeline/sketches.py states the errors).
+        estimated = sketch_distances(reference_losses, heldout_losses)
+        distances = {name: estimated[name] for name in DISTANCES}
+        low, high = sketch_bootstrap_gap_ci(reference_losses, heldout_losses, **bootstrap)
+    else:
+        assert isinstance(reference_losses, np.ndarray)
+        assert isinstance(heldout_losses, np.ndarray)
+        distances = split_distances(reference_losses, heldout_losses)
+        low, high = bootstrap_gap_ci(reference_losses, heldout_losses, **bootstrap)
     reference, heldout = comparison.reference, comparison.heldout
     evidence = Evidence(
         n_reference=int(reference["n"]),

@@ -59,3 +59,19 @@ def test_a_wrong_header_is_caught():
 
 def test_sql_dir_is_the_source_tree_or_the_wheel():
     assert sql_dir().name == "sql" and Path(sql_dir(), "histograms.sql").is_file()
+
+
+SPARK_STATEMENTS = sorted(path.stem for path in (sql_dir() / "spark").glob("*.sql"))
+SPARK_PARAMETER = re.compile(r"(?<![:\w]):([a-z_]+)\b")
+
+
+@pytest.mark.parametrize("name", SPARK_STATEMENTS)
+def test_spark_statements_declare_their_parameters(name):
+    header, body = header_and_body(f"spark/{name}")
+    binds = declared(header, "Binds")
+    assert binds == set(SPARK_PARAMETER.findall(body)), f"spark/{name}.sql: header {binds}"
+    assert ";" not in body  # one statement
+
+
+def test_there_are_spark_statements():
+    assert SPARK_STATEMENTS == ["fine_histograms", "histograms", "summaries"]
