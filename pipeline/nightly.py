@@ -28,6 +28,7 @@ from pipeline.admission import SliceType, admit, record_slice_columns, slice_col
 from pipeline.aggregates import SnapshotAggregate, aggregate_snapshot
 from pipeline.bins import BinScheme
 from pipeline.compute import IngestOptions, SnapshotCompute, compute_snapshot
+from pipeline.exports import catch_up_exports, export_night
 from pipeline.faults import fault_point
 from pipeline.inbox import InboxError, InboxPlan, plan_inbox, verify_recorded
 from pipeline.layout import (
@@ -220,6 +221,8 @@ def _locked_run(
         write_manifest(warehouse.layout, committed, f"{summary.run_id}:start")
         # Only what the catalog now lists stays: files of a run that died go.
         remove_unreferenced(warehouse.layout, kept)
+        with reading(warehouse.root, losses_view=False) as catalog:
+            catch_up_exports(catalog, warehouse.root)  # a run that died before its export
         if planned is None:
             return summary
         summary.files_seen, summary.files_unchanged = planned.files_seen, planned.files_unchanged
@@ -324,6 +327,9 @@ def _land_snapshots(
                             (layout.root / file.path).unlink(missing_ok=True)
                 raise
         write_manifest(layout, committed, f"{summary.run_id}:{snapshot_date}")
+        fault_point("before_export")
+        with reading(warehouse.root, losses_view=False) as catalog:
+            export_night(catalog, warehouse.root, snapshot_date, summary.run_id)
         done += len(paths)
         summary.snapshot_dates.append(snapshot_date.isoformat())
 

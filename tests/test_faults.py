@@ -78,6 +78,7 @@ RUN_KILL_POINTS = [
     "after_place:2",
     "during_aggregation",
     "before_commit",
+    "before_export",  # the night committed, its Parquet copy under tables/ not yet
     "before_catalog_swap:2",  # the night's commit, written but not swapped in
     "after_catalog_swap:2",  # the night committed, the run not yet finished
     "after_catalog_swap:3",  # finished, reports not yet rendered

@@ -191,6 +191,18 @@ def test_both_engines_give_the_same_warehouse(spark, tmp_path):
     assert_same_warehouse(tmp_path / "duckdb", tmp_path / "spark")
     verdicts = tables(tmp_path / "spark")["verdicts"]
     assert set(verdicts["model"]) == {"mlp", "tree", "logreg", "lm"}
+    # The README's Spark SQL recipe over the Parquet copies of the aggregate tables.
+    exported = tmp_path / "spark" / "tables"
+    spark.sql(
+        f"CREATE OR REPLACE TEMPORARY VIEW lossgram_verdicts USING parquet "
+        f"OPTIONS (path '{exported / 'verdicts'}')"
+    )
+    rows = spark.sql("SELECT snapshot_date, model, verdict FROM lossgram_verdicts").collect()
+    assert sorted((str(r.snapshot_date), r.model, r.verdict) for r in rows) == sorted(
+        (str(d), m, v) for d, m, v in verdicts.select("snapshot_date", "model", "verdict").rows()
+    )
+    histograms = spark.read.parquet(str(exported / "histograms"))
+    assert histograms.count() == tables(tmp_path / "spark")["histograms"].height
 
 
 def test_engine_setting_and_errors(tmp_path, monkeypatch):

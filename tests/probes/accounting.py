@@ -53,3 +53,24 @@ def check_accounting(root: Path) -> None:
     manifest = json.loads((root / "wh" / "losses" / "_manifest.json").read_text())
     live = {p for (p,) in query(root, "SELECT path FROM live_files")}
     assert {"losses/" + f["path"] for f in manifest["files"]} == live
+    check_exports(root)
+
+
+def check_exports(root: Path) -> None:
+    """tables/<table>/snapshot_date=D/data.parquet mirrors the catalog's last commit of
+    every night: the same rows, and the committing run named in its metadata."""
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    for snapshot_date, run_id in query(root, "SELECT snapshot_date, run_id FROM snapshots"):
+        for table in ("histograms", "summaries", "verdicts"):
+            path = (
+                root / "wh" / "tables" / table / f"snapshot_date={snapshot_date}" / "data.parquet"
+            )
+            exported = pq.read_table(path)
+            assert exported.schema.metadata[b"lossgram.run_id"].decode() == run_id, path
+            rows = query(
+                root, f"SELECT count(*) FROM {table} WHERE snapshot_date = '{snapshot_date}'"
+            )
+            assert exported.num_rows == rows[0][0], path
+            assert pl.from_arrow(exported).height == rows[0][0]

@@ -1,0 +1,58 @@
+"""The aggregate tables as Parquet under the warehouse, for readers that do not open the
+DuckDB catalog (Spark SQL, Trino, Polars): tables/<table>/snapshot_date=D/data.parquet.
+
+Each night's file is written after its commit and swapped in whole (readers see the old
+file or the new one), and names in its metadata the run whose commit it mirrors; a run
+that died between its commit and the export is caught up by the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from pipeline.files import atomic_output
+from pipeline.queries import execute, query_frame
+
+EXPORTED_TABLES = ("histograms", "summaries", "verdicts")
+RUN_KEY = b"lossgram.run_id"
+
+
+def export_path(root: Path, table: str, snapshot_date: dt.date) -> Path:
+    return root / "tables" / table / f"snapshot_date={snapshot_date.isoformat()}" / "data.parquet"
+
+
+def export_night(
+    connection: duckdb.DuckDBPyConnection, root: Path, snapshot_date: dt.date, run_id: str
+) -> None:
+    """Write one night's rows of every exported table, each file swapped in whole."""
+    for table in EXPORTED_TABLES:
+        frame = query_frame(connection, f"export_{table}", {"snapshot_date": snapshot_date})
+        rows = frame.drop("snapshot_date").to_arrow()  # the folder name carries the date
+        rows = rows.replace_schema_metadata({**(rows.schema.metadata or {}), RUN_KEY: run_id})
+        with atomic_output(export_path(root, table, snapshot_date)) as temporary:
+            pq.write_table(rows, temporary)
+
+
+def catch_up_exports(connection: duckdb.DuckDBPyConnection, root: Path) -> list[dt.date]:
+    """Export the nights whose Parquet copy is missing or mirrors an older commit."""
+    stale = []
+    for snapshot_date, run_id in execute(connection, "committed_nights"):
+        if any(
+            _exported_run(export_path(root, t, snapshot_date)) != run_id for t in EXPORTED_TABLES
+        ):
+            export_night(connection, root, snapshot_date, run_id)
+            stale.append(snapshot_date)
+    return stale
+
+
+def _exported_run(path: Path) -> str | None:
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError):  # missing, or cut short
+        return None
+    run = metadata.get(RUN_KEY)
+    return run.decode() if run is not None else None
