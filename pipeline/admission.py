@@ -6,7 +6,7 @@ rejected alone, naming the other dump or the column; the rest of the night lands
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,11 +38,13 @@ def admit(
     committed: Sequence[PlacedFile],
     root: Path,
     slice_types: dict[str, SliceType],
+    shared_ids: SharedIds | None = None,
 ) -> list[ComputedDump]:
     """The night's computed dumps, with those breaking a cross-dump rule rejected.
     `committed` are the night's live files that stay; slice_types grows with new columns."""
     # Ids first, so a dump rejected for them registers no slice column.
-    counted_once = _ids_counted_once(computed, committed, root)
+    finder = shared_ids or shared_ids_in_duckdb
+    counted_once = _ids_counted_once(computed, committed, root, finder)
     return [_slices_fit(result, slice_types) for result in counted_once]
 
 
@@ -71,34 +73,53 @@ def _slices_fit(result: ComputedDump, slice_types: dict[str, SliceType]) -> Comp
     return result
 
 
+# Pairs of a night's dumps sharing sample ids: (model, split, epoch, earlier, later, ids),
+# earlier/later being places in the night's order. An engine finds them its own way.
+SharedPair = tuple[str, str, int | None, int, int, int]
+SharedIds = Callable[[dict[str, int]], list[SharedPair]]
+
+
+def shared_ids_in_duckdb(files: dict[str, int], spill: Path | None = None) -> list[SharedPair]:
+    """The pairs of dumps sharing ids, from their loss files (file -> place in the order),
+    by one DuckDB aggregation that spills to disk instead of growing past its limit."""
+    connection = duckdb.connect(config={"memory_limit": SHARED_IDS_MEMORY})
+    try:
+        if spill is not None:
+            connection.execute("SET temp_directory = $dir", {"dir": str(spill)})
+        night = pl.DataFrame(
+            {"file": list(files), "dump": list(files.values())},
+            schema={"file": pl.String, "dump": pl.Int64},
+        )
+        with registered(connection, night_files=night):
+            rows = execute(connection, "shared_sample_ids", {"files": list(files)})
+    finally:
+        connection.close()
+    return [(str(m), str(s), e, int(a), int(b), int(n)) for m, s, e, a, b, n in rows]
+
+
+SHARED_IDS_MEMORY = "1GB"
+
+
 def _ids_counted_once(
-    computed: list[ComputedDump], committed: Sequence[PlacedFile], root: Path
+    computed: list[ComputedDump],
+    committed: Sequence[PlacedFile],
+    root: Path,
+    shared_ids: SharedIds,
 ) -> list[ComputedDump]:
     """Reject a dump whose sample_ids another dump of the night already brings for the
     same (model, split, epoch): committed dumps first, then in the order planned (path
-    order; a rerun puts the dumps ingested before first, so the same ones win)."""
+    order; a rerun puts the dumps ingested before first, so the same ones win). The
+    message names the earliest dump counted before it."""
     new = [c for c in computed if c.staged is not None]
-    files = {str(root / placed.path): placed.dump_path for placed in committed}
-    files.update({str(c.staged): str(c.outcome.path) for c in new})
-    if len({dump for dump in files.values()}) < 2:
-        return computed
-    groups = (
-        pl.scan_parquet(
-            list(files), include_file_paths="file", missing_columns="insert", extra_columns="ignore"
-        )
-        .select("file", *GROUP)
-        .unique()
-        .collect()
-        .with_columns(dump=pl.col("file").replace_strict(files))
+    order = list(
+        dict.fromkeys([p.dump_path for p in committed] + [str(c.outcome.path) for c in new])
     )
-    shared = groups.group_by(GROUP).agg(pl.col("dump").n_unique().alias("dumps"))
-    shared = shared.filter(pl.col("dumps") > 1).sort(GROUP, nulls_last=True)
-    if shared.is_empty():
+    if len(order) < 2:
         return computed
-    order = [placed.dump_path for placed in committed] + [str(c.outcome.path) for c in new]
-    rejected: dict[str, str] = {}
-    for key in shared.select(GROUP).iter_rows():
-        rejected.update(_overlaps(groups, key, order, rejected))
+    place = {dump: index for index, dump in enumerate(order)}
+    files = {str(root / p.path): place[p.dump_path] for p in committed}
+    files.update({str(c.staged): place[str(c.outcome.path)] for c in new})
+    rejected = _replay(shared_ids(files), order)
     return [
         _rejected(c, "sample_id", rejected[str(c.outcome.path)])
         if str(c.outcome.path) in rejected
@@ -107,36 +128,34 @@ def _ids_counted_once(
     ]
 
 
-def _overlaps(
-    groups: pl.DataFrame, key: tuple[object, ...], order: list[str], rejected: dict[str, str]
-) -> dict[str, str]:
-    """Within one (model, split, epoch): the later dumps whose ids an earlier one has."""
-    where = [pl.col(name).eq_missing(value) for name, value in zip(GROUP, key, strict=True)]
-    by_dump = groups.filter(*where).group_by("dump").agg("file").rows()
-    taken = pl.DataFrame(schema={"sample_id": pl.String, "counted_by": pl.String})
-    found = {}
-    dump: str
-    dump_files: list[str]
-    for dump, dump_files in sorted(by_dump, key=lambda row: order.index(row[0])):
-        if dump in rejected:
-            continue
-        query = _scan(dump_files).filter(*where).select(pl.col("sample_id").cast(pl.String))
-        ids = query.collect()
-        clashes = ids.join(taken, on="sample_id")
-        if clashes.height:
+def _replay(pairs: list[SharedPair], order: list[str]) -> dict[str, str]:
+    """The rule, dump by dump in order within each (model, split, epoch): a dump sharing
+    ids with one counted before it is rejected, and its ids count for no later dump."""
+    by_group: dict[tuple[str, str, int | None], dict[tuple[int, int], int]] = {}
+    for model, split, epoch, earlier, later, ids in pairs:
+        by_group.setdefault((model, split, epoch), {})[(earlier, later)] = ids
+    rejected: dict[str, str] = {}
+
+    def sort_key(key: tuple[str, str, int | None]) -> tuple[str, str, bool, int]:
+        return key[0], key[1], key[2] is None, key[2] or 0
+
+    for key in sorted(by_group, key=sort_key):
+        shared = by_group[key]
+        counted: list[int] = []
+        for dump in sorted({place for pair in shared for place in pair}):
+            if order[dump] in rejected:
+                continue
+            before = [earlier for earlier in counted if (earlier, dump) in shared]
+            if not before:
+                counted.append(dump)
+                continue
             named = ", ".join(f"{n}={v}" for n, v in zip(GROUP, key, strict=True))
-            found[dump] = (
-                f"{clashes.height} sample_ids of ({named}) are already counted from "
-                f"{clashes['counted_by'][0]}: a sample counts once per night"
+            clashes = sum(shared[(earlier, dump)] for earlier in before)
+            rejected[order[dump]] = (
+                f"{clashes} sample_ids of ({named}) are already counted from "
+                f"{order[before[0]]}: a sample counts once per night"
             )
-        else:
-            taken = pl.concat([taken, ids.with_columns(counted_by=pl.lit(dump))])
-    return found
-
-
-def _scan(files: list[str]) -> pl.LazyFrame:
-    """Loss files of differing slice columns as one frame (only shared columns are read)."""
-    return pl.scan_parquet(files, missing_columns="insert", extra_columns="ignore")
+    return rejected
 
 
 def _rejected(result: ComputedDump, column: str, message: str) -> ComputedDump:

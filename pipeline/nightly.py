@@ -15,7 +15,7 @@ import datetime as dt
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +24,14 @@ import duckdb
 import polars as pl
 
 from pipeline import __version__
-from pipeline.admission import SliceType, admit, record_slice_columns, slice_column_types
+from pipeline.admission import (
+    SharedIds,
+    SliceType,
+    admit,
+    record_slice_columns,
+    shared_ids_in_duckdb,
+    slice_column_types,
+)
 from pipeline.aggregates import SnapshotAggregate, aggregate_snapshot
 from pipeline.bins import BinScheme
 from pipeline.compute import IngestOptions, SnapshotCompute, compute_snapshot
@@ -85,8 +92,7 @@ class JobOptions:
     scheme: BinScheme
     lock_timeout: float
     lineage: Lineage
-    compute: SnapshotCompute = compute_snapshot  # the engine of the loss stage ...
-    aggregate: SnapshotAggregate = aggregate_snapshot  # ... and of the aggregates
+    engine: Engine = field(default_factory=lambda: Engine())
 
     @classmethod
     def from_settings(
@@ -105,25 +111,36 @@ class JobOptions:
             {**loss, "bins": scheme.scheme_id, **asdict(analysis)},
             loss,
         )
-        compute, aggregate = _engine(settings, spark)
-        return cls(ingest, analysis, scheme, settings.lock_timeout, lineage, compute, aggregate)
+        engine = _engine(settings, spark)
+        return cls(ingest, analysis, scheme, settings.lock_timeout, lineage, engine)
 
 
-def _engine(
-    settings: Settings, spark: SparkSession | None
-) -> tuple[SnapshotCompute, SnapshotAggregate]:
-    """The loss stage and the aggregation of the settings' engine: embedded, or on Spark
-    (the session given, else one made from spark_master and the spark.* settings)."""
+@dataclass(frozen=True)
+class Engine:
+    """What an engine does in a run: the loss stage, finding the sample ids dumps share,
+    and the aggregates. The embedded one by default; Spark's from pipeline.spark."""
+
+    compute: SnapshotCompute = compute_snapshot
+    shared_ids: SharedIds = shared_ids_in_duckdb
+    aggregate: SnapshotAggregate = aggregate_snapshot
+
+
+def _engine(settings: Settings, spark: SparkSession | None) -> Engine:
+    """The settings' engine: embedded, or Spark (the session given, else one made from
+    spark_master and the spark.* settings)."""
+    root = Warehouse(settings.warehouse).layout.root
     if settings.engine != "spark" and spark is None:
-        return compute_snapshot, aggregate_snapshot
+        spill = Warehouse(settings.warehouse).layout.spill
+        return Engine(shared_ids=partial(shared_ids_in_duckdb, spill=spill))
+    from pipeline.spark.admission import shared_ids_on_spark
     from pipeline.spark.aggregates import aggregate_snapshot_on_spark
     from pipeline.spark.compute import compute_snapshot_on_spark
     from pipeline.spark.session import spark_session
 
     session = spark or spark_session(settings.spark_master, settings.spark)
-    root = Warehouse(settings.warehouse).layout.root
-    return (
+    return Engine(
         partial(compute_snapshot_on_spark, session),
+        partial(shared_ids_on_spark, session),
         partial(aggregate_snapshot_on_spark, session, root),
     )
 
@@ -302,9 +319,10 @@ def _land_snapshots(
 
         layout = warehouse.layout
         with staging_folder(layout, summary.run_id, snapshot_date) as staging:
-            computed = options.compute(paths, staging, snapshot_date, options.ingest, step)
+            engine = options.engine
+            computed = engine.compute(paths, staging, snapshot_date, options.ingest, step)
             staying = night.staying(snapshot_date, computed, options.ingest.only_model)
-            computed = admit(computed, staying, layout.root, night.slice_types)
+            computed = admit(computed, staying, layout.root, night.slice_types, engine.shared_ids)
             summary.outcomes.extend(result.outcome for result in computed)
             placed: list[PlacedFile] = []
             try:
@@ -368,7 +386,7 @@ def _commit_snapshot(
             commit_files(catalog, run_id, placed, lineage, replaced=replaced)
         warehouse.bind_losses_view(catalog)
         warehouse.register_bin_scheme(catalog, options.scheme)
-        options.aggregate(
+        options.engine.aggregate(
             catalog, snapshot_date, options.analysis, options.scheme, models or None, run_id
         )
         record_snapshot(catalog, snapshot_date, run_id, options.lineage)

@@ -19,7 +19,7 @@ import pytest
 from dumps import write_hive_split
 from typer.testing import CliRunner
 
-from pipeline import aggregates, compute, nightly
+from pipeline import compute, nightly
 from pipeline.cli import app
 from pipeline.contract import open_batch
 from pipeline.nightly import rerun_job, run_job
@@ -194,7 +194,10 @@ def test_crash_mid_run_keeps_previous_state_and_next_run_completes(settings, mon
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(nightly, "aggregate_snapshot", crash)
+    engine = nightly._engine
+    monkeypatch.setattr(
+        nightly, "_engine", lambda *args: dataclasses.replace(engine(*args), aggregate=crash)
+    )
     with pytest.raises(RuntimeError):
         run_job(settings)
     after = snapshot_tables(settings)
@@ -203,7 +206,7 @@ def test_crash_mid_run_keeps_previous_state_and_next_run_completes(settings, mon
     assert query(settings, "select status from job_runs order by started_at")[-1][0] == "failed"
     assert query(settings, "select count(*) from ingested_files")[0][0] == 2
 
-    monkeypatch.setattr(nightly, "aggregate_snapshot", aggregates.aggregate_snapshot)
+    monkeypatch.undo()
     assert run_job(settings).files_ingested == 1
     assert query(settings, "select count(distinct model) from summaries")[0][0] == 2
 

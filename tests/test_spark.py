@@ -94,6 +94,15 @@ def write_night(inbox: Path, day: str = DAY, seed: int = 0) -> None:
             split="test",
             model="lm",
         )
+    labels, logits = scores(100, 3, 1.0)  # ids 50..149 of lm's test parts 0 and 1 again
+    write_dump(
+        folder / "lmx-again.parquet",
+        sample_ids=np.arange(50, 150),
+        labels=labels,
+        logits=logits,
+        split="test",
+        model="lm",
+    )
     labels, logits = scores(100, 3, 1.0)
     write_dump(
         folder / "lm-train.parquet",
@@ -184,8 +193,14 @@ def test_both_engines_give_the_same_warehouse(spark, tmp_path):
     embedded = run_job(Settings(inbox=inbox, warehouse=tmp_path / "duckdb"))
     on_spark = run_job(Settings(inbox=inbox, warehouse=tmp_path / "spark"), spark=spark)
     assert embedded.status == on_spark.status == "partial"
-    (rejected,) = [o for o in on_spark.outcomes if o.status == "rejected"]
-    assert rejected.path.name == "broken.parquet" and "contains NaN or inf" in str(rejected.error)
+    broken, again = sorted(
+        (o for o in on_spark.outcomes if o.status == "rejected"), key=lambda o: o.path.name
+    )
+    assert broken.path.name == "broken.parquet" and "contains NaN or inf" in str(broken.error)
+    assert again.path.name == "lmx-again.parquet" and (
+        "100 sample_ids of (model=lm, split=test, epoch=None) are already counted from "
+        f"{inbox / DAY / 'lm.parquet' / 'part-00000.parquet'}"
+    ) in str(again.error)
     assert [o.error for o in embedded.outcomes] == [o.error for o in on_spark.outcomes]
     assert on_spark.files_ingested == 6 + 4 + 8 + 1
     assert_same_warehouse(tmp_path / "duckdb", tmp_path / "spark")

@@ -74,4 +74,4 @@ def test_spark_statements_declare_their_parameters(name):
 
 
 def test_there_are_spark_statements():
-    assert SPARK_STATEMENTS == ["fine_histograms", "histograms", "summaries"]
+    assert SPARK_STATEMENTS == ["fine_histograms", "histograms", "shared_sample_ids", "summaries"]
