@@ -165,7 +165,10 @@ def main() -> None:
                 print(json.dumps(result), file=sys.stderr)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (OUT / f"spark_scale-{stamp}.json").write_text(json.dumps(results, indent=1))
-    print("| setup | test rows | job s | loss stage s | rows/s/core | driver RSS MiB | JVM RSS MiB |")
+    header = (
+        "| setup | test rows | job s | loss stage s | rows/s/core | driver RSS MiB | JVM RSS MiB |"
+    )
+    print(header)
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         jvm = "" if r["jvm_rss"] is None else f"{r['jvm_rss'] / 2**20:.0f}"
