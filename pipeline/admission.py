@@ -9,6 +9,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.contract import DumpError, Problem
-from pipeline.layout import PlacedFile
+from pipeline.layout import STATISTICS_EXACT_BYTES, PlacedFile
 from pipeline.ledger import ComputedDump
 from pipeline.losses import LOSS_COLUMNS
 from pipeline.queries import execute, registered
@@ -119,13 +120,90 @@ def _ids_counted_once(
     place = {dump: index for index, dump in enumerate(order)}
     files = {str(root / p.path): place[p.dump_path] for p in committed}
     files.update({str(c.staged): place[str(c.outcome.path)] for c in new})
-    rejected = _replay(shared_ids(files), order)
+    candidates = _may_share_ids(files)
+    if len(set(candidates.values())) < 2:
+        return computed
+    rejected = _replay(shared_ids(candidates), order)
     return [
         _rejected(c, "sample_id", rejected[str(c.outcome.path)])
         if str(c.outcome.path) in rejected
         else c
         for c in computed
     ]
+
+
+def _may_share_ids(files: dict[str, int]) -> dict[str, int]:
+    """The files that may share a sample id with another dump's file, from their footers
+    alone: files of one (model, split, epoch) whose id ranges (min..max) overlap, and every
+    file whose footer cannot tell. Part files of one split hold disjoint ranges, so the
+    usual night needs no id aggregation at all."""
+    known: dict[tuple[Any, ...], list[tuple[Any, Any, str]]] = {}
+    maybe: dict[str, int] = {}
+    for file, dump in files.items():
+        summary = _footer_summary(file)
+        if summary is None:
+            maybe[file] = dump
+            continue
+        group, low, high = summary
+        known.setdefault(group, []).append((low, high, file))
+    for ranges in known.values():
+        if len({type(low) for low, _, _ in ranges}) > 1:  # 5 and "5": compared as text
+            maybe.update({file: files[file] for _, _, file in ranges})
+            continue
+        ranges.sort(key=lambda entry: entry[0])
+        reach: Any = None
+        cluster: list[str] = []
+        for low, high, file in ranges:
+            if cluster and reach is not None and low <= reach:
+                cluster.append(file)
+                reach = max(reach, high)
+                continue
+            if len(cluster) > 1:
+                maybe.update({f: files[f] for f in cluster})
+            cluster, reach = [file], high
+        if len(cluster) > 1:
+            maybe.update({f: files[f] for f in cluster})
+    return maybe
+
+
+def _footer_summary(file: str) -> tuple[tuple[Any, ...], Any, Any] | None:
+    """((model, split, epoch), lowest id, highest id) when every row group's
+    statistics say the file holds one group and give exact id bounds; else None."""
+    metadata = pq.ParquetFile(file).metadata
+    names = metadata.schema.to_arrow_schema().names
+    if not all(name in names for name in (*GROUP, "sample_id")):
+        return None
+    key: list[Any] | None = None
+    low: Any = None
+    high: Any = None
+    for index in range(metadata.num_row_groups):
+        group = metadata.row_group(index)
+        values: list[Any] = []
+        for name in GROUP:
+            statistics = group.column(names.index(name)).statistics
+            if statistics is not None and statistics.null_count == group.num_rows:
+                values.append(None)
+            elif _exact(statistics) and statistics.min == statistics.max:
+                values.append(statistics.min)
+            else:
+                return None
+        ids = group.column(names.index("sample_id")).statistics
+        if not _exact(ids):
+            return None
+        if key not in (None, values):
+            return None
+        key = values
+        low = ids.min if low is None else min(low, ids.min)
+        high = ids.max if high is None else max(high, ids.max)
+    return (tuple(key), low, high) if key is not None else None
+
+
+def _exact(statistics: pq.Statistics | None) -> bool:
+    """Min and max present, and not cut short (writers truncate long text values)."""
+    if statistics is None or not statistics.has_min_max or statistics.null_count:
+        return False
+    longest = max(len(str(statistics.min).encode()), len(str(statistics.max).encode()))
+    return longest < STATISTICS_EXACT_BYTES
 
 
 def _replay(pairs: list[SharedPair], order: list[str]) -> dict[str, str]:
