@@ -44,9 +44,7 @@ def aggregate_snapshot(
 ) -> None:
     """Replace one snapshot's histograms, summaries and verdicts (inside the caller's
     transaction); `models` limits it to some models; each row names the run."""
-    scope = {"snapshot_date": snapshot_date, "models": models or []}
-    for statement in ("clear_histograms", "clear_summaries", "clear_verdicts"):
-        execute(connection, statement, scope)
+    scope = clear_aggregates(connection, snapshot_date, models)
     execute(
         connection,
         "histograms",
@@ -59,6 +57,17 @@ def aggregate_snapshot(
     _set_quantiles(connection, snapshot_date, summaries, losses)
     for row in verdict_rows(snapshot_date, summaries, losses, analysis):
         execute(connection, "insert_verdict", {**row, "run_id": run_id})
+
+
+def clear_aggregates(
+    connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date, models: list[str] | None
+) -> dict[str, Any]:
+    """Drop a snapshot's histograms, summaries and verdicts (of some models); returns the
+    scope the queries of its new ones bind."""
+    scope = {"snapshot_date": snapshot_date, "models": models or []}
+    for statement in ("clear_histograms", "clear_summaries", "clear_verdicts"):
+        execute(connection, statement, scope)
+    return scope
 
 
 def _group_losses(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-from pipeline.aggregates import QUANTILES
+from pipeline.aggregates import QUANTILES, clear_aggregates
 from pipeline.bins import BinScheme
 from pipeline.faults import fault_point
 from pipeline.ledger import live_files
@@ -55,9 +55,7 @@ def aggregate_snapshot_on_spark(
 ) -> None:
     """aggregate_snapshot, the work done by Spark on the files the catalog lists for the
     night (root: the warehouse folder they are relative to)."""
-    scope = {"snapshot_date": snapshot_date, "models": models or []}
-    for statement in ("clear_histograms", "clear_summaries", "clear_verdicts"):
-        execute(connection, statement, scope)
+    scope = clear_aggregates(connection, snapshot_date, models)
     files = [
         str(root / placed.path)
         for placed in live_files(connection)
