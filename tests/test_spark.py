@@ -5,6 +5,7 @@ and a driver killed mid-run leaves the warehouse as it was."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from spark_cluster import spark_env, standalone_cluster
 
-from pipeline.nightly import run_job
+from pipeline.nightly import rerun_job, run_job
 from pipeline.settings import Settings
 from pipeline.sketches import FINE_RELATIVE_WIDTH
 from pipeline.spark.compute import plan_tasks
@@ -218,6 +219,16 @@ def test_both_engines_give_the_same_warehouse(spark, tmp_path):
     )
     histograms = spark.read.parquet(str(exported / "histograms"))
     assert histograms.count() == tables(tmp_path / "spark")["histograms"].height
+
+    # rerun and backfill take the same engine
+    night = dt.date.fromisoformat(DAY)
+    again = rerun_job(Settings(inbox=inbox, warehouse=tmp_path / "spark"), night, spark=spark)
+    assert again.status == "partial" and again.files_ingested == on_spark.files_ingested
+    assert_same_warehouse(tmp_path / "duckdb", tmp_path / "spark")
+    backfill = Settings(inbox=inbox, warehouse=tmp_path / "backfill")
+    filled = run_job(backfill, date_range=(night, night), command="backfill", spark=spark)
+    assert filled.status == "partial"
+    assert_same_warehouse(tmp_path / "duckdb", tmp_path / "backfill")
 
 
 def test_engine_setting_and_errors(tmp_path, monkeypatch):
