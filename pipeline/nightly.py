@@ -128,10 +128,9 @@ class Engine:
 def _engine(settings: Settings, spark: SparkSession | None) -> Engine:
     """The settings' engine: embedded, or Spark (the session given, else one made from
     spark_master and the spark.* settings)."""
-    root = Warehouse(settings.warehouse).layout.root
+    layout = Warehouse(settings.warehouse).layout
     if settings.engine != "spark" and spark is None:
-        spill = Warehouse(settings.warehouse).layout.spill
-        return Engine(shared_ids=partial(shared_ids_in_duckdb, spill=spill))
+        return Engine(shared_ids=partial(shared_ids_in_duckdb, spill=layout.spill))
     from pipeline.spark.admission import shared_ids_on_spark
     from pipeline.spark.aggregates import aggregate_snapshot_on_spark
     from pipeline.spark.compute import compute_snapshot_on_spark
@@ -141,7 +140,7 @@ def _engine(settings: Settings, spark: SparkSession | None) -> Engine:
     return Engine(
         partial(compute_snapshot_on_spark, session),
         partial(shared_ids_on_spark, session),
-        partial(aggregate_snapshot_on_spark, session, root),
+        partial(aggregate_snapshot_on_spark, session, layout.root),
     )
 
 
