@@ -106,9 +106,12 @@ class JobOptions:
         ingest = IngestOptions(settings.reader_options(), skip, only_model, timeout)
         analysis, scheme = settings.analysis_options(), settings.bin_scheme()
         loss = {**asdict(settings.loss_spec()), "bad_rows": settings.bad_rows}
+        engine_name = "spark" if spark is not None else settings.engine
         lineage = Lineage(
             __version__,
-            {**loss, "bins": scheme.scheme_id, **asdict(analysis)},
+            # The engine does not shape the numbers beyond the sketches' stated bounds,
+            # but a night's lineage says which one made it.
+            {**loss, "bins": scheme.scheme_id, **asdict(analysis), "engine": engine_name},
             loss,
         )
         engine = _engine(settings, spark)

@@ -648,6 +648,7 @@ def test_lineage_every_number_names_the_run_and_settings_that_made_it(settings, 
     )
     assert version == pipeline.__version__ and len(fingerprint) == 16
     assert json.loads(stored)["eps"] == 1e-12 and json.loads(stored)["bins"].startswith("log")
+    assert json.loads(stored)["engine"] == "duckdb"
     for table in ("histograms", "summaries", "verdicts"):
         assert query(settings, f"select distinct run_id from {table}") == [(first.run_id,)]
     changed = dataclasses.replace(settings, eps=1e-6)

@@ -6,6 +6,7 @@ and a driver killed mid-run leaves the warehouse as it was."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import subprocess
 import sys
@@ -205,6 +206,9 @@ def test_both_engines_give_the_same_warehouse(spark, tmp_path):
     assert [o.error for o in embedded.outcomes] == [o.error for o in on_spark.outcomes]
     assert on_spark.files_ingested == 6 + 4 + 8 + 1
     assert_same_warehouse(tmp_path / "duckdb", tmp_path / "spark")
+    with reading(tmp_path / "spark") as con:  # the night's lineage names the engine
+        [(stored,)] = con.sql("select settings from job_runs").fetchall()
+    assert json.loads(stored)["engine"] == "spark"
     verdicts = tables(tmp_path / "spark")["verdicts"]
     assert set(verdicts["model"]) == {"mlp", "tree", "logreg", "lm"}
     # The README's Spark SQL recipe over the Parquet copies of the aggregate tables.
