@@ -66,7 +66,7 @@ def compute_snapshot_on_spark(
     if not paths:
         return []
     sizes = [path.stat().st_size for path in paths]
-    tasks = plan_tasks(sizes, spark.sparkContext.defaultParallelism)
+    tasks = plan_tasks(sizes, _cores(spark))
     shares = [[str(paths[position]) for position in task] for task in tasks]
     run = partial(_run_tasks, shares, str(staging), snapshot_date, options)
     frame = spark.range(len(tasks), numPartitions=len(tasks)).mapInArrow(run, RESULT_SCHEMA)
@@ -77,6 +77,15 @@ def compute_snapshot_on_spark(
             by_position[position] = result
             progress(len(by_position), len(paths), result.outcome.path.name)
     return [by_position[position] for position in range(len(paths))]
+
+
+def _cores(spark: SparkSession) -> int:
+    """The cores Spark offers (its default parallelism); a Spark Connect session has no
+    SparkContext to ask, so its configuration is read instead."""
+    try:
+        return int(spark.sparkContext.defaultParallelism)
+    except Exception:  # Spark Connect: no JVM context on this side
+        return int(spark.conf.get("spark.default.parallelism", "8") or 8)
 
 
 def _run_tasks(

@@ -3,6 +3,7 @@ say), or one built from the settings' master and spark.* configuration."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -56,7 +57,8 @@ def spark_session(master: str, conf: Mapping[str, str]) -> SparkSession:
             f"cannot start Spark on {master} (the Spark log above says why; "
             "--debug shows the traceback)"
         ) from error
-    session.sparkContext.setLogLevel("ERROR")
+    with contextlib.suppress(Exception):  # a Spark Connect session has no SparkContext
+        session.sparkContext.setLogLevel("ERROR")
     return session
 
 
