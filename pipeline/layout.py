@@ -31,6 +31,8 @@ import pyarrow.parquet as pq
 from pipeline.files import atomic_output, atomic_write_text, flush
 
 DATABASE_FILE = "lossgram.duckdb"
+# Names the catalog file when it lives outside the warehouse folder (setting `catalog`).
+CATALOG_POINTER = "catalog.location"
 MANIFEST_FILE = "_manifest.json"
 # A model name too long for one folder name (file systems allow 255 bytes) gets a
 # shortened, hashed folder; the real name is in the files and the catalog.
@@ -59,7 +61,16 @@ class Layout:
 
     @property
     def database(self) -> Path:
+        """The DuckDB catalog: <root>/lossgram.duckdb, or the file catalog.location names
+        (a catalog kept on the driver's disk, the losses on a shared file system)."""
+        pointer = self.root / CATALOG_POINTER
+        if pointer.is_file():
+            return Path(pointer.read_text().strip())
         return self.root / DATABASE_FILE
+
+    @property
+    def catalog_pointer(self) -> Path:
+        return self.root / CATALOG_POINTER
 
     @property
     def losses(self) -> Path:
@@ -75,8 +86,9 @@ class Layout:
 
     @property
     def catalogs(self) -> Path:
-        """Where a run builds the next catalog before it is swapped in."""
-        return self.root / ".catalog"
+        """Where a run builds the next catalog before it is swapped in (beside it: the
+        swap is a rename)."""
+        return self.database.parent / ".catalog"
 
     @property
     def lock_file(self) -> Path:

@@ -174,7 +174,7 @@ def run_job(
         known = known_dumps(connection)
         return plan_inbox(settings.inbox, known, default_date, date_range)
 
-    warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit)
+    warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit, settings.catalog)
     options = JobOptions.from_settings(settings, spark=spark)
     return _locked_run(warehouse, options, command, plan, progress)
 
@@ -202,7 +202,7 @@ def rerun_job(
         inbox = inbox_now if moved_from else inboxes[0] if len(inboxes) == 1 else None
         return InboxPlan({snapshot_date: paths}, len(paths), 0, inbox, moved_from=moved_from)
 
-    warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit)
+    warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit, settings.catalog)
     options = JobOptions.from_settings(settings, model, spark)
     return _locked_run(warehouse, options, "rerun", plan, progress, rerun=True)
 
@@ -411,7 +411,7 @@ def record_reports_outcome(
 ) -> None:
     """After the pages: a failure makes the run partial and leaves its nights pending
     (the data landed; the next run renders them); a success clears pending nights."""
-    warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit)
+    warehouse = Warehouse(settings.warehouse, settings.duckdb_memory_limit, settings.catalog)
     dates = [dt.date.fromisoformat(day) for day in nights]
     with warehouse.lock(settings.lock_timeout), warehouse.commit() as catalog:
         if error is None:

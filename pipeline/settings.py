@@ -89,6 +89,12 @@ class Settings:
         Path("data/warehouse"), "Warehouse folder: losses Parquet and lossgram.duckdb.", Path
     )
     reports: Path = _setting(Path("reports"), "Folder the HTML reports are written to.", Path)
+    catalog: Path | None = _setting(
+        None,
+        "The DuckDB catalog file (default <warehouse>/lossgram.duckdb); put it on the "
+        "driver's local disk when the warehouse is on a network file system.",
+        Path,
+    )
     label_smoothing: float = _setting(
         LOSS.label_smoothing,
         "Label smoothing e in [0, 1): target (1-e)*onehot + e/C, as in PyTorch.",

@@ -25,7 +25,7 @@ import polars as pl
 
 from pipeline.bins import BinScheme
 from pipeline.faults import fault_point
-from pipeline.files import NoSpaceError, atomic_output, flush, is_no_space
+from pipeline.files import NoSpaceError, atomic_output, atomic_write_text, flush, is_no_space
 from pipeline.layout import Layout, PlacedFile, placed_frame
 from pipeline.losses import LOSS_SCHEMA
 from pipeline.queries import ddl, execute, registered, sql_dir
@@ -59,14 +59,30 @@ class Warehouse:
     """One warehouse folder: its layout, read-only connections to its committed catalog,
     and commits (a transaction on a copy, swapped in)."""
 
-    def __init__(self, root: Path, memory_limit: str | None = None) -> None:
+    def __init__(
+        self, root: Path, memory_limit: str | None = None, catalog: Path | None = None
+    ) -> None:
         if any(character in str(root.resolve()) for character in "*?[]{}"):
             # DuckDB reads every listed file name as a pattern: another folder could match.
             raise WarehouseError(f"warehouse folder {root} has one of * ? [ ] {{ }}: rename it")
         self.layout = Layout(root.resolve())
         self.root = self.layout.root
         self.database = self.layout.database
+        if catalog is not None and catalog.resolve() != self.database:
+            self.database = self._catalog_moved_to(catalog.resolve())
         self.memory_limit = memory_limit  # a writer's; None leaves DuckDB's default
+
+    def _catalog_moved_to(self, catalog: Path) -> Path:
+        """The setting `catalog` names another file than the warehouse's: a new warehouse
+        records it (catalog.location); one that has a catalog elsewhere is an error."""
+        if self.database.exists():
+            raise WarehouseError(
+                f"the warehouse's catalog is {self.database}, the setting catalog names "
+                f"{catalog}: move the file there (with lossgram stopped) or fix the setting"
+            )
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.layout.catalog_pointer, f"{catalog}\n")
+        return catalog
 
     def connect(self, *, losses_view: bool = True) -> duckdb.DuckDBPyConnection:
         """A read-only connection to the committed catalog, with its own `losses` view
@@ -114,7 +130,7 @@ class Warehouse:
             flush(draft)
             fault_point("before_catalog_swap")
             os.replace(draft, self.database)
-            flush(self.root)
+            flush(self.database.parent)
             fault_point("after_catalog_swap")
         except (OSError, duckdb.Error) as error:
             if is_no_space(error):

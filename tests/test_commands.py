@@ -187,3 +187,30 @@ def test_skipped_inbox_entries_are_listed_by_run(tmp_path, monkeypatch):
     assert len(listed) == 11  # ten named, then where to find the rest
     assert listed[0] == f"skipped: {inbox / 'notes-00.csv'}: not a .parquet file"
     assert "2 more inbox entries" in listed[-1] and "skipped_entries" in listed[-1]
+
+
+def test_the_catalog_can_live_apart_from_the_warehouse(tmp_path, monkeypatch):
+    """Setting `catalog`: the DuckDB file on the driver's disk, the losses on a shared file
+    system; the warehouse folder names it (catalog.location), so every reader finds it."""
+    monkeypatch.delenv("LOSSGRAM_CATALOG", raising=False)
+    warehouse, catalog = tmp_path / "shared" / "wh", tmp_path / "local" / "lossgram.duckdb"
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=warehouse, catalog=catalog)
+    write_split(settings.inbox, "mlp", "train")
+    write_split(settings.inbox, "mlp", "test", seed=1)
+    assert run_job(settings).status == "succeeded"
+    assert catalog.is_file() and not list(warehouse.glob("*.duckdb"))
+    assert (warehouse / "catalog.location").read_text().strip() == str(catalog)
+    code, output = invoke("rerun", "--date", DAY, "--warehouse", str(warehouse),
+                          "--reports", str(tmp_path / "r"))  # fmt: skip
+    assert code == 0, output  # (the pointer is found without the setting)
+    code, output = invoke("sql", "select count(*) from losses", "--warehouse", str(warehouse),
+                          "--format", "csv")  # fmt: skip
+    assert code == 0 and output.split()[-1] == "120"
+    assert invoke("history", "--warehouse", str(warehouse))[0] == 0
+    code, output = invoke("report", "--warehouse", str(warehouse), "--reports", str(tmp_path / "p"))
+    assert code == 0 and (tmp_path / "p" / "index.html").is_file()
+    elsewhere = Settings(inbox=settings.inbox, warehouse=warehouse, catalog=tmp_path / "x.duckdb")
+    monkeypatch.setenv("LOSSGRAM_CATALOG", str(tmp_path / "x.duckdb"))
+    code, output = invoke("run", "--inbox", str(settings.inbox), "--warehouse", str(warehouse))
+    assert code == 2 and f"the warehouse's catalog is {catalog}" in output
+    assert not elsewhere.catalog.exists()  # type: ignore[union-attr]
