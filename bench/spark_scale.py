@@ -74,7 +74,7 @@ def child(engine: str, master: str, inbox: Path, warehouse: Path) -> dict[str, A
     from pipeline.settings import Settings
 
     timings: dict[str, float] = {}
-    choose = nightly._engine
+    choose = nightly.engine_for
 
     def timed_engine(settings: Settings, spark: Any) -> Any:
         engine = choose(settings, spark)
@@ -91,7 +91,7 @@ def child(engine: str, master: str, inbox: Path, warehouse: Path) -> dict[str, A
 
         return dataclasses.replace(engine, compute=timed)
 
-    nightly._engine = timed_engine  # type: ignore[assignment]
+    nightly.engine_for = timed_engine  # type: ignore[assignment]
     settings = Settings(inbox=inbox, warehouse=warehouse, engine=engine, spark_master=master)
     started = time.perf_counter()
     summary = nightly.run_job(settings)

@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,16 +24,14 @@ import polars as pl
 
 from pipeline import __version__
 from pipeline.admission import (
-    SharedIds,
     SliceType,
     admit,
     record_slice_columns,
-    shared_ids_in_duckdb,
     slice_column_types,
 )
-from pipeline.aggregates import SnapshotAggregate, aggregate_snapshot
 from pipeline.bins import BinScheme
-from pipeline.compute import IngestOptions, SnapshotCompute, compute_snapshot
+from pipeline.compute import IngestOptions
+from pipeline.engine import Engine, engine_for
 from pipeline.exports import catch_up_exports, export_night
 from pipeline.faults import fault_point
 from pipeline.inbox import InboxError, InboxPlan, plan_inbox, verify_recorded
@@ -92,7 +89,7 @@ class JobOptions:
     scheme: BinScheme
     lock_timeout: float
     lineage: Lineage
-    engine: Engine = field(default_factory=lambda: Engine())
+    engine: Engine = field(default_factory=Engine)
 
     @classmethod
     def from_settings(
@@ -114,37 +111,8 @@ class JobOptions:
             {**loss, "bins": scheme.scheme_id, **asdict(analysis), "engine": engine_name},
             loss,
         )
-        engine = _engine(settings, spark)
+        engine = engine_for(settings, spark)
         return cls(ingest, analysis, scheme, settings.lock_timeout, lineage, engine)
-
-
-@dataclass(frozen=True)
-class Engine:
-    """What an engine does in a run: the loss stage, finding the sample ids dumps share,
-    and the aggregates. The embedded one by default; Spark's from pipeline.spark."""
-
-    compute: SnapshotCompute = compute_snapshot
-    shared_ids: SharedIds = shared_ids_in_duckdb
-    aggregate: SnapshotAggregate = aggregate_snapshot
-
-
-def _engine(settings: Settings, spark: SparkSession | None) -> Engine:
-    """The settings' engine: embedded, or Spark (the session given, else one made from
-    spark_master and the spark.* settings)."""
-    layout = Warehouse(settings.warehouse).layout
-    if settings.engine != "spark" and spark is None:
-        return Engine(shared_ids=partial(shared_ids_in_duckdb, spill=layout.spill))
-    from pipeline.spark.admission import shared_ids_on_spark
-    from pipeline.spark.aggregates import aggregate_snapshot_on_spark
-    from pipeline.spark.compute import compute_snapshot_on_spark
-    from pipeline.spark.session import spark_session
-
-    session = spark or spark_session(settings.spark_master, settings.spark)
-    return Engine(
-        partial(compute_snapshot_on_spark, session),
-        partial(shared_ids_on_spark, session),
-        partial(aggregate_snapshot_on_spark, session, layout.root),
-    )
 
 
 def run_job(

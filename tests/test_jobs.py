@@ -194,9 +194,9 @@ def test_crash_mid_run_keeps_previous_state_and_next_run_completes(settings, mon
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    engine = nightly._engine
+    engine = nightly.engine_for
     monkeypatch.setattr(
-        nightly, "_engine", lambda *args: dataclasses.replace(engine(*args), aggregate=crash)
+        nightly, "engine_for", lambda *args: dataclasses.replace(engine(*args), aggregate=crash)
     )
     with pytest.raises(RuntimeError):
         run_job(settings)
