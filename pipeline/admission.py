@@ -17,10 +17,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.contract import DumpError, Problem
-from pipeline.layout import STATISTICS_EXACT_BYTES, PlacedFile
+from pipeline.layout import STATISTICS_EXACT_BYTES, Layout, PlacedFile
 from pipeline.ledger import ComputedDump
 from pipeline.losses import LOSS_COLUMNS
 from pipeline.queries import execute, registered
+from pipeline.storage import ObjectStore
 
 GROUP = ("model", "split", "epoch")
 NOT_SLICES = {*LOSS_COLUMNS, "snapshot_date"}
@@ -37,7 +38,7 @@ class SliceType:
 def admit(
     computed: list[ComputedDump],
     committed: Sequence[PlacedFile],
-    root: Path,
+    layout: Layout,
     slice_types: dict[str, SliceType],
     shared_ids: SharedIds | None = None,
 ) -> list[ComputedDump]:
@@ -45,7 +46,7 @@ def admit(
     `committed` are the night's live files that stay; slice_types grows with new columns."""
     # Ids first, so a dump rejected for them registers no slice column.
     finder = shared_ids or shared_ids_in_duckdb
-    counted_once = _ids_counted_once(computed, committed, root, finder)
+    counted_once = _ids_counted_once(computed, committed, layout, finder)
     return [_slices_fit(result, slice_types) for result in counted_once]
 
 
@@ -80,11 +81,15 @@ SharedPair = tuple[str, str, int | None, int, int, int]
 SharedIds = Callable[[dict[str, int]], list[SharedPair]]
 
 
-def shared_ids_in_duckdb(files: dict[str, int], spill: Path | None = None) -> list[SharedPair]:
+def shared_ids_in_duckdb(
+    files: dict[str, int], spill: Path | None = None, store: ObjectStore | None = None
+) -> list[SharedPair]:
     """The pairs of dumps sharing ids, from their loss files (file -> place in the order),
     by one DuckDB aggregation that spills to disk instead of growing past its limit."""
     connection = duckdb.connect(config={"memory_limit": SHARED_IDS_MEMORY})
     try:
+        if store is not None:
+            store.register(connection)
         if spill is not None:
             connection.execute("SET temp_directory = $dir", {"dir": str(spill)})
         night = pl.DataFrame(
@@ -104,7 +109,7 @@ SHARED_IDS_MEMORY = "1GB"
 def _ids_counted_once(
     computed: list[ComputedDump],
     committed: Sequence[PlacedFile],
-    root: Path,
+    layout: Layout,
     shared_ids: SharedIds,
 ) -> list[ComputedDump]:
     """Reject a dump whose sample_ids another dump of the night already brings for the
@@ -118,9 +123,9 @@ def _ids_counted_once(
     if len(order) < 2:
         return computed
     place = {dump: index for index, dump in enumerate(order)}
-    files = {str(root / p.path): place[p.dump_path] for p in committed}
+    files = {layout.location(p.path): place[p.dump_path] for p in committed}
     files.update({str(c.staged): place[str(c.outcome.path)] for c in new})
-    candidates = _may_share_ids(files)
+    candidates = _may_share_ids(files, layout)
     if len(set(candidates.values())) < 2:
         return computed
     rejected = _replay(shared_ids(candidates), order)
@@ -132,7 +137,7 @@ def _ids_counted_once(
     ]
 
 
-def _may_share_ids(files: dict[str, int]) -> dict[str, int]:
+def _may_share_ids(files: dict[str, int], layout: Layout) -> dict[str, int]:
     """The files that may share a sample id with another dump's file, from their footers
     alone: files of one (model, split, epoch) whose id ranges (min..max) overlap, and every
     file whose footer cannot tell. Part files of one split hold disjoint ranges, so the
@@ -140,7 +145,7 @@ def _may_share_ids(files: dict[str, int]) -> dict[str, int]:
     known: dict[tuple[Any, ...], list[tuple[Any, Any, str]]] = {}
     maybe: dict[str, int] = {}
     for file, dump in files.items():
-        summary = _footer_summary(file)
+        summary = _footer_summary(layout.footer(file))
         if summary is None:
             maybe[file] = dump
             continue
@@ -166,10 +171,9 @@ def _may_share_ids(files: dict[str, int]) -> dict[str, int]:
     return maybe
 
 
-def _footer_summary(file: str) -> tuple[tuple[Any, ...], Any, Any] | None:
+def _footer_summary(metadata: pq.FileMetaData) -> tuple[tuple[Any, ...], Any, Any] | None:
     """((model, split, epoch), lowest id, highest id) when every row group's
     statistics say the file holds one group and give exact id bounds; else None."""
-    metadata = pq.ParquetFile(file).metadata
     names = metadata.schema.to_arrow_schema().names
     if not all(name in names for name in (*GROUP, "sample_id")):
         return None

@@ -47,6 +47,7 @@ from pipeline.inbox import InboxError
 from pipeline.ledger import EXIT_FAILED
 from pipeline.settings import Settings, SettingsError, load_settings
 from pipeline.spark.session import EngineError
+from pipeline.storage import StoreError
 from pipeline.warehouse import WarehouseError
 
 app = typer.Typer(
@@ -118,6 +119,7 @@ def _known_errors_exit() -> Iterator[None]:
         NoSpaceError,
         InboxError,
         EngineError,
+        StoreError,
     ) as error:
         warn(f"error: {error}")
         raise typer.Exit(EXIT_FAILED) from error

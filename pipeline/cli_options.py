@@ -9,8 +9,11 @@ from typing import Annotated
 import typer
 
 WarehouseOption = Annotated[
-    Path | None,
-    typer.Option(help="Warehouse folder (default data/warehouse under the current directory)."),
+    str | None,
+    typer.Option(
+        help="Warehouse folder (default data/warehouse under the current directory), or an "
+        "object-store URI (s3://bucket/prefix)."
+    ),
 ]
 InboxOption = Annotated[
     Path | None, typer.Option(help="Inbox folder of new dumps (default data/inbox).")

@@ -9,49 +9,60 @@ that died between its commit and the export is caught up by the next run.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
+import uuid
 
 import duckdb
 import pyarrow.parquet as pq
 
-from pipeline.files import atomic_output
+from pipeline.layout import Layout
 from pipeline.queries import execute, query_frame
 
 EXPORTED_TABLES = ("histograms", "summaries", "verdicts")
 RUN_KEY = b"lossgram.run_id"
 
 
-def export_path(root: Path, table: str, snapshot_date: dt.date) -> Path:
-    return root / "tables" / table / f"snapshot_date={snapshot_date.isoformat()}" / "data.parquet"
+def export_path(table: str, snapshot_date: dt.date) -> str:
+    """The night's file of a table, relative to the warehouse."""
+    return f"tables/{table}/snapshot_date={snapshot_date.isoformat()}/data.parquet"
 
 
 def export_night(
-    connection: duckdb.DuckDBPyConnection, root: Path, snapshot_date: dt.date, run_id: str
+    connection: duckdb.DuckDBPyConnection, layout: Layout, snapshot_date: dt.date, run_id: str
 ) -> None:
     """Write one night's rows of every exported table, each file swapped in whole."""
+    layout.root.mkdir(parents=True, exist_ok=True)
     for table in EXPORTED_TABLES:
         frame = query_frame(connection, f"export_{table}", {"snapshot_date": snapshot_date})
         rows = frame.drop("snapshot_date").to_arrow()  # the folder name carries the date
         rows = rows.replace_schema_metadata({**(rows.schema.metadata or {}), RUN_KEY: run_id})
-        with atomic_output(export_path(root, table, snapshot_date)) as temporary:
+        # Written beside the warehouse's files (a rename away on disk), then published.
+        temporary = layout.root / f".{table}-{uuid.uuid4().hex[:12]}.parquet.tmp"
+        try:
             pq.write_table(rows, temporary)
+            layout.publish(temporary, export_path(table, snapshot_date))
+        finally:
+            temporary.unlink(missing_ok=True)
 
 
-def catch_up_exports(connection: duckdb.DuckDBPyConnection, root: Path) -> list[dt.date]:
+def catch_up_exports(connection: duckdb.DuckDBPyConnection, layout: Layout) -> list[dt.date]:
     """Export the nights whose Parquet copy is missing or mirrors an older commit."""
     stale = []
     for snapshot_date, run_id in execute(connection, "committed_nights"):
         if any(
-            _exported_run(export_path(root, t, snapshot_date)) != run_id for t in EXPORTED_TABLES
+            _exported_run(layout, export_path(t, snapshot_date)) != run_id for t in EXPORTED_TABLES
         ):
-            export_night(connection, root, snapshot_date, run_id)
+            export_night(connection, layout, snapshot_date, run_id)
             stale.append(snapshot_date)
     return stale
 
 
-def _exported_run(path: Path) -> str | None:
+def _exported_run(layout: Layout, relative: str) -> str | None:
     try:
-        metadata = pq.read_schema(path).metadata or {}
+        if layout.store is not None:
+            with layout.store.open(layout.location(relative)) as handle:
+                metadata = pq.read_schema(handle).metadata or {}
+        else:
+            metadata = pq.read_schema(layout.location(relative)).metadata or {}
     except (OSError, ValueError):  # missing, or cut short
         return None
     run = metadata.get(RUN_KEY)

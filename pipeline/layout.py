@@ -6,6 +6,11 @@ them, and how what a dead run left is cleaned up.
 <warehouse>/losses/_manifest.json                            the committed file list
 <warehouse>/.staging/<run>/<D>/   .catalog/                  a run's work in progress
 <warehouse>/.lock   .tmp/                                    writer lock, DuckDB spill
+<warehouse>/tables/<table>/snapshot_date=D/data.parquet      aggregate tables (exports.py)
+
+On an object store (pipeline/storage.py) the losses, the manifest, the tables and
+catalog.location are objects under the warehouse URI; the catalog, the lock, staging and
+the spill stay in the catalog's folder on the driver's disk.
 
 Data files are immutable and named after the run that wrote them; which of them make up
 the warehouse is decided by the catalog alone (its `live_files`), so a file on disk is
@@ -28,7 +33,8 @@ from urllib.parse import quote
 import polars as pl
 import pyarrow.parquet as pq
 
-from pipeline.files import atomic_output, atomic_write_text, flush
+from pipeline.files import atomic_write_text, flush
+from pipeline.storage import ObjectStore, is_object_store
 
 DATABASE_FILE = "lossgram.duckdb"
 # Names the catalog file when it lives outside the warehouse folder (setting `catalog`).
@@ -55,18 +61,61 @@ def model_folder_value(name: str) -> str:
 
 @dataclass(frozen=True)
 class Layout:
-    """The paths of one warehouse folder."""
+    """The paths of one warehouse: a folder, or an object store (store) whose local
+    work (lock, staging, spill) lives in root, the catalog's folder."""
 
     root: Path
+    store: ObjectStore | None = None
+    catalog: Path | None = None  # an object-store warehouse's catalog file
 
     @property
     def database(self) -> Path:
         """The DuckDB catalog: <root>/lossgram.duckdb, or the file catalog.location names
-        (a catalog kept on the driver's disk, the losses on a shared file system)."""
+        (a catalog kept on the driver's disk, the losses on a shared file system or an
+        object store)."""
+        if self.catalog is not None:
+            return self.catalog
         pointer = self.root / CATALOG_POINTER
         if pointer.is_file():
             return Path(pointer.read_text().strip())
         return self.root / DATABASE_FILE
+
+    @property
+    def name(self) -> str:
+        """The warehouse as its user named it: a folder or a URI."""
+        return self.store.uri if self.store is not None else str(self.root)
+
+    def location(self, relative: str) -> str:
+        """A warehouse-relative path as readers open it: an absolute path or a URI."""
+        if self.store is not None:
+            return self.store.location(relative)
+        return str(self.root / relative)
+
+    def footer(self, location: str) -> pq.FileMetaData:
+        """The Parquet footer of a file at a location() or a local path."""
+        if self.store is not None and is_object_store(location):
+            with self.store.open(location) as handle:
+                return pq.ParquetFile(handle).metadata
+        return pq.ParquetFile(location).metadata
+
+    def remove(self, relative: str) -> None:
+        """Delete one data file (gone already is fine)."""
+        if self.store is not None:
+            self.store.delete(self.store.files(relative))
+        else:
+            (self.root / relative).unlink(missing_ok=True)
+
+    def publish(self, local: Path, relative: str) -> None:
+        """A finished local file to its place in the warehouse, whole: a rename on disk,
+        an upload to an object store (then the local file goes)."""
+        if self.store is not None:
+            self.store.put(local, relative)
+            local.unlink(missing_ok=True)
+            return
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(local, target)
+        flush(target)
 
     @property
     def catalog_pointer(self) -> Path:
@@ -160,20 +209,20 @@ def place(
     placed = []
     for index, model in enumerate(models):
         target = layout.partition(snapshot_date, model) / f"{name}-{index}.parquet"
-        target.parent.mkdir(parents=True, exist_ok=True)
         if len(models) == 1:
-            os.replace(staged, target)
+            finished = staged
         else:
-            with atomic_output(target) as partial:
-                frame.filter(pl.col("model") == model).sink_parquet(partial)
-        flush(target)
-        rows = pq.ParquetFile(target).metadata.num_rows
+            finished = staged.with_name(f"{staged.stem}-{index}.parquet")
+            frame.filter(pl.col("model") == model).sink_parquet(finished)
+        rows = pq.ParquetFile(finished).metadata.num_rows
+        layout.publish(finished, layout.relative(target))
         placed.append(
             PlacedFile(layout.relative(target), snapshot_date, model, str(dump_path), rows)
         )
-    for folder in {(layout.root / p.path).parent for p in placed}:
-        flush(folder)  # the new names are on disk too
-        flush(folder.parent)
+    if layout.store is None:
+        for folder in {(layout.root / p.path).parent for p in placed}:
+            flush(folder)  # the new names are on disk too
+            flush(folder.parent)
     return placed
 
 
@@ -210,6 +259,11 @@ def remove_unreferenced(layout: Layout, keep: Iterable[str]) -> int:
     before its commit, and retired files no reader can still need. A file the catalog
     lists is in keep and never touched. Returns how many were removed."""
     keep = set(keep)
+    if layout.store is not None:
+        objects = layout.store.files("losses")
+        unlisted = [key for key in objects if key.endswith(".parquet") and key not in keep]
+        layout.store.delete(unlisted)
+        return len(unlisted)
     removed = 0
     for path in list(layout.data_files()):
         if layout.relative(path) not in keep:
@@ -240,4 +294,8 @@ def write_manifest(layout: Layout, files: list[PlacedFile], commit: str) -> None
             for placed in files
         ],
     }
-    atomic_write_text(layout.manifest, json.dumps(manifest, indent=1) + "\n")
+    text = json.dumps(manifest, indent=1) + "\n"
+    if layout.store is not None:
+        layout.store.write_text(f"losses/{MANIFEST_FILE}", text)
+    else:
+        atomic_write_text(layout.manifest, text)

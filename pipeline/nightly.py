@@ -69,7 +69,7 @@ from pipeline.options import AnalysisOptions
 from pipeline.progress import Progress, no_progress
 from pipeline.queries import execute
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse, WarehouseError, reading
+from pipeline.warehouse import Warehouse, WarehouseError
 
 if TYPE_CHECKING:
     from pipeline.spark.session import SparkSession
@@ -208,8 +208,8 @@ def _locked_run(
         write_manifest(warehouse.layout, committed, f"{summary.run_id}:start")
         # Only what the catalog now lists stays: files of a run that died go.
         remove_unreferenced(warehouse.layout, kept)
-        with reading(warehouse.root, losses_view=False) as catalog:
-            catch_up_exports(catalog, warehouse.root)  # a run that died before its export
+        with warehouse.reading(losses_view=False) as catalog:
+            catch_up_exports(catalog, warehouse.layout)  # a run that died before its export
         if planned is None:
             return summary
         summary.files_seen, summary.files_unchanged = planned.files_seen, planned.files_unchanged
@@ -292,7 +292,7 @@ def _land_snapshots(
             engine = options.engine
             computed = engine.compute(paths, staging, snapshot_date, options.ingest, step)
             staying = night.staying(snapshot_date, computed, options.ingest.only_model)
-            computed = admit(computed, staying, layout.root, night.slice_types, engine.shared_ids)
+            computed = admit(computed, staying, layout, night.slice_types, engine.shared_ids)
             summary.outcomes.extend(result.outcome for result in computed)
             placed: list[PlacedFile] = []
             try:
@@ -312,12 +312,12 @@ def _land_snapshots(
                 if listed is not None:
                     for file in placed:
                         if file.path not in listed:
-                            (layout.root / file.path).unlink(missing_ok=True)
+                            layout.remove(file.path)
                 raise
         write_manifest(layout, committed, f"{summary.run_id}:{snapshot_date}")
         fault_point("before_export")
-        with reading(warehouse.root, losses_view=False) as catalog:
-            export_night(catalog, warehouse.root, snapshot_date, summary.run_id)
+        with warehouse.reading(losses_view=False) as catalog:
+            export_night(catalog, warehouse.layout, snapshot_date, summary.run_id)
         done += len(paths)
         summary.snapshot_dates.append(snapshot_date.isoformat())
 
@@ -368,9 +368,10 @@ def _commit_snapshot(
 
 def pending_report_nights(settings: Settings) -> list[str]:
     """Nights whose pages an earlier run could not write."""
-    if not Warehouse(settings.warehouse).database.exists():
+    warehouse = Warehouse(settings.warehouse, catalog=settings.catalog)
+    if not warehouse.database.exists():
         return []
-    with reading(settings.warehouse, losses_view=False) as connection:
+    with warehouse.reading(losses_view=False) as connection:
         return [day.isoformat() for (day,) in execute(connection, "pending_reports")]
 
 

@@ -14,13 +14,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from pipeline.layout import Layout
 from pipeline.ledger import RunSummary
 from pipeline.nightly import run_job
 from pipeline.queries import execute
 from pipeline.service import run_then_report
 from pipeline.settings import Settings, SettingsError
-from pipeline.warehouse import WarehouseError, reading
+from pipeline.warehouse import Warehouse, WarehouseError
 
 LOG_FILE = "lossgram.log"
 NightlyJob = Callable[[Settings], RunSummary]
@@ -63,9 +62,10 @@ def missed_fire_time(
 
 def last_started(settings: Settings) -> dt.datetime | None:
     """When the nightly job last started, or None for a warehouse not made yet."""
-    if not Layout(settings.warehouse).database.exists():
+    warehouse = Warehouse(settings.warehouse, catalog=settings.catalog)
+    if not warehouse.database.exists():
         return None
-    with reading(settings.warehouse, losses_view=False) as connection:
+    with warehouse.reading(losses_view=False) as connection:
         rows = execute(connection, "last_scheduled_run")
     value = rows[0][0] if rows else None
     return value if isinstance(value, dt.datetime) else None
@@ -82,7 +82,8 @@ class Daemon:
         self.scheduler = BlockingScheduler(
             timezone=self.trigger.timezone, executors={"default": ThreadPoolExecutor(1)}
         )
-        self.log_path = settings.warehouse / LOG_FILE
+        # Beside the catalog: the warehouse folder, or the driver's disk for an object store.
+        self.log_path = Warehouse(settings.warehouse, catalog=settings.catalog).root / LOG_FILE
 
     def log(self, event: str, **fields: Any) -> None:
         """One structured line to stderr and to the warehouse's log file."""

@@ -24,6 +24,7 @@ from pipeline.options import (
     ReportOptions,
     Thresholds,
 )
+from pipeline.storage import is_object_store, local_path
 
 # The defaults of the option objects are the product's defaults, written once.
 LOSS, THRESHOLDS, ANALYSIS = LossSpec(), Thresholds(), AnalysisOptions()
@@ -68,6 +69,11 @@ def _spark_conf(table: Mapping[str, Any], prefix: str = "spark") -> dict[str, st
     return flat
 
 
+def warehouse_location(text: str | os.PathLike[str]) -> Path | str:
+    """A folder (a Path), or an object store's URI kept as text (s3://bucket/prefix)."""
+    return str(text).rstrip("/") if is_object_store(text) else local_path(text)
+
+
 def _optional_int(text: str) -> int | None:
     return None if text.strip().lower() in ("", "none") else int(text)
 
@@ -85,14 +91,19 @@ class Settings:
     """Every knob of lossgram, each with a default and a help string."""
 
     inbox: Path = _setting(Path("data/inbox"), "Folder the nightly job reads new dumps from.", Path)
-    warehouse: Path = _setting(
-        Path("data/warehouse"), "Warehouse folder: losses Parquet and lossgram.duckdb.", Path
+    warehouse: Path | str = _setting(
+        Path("data/warehouse"),
+        "Warehouse folder (losses Parquet and lossgram.duckdb), or an object-store URI "
+        "such as s3://bucket/prefix (needs the setting catalog and pip install "
+        "'lossgram[s3]').",
+        warehouse_location,
     )
     reports: Path = _setting(Path("reports"), "Folder the HTML reports are written to.", Path)
     catalog: Path | None = _setting(
         None,
         "The DuckDB catalog file (default <warehouse>/lossgram.duckdb); put it on the "
-        "driver's local disk when the warehouse is on a network file system.",
+        "driver's local disk when the warehouse is on a network file system or an object "
+        "store (required there).",
         Path,
     )
     label_smoothing: float = _setting(
@@ -285,8 +296,8 @@ def _coerce(spec: dataclasses.Field[Any], value: Any) -> Any:
         return _spark_conf(value)
     if isinstance(value, int | float) and parse is float:
         return float(value)
-    if parse is Path:
-        return Path(value)
+    if parse is Path or parse is warehouse_location:
+        return parse(value)
     return value
 
 

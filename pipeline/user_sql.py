@@ -32,7 +32,7 @@ class QueryResult:
 
 
 def run_user_query(
-    root: Path, query: str, *, timeout_seconds: float, limit: int | None
+    root: Path | str, query: str, *, timeout_seconds: float, limit: int | None
 ) -> QueryResult:
     """Run a user's read statement on a read-only connection to the warehouse."""
     _check_is_one_read(query)
@@ -108,7 +108,7 @@ def _check_is_one_read(query: str) -> None:
 
 def _lock_down(connection: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
     """Files: only the warehouse's losses folder, read; settings: locked."""
-    folder = str(warehouse.layout.losses) + "/"
+    folder = warehouse.layout.location("losses") + "/"
     execute(connection, "reader_allowed_directories", {"folders": [folder]})
     execute(connection, "reader_no_external_access")
     execute(connection, "reader_lock_configuration")

@@ -26,9 +26,10 @@ import polars as pl
 from pipeline.bins import BinScheme
 from pipeline.faults import fault_point
 from pipeline.files import NoSpaceError, atomic_output, atomic_write_text, flush, is_no_space
-from pipeline.layout import Layout, PlacedFile, placed_frame
+from pipeline.layout import CATALOG_POINTER, Layout, PlacedFile, placed_frame
 from pipeline.losses import LOSS_SCHEMA
 from pipeline.queries import ddl, execute, registered, sql_dir
+from pipeline.storage import ObjectStore, is_object_store, local_path
 
 # Storage readable by DuckDB 1.4+ too, so the stock `duckdb` CLI (1.5 on PyPI today)
 # opens the file; fixed when the file is created.
@@ -60,22 +61,50 @@ class Warehouse:
     and commits (a transaction on a copy, swapped in)."""
 
     def __init__(
-        self, root: Path, memory_limit: str | None = None, catalog: Path | None = None
+        self, root: Path | str, memory_limit: str | None = None, catalog: Path | None = None
     ) -> None:
-        if any(character in str(root.resolve()) for character in "*?[]{}"):
+        name = str(root) if is_object_store(root) else str(local_path(root).resolve())
+        if any(character in name for character in "*?[]{}"):
             # DuckDB reads every listed file name as a pattern: another folder could match.
-            raise WarehouseError(f"warehouse folder {root} has one of * ? [ ] {{ }}: rename it")
-        self.layout = Layout(root.resolve())
+            raise WarehouseError(f"warehouse {root} has one of * ? [ ] {{ }}: rename it")
+        if is_object_store(root):
+            self.layout = self._on_object_store(ObjectStore.at(name), catalog)
+        else:
+            self.layout = Layout(Path(name))
         self.root = self.layout.root
+        self.name = self.layout.name
         self.database = self.layout.database
         if catalog is not None and catalog.resolve() != self.database:
             self.database = self._catalog_moved_to(catalog.resolve())
         self.memory_limit = memory_limit  # a writer's; None leaves DuckDB's default
 
+    @staticmethod
+    def _on_object_store(store: ObjectStore, catalog: Path | None) -> Layout:
+        """An object-store warehouse: its catalog on this machine's disk, named by the
+        setting or by the catalog.location object a run left in the store."""
+        recorded = store.read_text(CATALOG_POINTER)
+        known = Path(recorded.strip()) if recorded else None
+        if catalog is None and known is None:
+            raise WarehouseError(
+                f"no warehouse at {store.uri} (run `lossgram run` first; a warehouse on an "
+                "object store needs the setting catalog, a file on this machine's disk)"
+            )
+        if catalog is not None and known is not None and catalog.resolve() != known:
+            raise WarehouseError(
+                f"the warehouse's catalog is {known}, the setting catalog names "
+                f"{catalog.resolve()}: move the file there (with lossgram stopped) or fix "
+                "the setting"
+            )
+        database = known or (catalog.resolve() if catalog is not None else None)
+        assert database is not None
+        if known is None:
+            store.write_text(CATALOG_POINTER, f"{database}\n")
+        return Layout(database.parent, store, database)
+
     def _catalog_moved_to(self, catalog: Path) -> Path:
         """The setting `catalog` names another file than the warehouse's: a new warehouse
         records it (catalog.location); one that has a catalog elsewhere is an error."""
-        if self.database.exists():
+        if self.database.exists() or self.layout.store is not None:
             raise WarehouseError(
                 f"the warehouse's catalog is {self.database}, the setting catalog names "
                 f"{catalog}: move the file there (with lossgram stopped) or fix the setting"
@@ -89,7 +118,7 @@ class Warehouse:
         over the committed files under this folder (wherever the folder now is). Binding
         it reads every file's footer: callers that read only tables go without."""
         if not self.database.exists():
-            raise WarehouseError(f"no warehouse at {self.root} (run `lossgram run` first)")
+            raise WarehouseError(f"no warehouse at {self.name} (run `lossgram run` first)")
         # Readers load or install no extension on their own (a query could ask for one).
         no_extensions: dict[str, str | bool | int | float | list[str]] = {
             "autoinstall_known_extensions": False,
@@ -97,6 +126,7 @@ class Warehouse:
         }
         connection = duckdb.connect(str(self.database), read_only=True, config=no_extensions)
         try:
+            self.register_store(connection)
             if schema_version(connection, self.database) < known_version():
                 raise WarehouseError(
                     f"{self.database} was made by an older lossgram: run `lossgram run` "
@@ -108,6 +138,15 @@ class Warehouse:
             connection.close()
             raise
         return connection
+
+    @contextlib.contextmanager
+    def reading(self, *, losses_view: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection (connect()), closed afterwards."""
+        connection = self.connect(losses_view=losses_view)
+        try:
+            yield connection
+        finally:
+            connection.close()
 
     @contextlib.contextmanager
     def commit(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -141,10 +180,15 @@ class Warehouse:
             draft.unlink(missing_ok=True)
             draft.with_name(draft.name + ".wal").unlink(missing_ok=True)
 
+    def register_store(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Let the connection read the losses on an object store (nothing to do on disk)."""
+        if self.layout.store is not None:
+            self.layout.store.register(connection)
+
     def committed_paths(self) -> set[str] | None:
         """The files the committed catalog lists (None if it cannot be read)."""
         try:
-            with reading(self.root, losses_view=False) as connection:
+            with self.reading(losses_view=False) as connection:
                 return {path for (path,) in execute(connection, "live_file_paths")}
         except (duckdb.Error, WarehouseError):
             return None
@@ -165,7 +209,8 @@ class Warehouse:
             self.bind_losses_view(connection)
 
     def _bind_losses_view(self, connection: duckdb.DuckDBPyConnection, *, stored: bool) -> None:
-        files = [str(self.root / path) for (path,) in execute(connection, "live_file_paths")]
+        paths = execute(connection, "live_file_paths")
+        files = [self.layout.location(path) for (path,) in paths]
         if stored and files:
             # Absolute paths, so the CLI works from any folder; a guard names a copied
             # or moved catalog instead of reading the old folder's files.
@@ -194,6 +239,7 @@ class Warehouse:
             config["memory_limit"] = self.memory_limit
         connection = duckdb.connect(str(path), config=config)
         try:
+            self.register_store(connection)
             execute(connection, "session_settings")
             self._migrate(connection)
         except BaseException:
@@ -299,7 +345,7 @@ class Warehouse:
                         handle.seek(0)
                         holder = handle.read().strip() or "another process"
                         raise WarehouseError(
-                            f"{self.root} is locked by another lossgram run ({holder}); "
+                            f"{self.name} is locked by another lossgram run ({holder}); "
                             f"gave up after {timeout_seconds:g} s (setting lock_timeout)"
                         ) from None
                     time.sleep(0.2)
@@ -342,10 +388,7 @@ def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def reading(root: Path, *, losses_view: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+def reading(root: Path | str, *, losses_view: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to a warehouse, closed afterwards."""
-    connection = Warehouse(root).connect(losses_view=losses_view)
-    try:
+    with Warehouse(root).reading(losses_view=losses_view) as connection:
         yield connection
-    finally:
-        connection.close()

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from pipeline.admission import _may_share_ids, shared_ids_in_duckdb
+from pipeline.layout import Layout
 
 
 def losses_file(path: Path, ids: list[object], model: str = "m", epoch: int | None = None) -> str:
@@ -21,7 +22,7 @@ def losses_file(path: Path, ids: list[object], model: str = "m", epoch: int | No
 def test_disjoint_ranges_need_no_aggregation(tmp_path):
     files = {losses_file(tmp_path / f"{k}.parquet", list(range(k * 10, k * 10 + 10))): k
              for k in range(5)}  # fmt: skip
-    assert _may_share_ids(files) == {}
+    assert _may_share_ids(files, Layout(tmp_path)) == {}
 
 
 def test_overlapping_ranges_mixed_kinds_and_long_text_are_candidates(tmp_path):
@@ -30,11 +31,12 @@ def test_overlapping_ranges_mixed_kinds_and_long_text_are_candidates(tmp_path):
     c = losses_file(tmp_path / "c.parquet", [100, 200])  # alone
     other_model = losses_file(tmp_path / "d.parquet", [1, 50], model="n")  # another group
     files = {a: 0, b: 1, c: 2, other_model: 3}
-    assert _may_share_ids(files) == {a: 0, b: 1}
+    assert _may_share_ids(files, Layout(tmp_path)) == {a: 0, b: 1}
     text = losses_file(tmp_path / "e.parquet", ["300", "400"])  # 300 as text vs ints
-    assert set(_may_share_ids({c: 0, text: 1})) == {c, text}
+    assert set(_may_share_ids({c: 0, text: 1}, Layout(tmp_path))) == {c, text}
     long = losses_file(tmp_path / "f.parquet", ["x" * 80, "y" * 80])  # statistics cut short
-    assert long in _may_share_ids({long: 0, losses_file(tmp_path / "g.parquet", ["a"]): 1})
+    other = losses_file(tmp_path / "g.parquet", ["a"])
+    assert long in _may_share_ids({long: 0, other: 1}, Layout(tmp_path))
 
 
 def test_the_aggregation_counts_shared_ids_per_pair(tmp_path):

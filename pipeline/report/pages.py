@@ -191,7 +191,7 @@ def _write_pngs(report: ModelReport, folder: Path) -> list[str]:
 
 
 def write_reports(
-    warehouse: Path,
+    warehouse: Path | str,
     reports: Path,
     options: ReportOptions,
     snapshot_dates: Sequence[dt.date] | None = None,

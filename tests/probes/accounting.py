@@ -1,20 +1,53 @@
 """Exact row accounting of a warehouse after a recovered run, shared by the fault tests
-and bench/kill_soak.py. `root` holds the warehouse in root/"wh"."""
+and bench/kill_soak.py. `root` holds the warehouse in root/"wh", or is a Stored
+warehouse (an object store, its catalog on this disk)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import fsspec
 
 
-def query(root: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(root / "wh" / "lossgram.duckdb"), read_only=True) as connection:
+@dataclass(frozen=True)
+class Stored:
+    """A warehouse at a folder or URI, its catalog file, read through fsspec."""
+
+    location: str
+    catalog: Path
+
+    @property
+    def fs(self) -> fsspec.AbstractFileSystem:
+        protocol = self.location.partition("://")[0] if "://" in self.location else "file"
+        return fsspec.filesystem(protocol, use_listings_cache=False, skip_instance_cache=True)
+
+    def parquet_files(self, folder: str) -> set[str]:
+        base = self.fs._strip_protocol(self.location).rstrip("/") + "/"
+        found = self.fs.find(base + folder) if self.fs.exists(base + folder) else []
+        return {key[len(base) :] for key in found if key.endswith(".parquet")}
+
+    def read_bytes(self, relative: str) -> bytes:
+        return self.fs.cat_file(self.location.rstrip("/") + "/" + relative)
+
+
+def stored(root: Path | Stored) -> Stored:
+    if isinstance(root, Stored):
+        return root
+    return Stored(str(root / "wh"), root / "wh" / "lossgram.duckdb")
+
+
+def query(root: Path | Stored, sql: str) -> list[tuple]:
+    where = stored(root)
+    with duckdb.connect(str(where.catalog), read_only=True) as connection:
+        if "://" in where.location:
+            connection.register_filesystem(where.fs)
         return connection.execute(sql).fetchall()
 
 
-def check_accounting(root: Path) -> None:
+def check_accounting(root: Path | Stored) -> None:
     """Exact row accounting after a recovered run."""
     losses = dict(query(root, "SELECT snapshot_date, count(*) FROM losses GROUP BY ALL"))
     accepted = dict(
@@ -45,29 +78,26 @@ def check_accounting(root: Path) -> None:
             root, "SELECT path FROM live_files UNION ALL SELECT path FROM retired_files"
         )
     }
-    on_disk = {
-        path.relative_to(root / "wh").as_posix()
-        for path in (root / "wh" / "losses").rglob("*.parquet")
-    }
+    on_disk = stored(root).parquet_files("losses")
     assert on_disk == referenced, f"orphans: {sorted(on_disk - referenced)}"
-    manifest = json.loads((root / "wh" / "losses" / "_manifest.json").read_text())
+    manifest = json.loads(stored(root).read_bytes("losses/_manifest.json"))
     live = {p for (p,) in query(root, "SELECT path FROM live_files")}
     assert {"losses/" + f["path"] for f in manifest["files"]} == live
     check_exports(root)
 
 
-def check_exports(root: Path) -> None:
+def check_exports(root: Path | Stored) -> None:
     """tables/<table>/snapshot_date=D/data.parquet mirrors the catalog's last commit of
     every night: the same rows, and the committing run named in its metadata."""
+    import io
+
     import polars as pl
     import pyarrow.parquet as pq
 
     for snapshot_date, run_id in query(root, "SELECT snapshot_date, run_id FROM snapshots"):
         for table in ("histograms", "summaries", "verdicts"):
-            path = (
-                root / "wh" / "tables" / table / f"snapshot_date={snapshot_date}" / "data.parquet"
-            )
-            exported = pq.read_table(path)
+            path = f"tables/{table}/snapshot_date={snapshot_date}/data.parquet"
+            exported = pq.read_table(io.BytesIO(stored(root).read_bytes(path)))
             assert exported.schema.metadata[b"lossgram.run_id"].decode() == run_id, path
             rows = query(
                 root, f"SELECT count(*) FROM {table} WHERE snapshot_date = '{snapshot_date}'"
