@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
+from conftest import write_dump
 
 from pipeline.bins import log_bin_scheme
+from pipeline.nightly import run_job
+from pipeline.options import ReportOptions
 from pipeline.report import charts
-from pipeline.report.data import page_name
+from pipeline.report.data import linear_bins, model_report, page_name
 from pipeline.report.pages import vega_bundle
+from pipeline.settings import Settings
+from pipeline.warehouse import reading
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("LOSSGRAM_UPDATE_GOLDEN") == "1"
@@ -51,7 +58,16 @@ def test_loss_histogram_spec_is_golden():
     markers = {"ln C": 2.302585, "H (train labels)": 2.30, "clip cap -log(eps)": 27.631021}
     chart = charts.loss_histogram(histogram_rows(), markers=markers, title="test")
     check_golden("loss_histogram_log", chart.to_dict())
-    linear = charts.loss_histogram(histogram_rows(), markers=markers, log_x=False)
+    linear_rows = pl.DataFrame(
+        {
+            "split": ["train", "train", "test", "test"],
+            "lower": [0.0, 0.5, 2.0, 30.0],
+            "upper": [0.5, 1.0, 2.5, float("inf")],
+            "count": [90, 10, 70, 30],
+            "fraction": [0.9, 0.1, 0.7, 0.3],
+        }
+    )
+    linear = charts.loss_histogram(linear_rows, markers=markers, log_x=False)
     check_golden("loss_histogram_linear", linear.to_dict())
 
 
@@ -96,10 +112,60 @@ def test_markers_at_the_same_loss_share_a_label():
     assert frame["marker"].to_list() == ["ln C = H 2.303", "cap 27.63"]
 
 
-def test_linear_rebinning_keeps_the_mass():
-    rebinned = charts.linear_rebinned(histogram_rows())
-    totals = rebinned.group_by("split").agg(pl.col("fraction").sum()).sort("split")
-    assert totals["fraction"].to_list() == pytest.approx([1.0, 1.0])
+@pytest.mark.parametrize(
+    ("largest", "width", "last_bin", "open_last"),
+    [
+        ([2.47, 2.31], 0.1, 24, False),  # about 40 bars up to the largest loss
+        ([0.004], 0.0001, 40, False),
+        ([12.0, 45.0], 1.0, 30, True),  # capped at 30 nats, the rest in one open bar
+        ([], 0.025, 40, False),
+    ],
+)
+def test_linear_bins_are_round_and_cover_the_losses(largest, width, last_bin, open_last):
+    binds = linear_bins(largest)
+    assert binds["width"] == pytest.approx(width)
+    assert (binds["last_bin"], binds["open_last"]) == (last_bin, open_last)
+
+
+@pytest.mark.parametrize("spread", [(2.03, 2.47), (0.0, 40.0)])
+def test_linear_histogram_counts_each_loss_in_its_own_bar(tmp_path, spread):
+    """The linear-x chart once regrouped log bins by their lower edge: losses all in
+    [2.03, 2.47] showed 56% of their mass in [1.5, 2.0). Now each bar counts exactly
+    the losses in its range, as numpy.histogram does on the same edges."""
+    rng = np.random.default_rng(7)
+    n, classes = 4000, 10
+    target = rng.uniform(*spread, n)  # the loss each sample should get
+    labels = rng.integers(0, classes, n)
+    logits = np.zeros((n, classes))
+    # ce = log(sum exp) - z_y; with the others at 0: ce = log(1 + 9 e^-z_y) ... solved for z_y
+    logits[np.arange(n), labels] = np.log(9.0) - np.log(np.expm1(np.maximum(target, 1e-9)))
+    for split in ("train", "test"):
+        half = slice(0, n // 2) if split == "train" else slice(n // 2, n)
+        write_dump(
+            tmp_path / "inbox" / "2026-11-20" / "model=m" / f"split={split}" / "part-0.parquet",
+            {"sample_id": np.arange(n)[half], "label": labels[half], "logits": logits[half]},
+        )
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    assert run_job(settings).status == "succeeded"
+    with reading(settings.warehouse) as connection:
+        report = model_report(connection, dt.date(2026, 11, 20), "m", ReportOptions())
+        losses = connection.sql("SELECT split, ce FROM losses").pl()
+    bars = report.linear_histograms
+    width = linear_bins(report.statistics["max_ce"].to_list())["width"]
+    for split in ("train", "test"):
+        mine = bars.filter(pl.col("split") == split).sort("bin")
+        ce = losses.filter(pl.col("split") == split)["ce"].to_numpy()
+        last = int(mine["bin"].max())
+        edges = np.arange(last + 2) * width
+        if np.isinf(mine["upper"].max()):
+            edges[-1] = np.inf
+        counts, _ = np.histogram(ce, bins=edges)
+        expected = {bin: int(c) for bin, c in enumerate(counts) if c}
+        assert dict(zip(mine["bin"].to_list(), mine["count"].to_list(), strict=True)) == expected
+        assert mine["fraction"].sum() == pytest.approx(1.0)
+        assert mine["lower"].to_list() == [b * width for b in mine["bin"].to_list()]
+    if spread == (2.03, 2.47):  # no bar below 2.0 holds anything
+        assert bars.filter(pl.col("upper") <= 2.0).height == 0
 
 
 @pytest.mark.parametrize("model", ["../../etc/passwd", "a/b", "..", "</script><b>x", "ü 模型", ""])

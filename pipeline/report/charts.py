@@ -25,8 +25,10 @@ def split_scale(splits: Sequence[str]) -> alt.Scale:
 
 
 def histogram_bars(histograms: pl.DataFrame, *, log_x: bool) -> pl.DataFrame:
-    """Bars to draw: the open-ended bins get finite ends so they show on the axis."""
+    """Bars to draw: the open-ended bins get finite ends so they show on the axis (on a
+    linear axis, as wide as the bar before)."""
     first_end = LOG_FLOOR if log_x else 0.0
+    widths = (pl.col("upper") - pl.col("lower")).filter(pl.col("upper").is_finite())
     return histograms.with_columns(
         bin_range=pl.format(
             "[{}, {})",
@@ -37,27 +39,18 @@ def histogram_bars(histograms: pl.DataFrame, *, log_x: bool) -> pl.DataFrame:
         ),
         x_start=pl.when(pl.col("lower") <= 0).then(first_end).otherwise(pl.col("lower")),
         x_end=pl.when(pl.col("upper").is_infinite())
-        .then(LOG_CEILING if log_x else pl.col("lower") + 1.0)
+        .then(LOG_CEILING if log_x else pl.col("lower") + widths.max().fill_null(1.0))
         .otherwise(pl.col("upper")),
-    )
-
-
-def linear_rebinned(histograms: pl.DataFrame, width: float = 0.5) -> pl.DataFrame:
-    """The shared bins regrouped into equal-width bins for a linear axis (counts add up)."""
-    bucket = (pl.col("lower") / width).floor()
-    return (
-        histograms.group_by("split", bucket.alias("bucket"))
-        .agg(pl.col("count").sum(), pl.col("fraction").sum())
-        .with_columns(lower=pl.col("bucket") * width, upper=(pl.col("bucket") + 1) * width)
-        .drop("bucket")
-        .sort("split", "lower")
     )
 
 
 def marker_rules_frame(markers: dict[str, float]) -> pl.DataFrame:
     """Vertical markers; markers at (nearly) the same loss share one rule and one label."""
     return (
-        pl.DataFrame({"marker": list(markers), "value": list(markers.values())})
+        pl.DataFrame(
+            {"marker": list(markers), "value": list(markers.values())},
+            schema={"marker": pl.String, "value": pl.Float64},
+        )
         .filter(pl.col("value").is_finite())
         .with_columns(pl.col("value").clip(lower_bound=LOG_FLOOR))
         .group_by(pl.col("value").round(2).alias("at"))
@@ -77,9 +70,10 @@ def loss_histogram(
     width: int = WIDTH,
     height: int = 260,
 ) -> alt.TopLevelMixin:
-    """Overlaid train/test loss histogram: fraction of samples per cross-entropy bin."""
+    """Overlaid train/test loss histogram: fraction of samples per cross-entropy bin (the
+    stored log bins, or equal-width bins counted from the losses for a linear x)."""
     columns = histograms.select("split", "lower", "upper", "count", "fraction")
-    bars = histogram_bars(columns if log_x else linear_rebinned(columns), log_x=log_x)
+    bars = histogram_bars(columns, log_x=log_x)
     scale = alt.Scale(type="log", domain=[LOG_FLOOR, LOG_CEILING]) if log_x else alt.Scale()
     colour = alt.Color(
         "split:N", scale=split_scale(bars["split"].unique().to_list()), title="split"

@@ -18,6 +18,10 @@ from pipeline.options import ReportOptions
 from pipeline.queries import execute, query_frame
 
 TOP_LOSSES = 25
+# The linear-x histogram: about this many bars from 0 to the largest loss, drawn up to
+# LINEAR_X_MAX nats; larger losses share one last, open bar.
+LINEAR_BARS = 40
+LINEAR_X_MAX = 30.0
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
@@ -45,6 +49,7 @@ class ModelReport:
     verdicts: list[dict[str, Any]]
     statistics: pl.DataFrame
     histograms: pl.DataFrame
+    linear_histograms: pl.DataFrame  # equal-width bins counted from the losses
     markers: dict[str, float]
     per_class: pl.DataFrame
     top_losses: pl.DataFrame
@@ -111,6 +116,11 @@ def model_report(
         verdicts=verdicts,
         statistics=statistics,
         histograms=query_frame(connection, "report_histograms", at_epoch),
+        linear_histograms=query_frame(
+            connection,
+            "report_linear_histogram",
+            {**at_epoch, **linear_bins(statistics["max_ce"].drop_nulls().to_list())},
+        ),
         markers=markers,
         per_class=query_frame(connection, "report_per_class", at_epoch),
         top_losses=query_frame(
@@ -130,6 +140,18 @@ def model_report(
             if row["ece"] is not None
         },
     )
+
+
+def linear_bins(largest: list[float]) -> dict[str, Any]:
+    """Binds of report_linear_histogram: a round bar width giving about LINEAR_BARS bars
+    from 0 to the largest loss (capped at LINEAR_X_MAX, the rest in one open bar)."""
+    top = min(max((value for value in largest if math.isfinite(value)), default=1.0), LINEAR_X_MAX)
+    wanted = max(top, 1e-6) / LINEAR_BARS
+    decade = 10.0 ** math.floor(math.log10(wanted))
+    width = next(step * decade for step in (1, 2, 2.5, 5, 10) if step * decade >= wanted)
+    open_last = any(value >= LINEAR_X_MAX for value in largest)
+    last_bin = math.ceil(LINEAR_X_MAX / width) if open_last else math.floor(top / width)
+    return {"width": width, "last_bin": last_bin, "open_last": open_last}
 
 
 def night_lineage(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import altair as alt
 import jinja2
+import polars as pl
 import vl_convert
 from markupsafe import Markup
 
@@ -113,10 +114,10 @@ def model_charts(report: ModelReport) -> dict[str, dict[str, Any]]:
         ),
         "histogram-linear": _spec(
             charts.loss_histogram(
-                report.histograms.filter(report.histograms["lower"] < 30),
-                markers=report.markers,
+                report.linear_histograms,
+                markers=_within(report.markers, report.linear_histograms),
                 log_x=False,
-                title="Loss histogram (linear x, < 30)",
+                title="Loss histogram (linear x)",
                 height=200,
             )
         ),
@@ -133,6 +134,15 @@ def model_charts(report: ModelReport) -> dict[str, dict[str, Any]]:
             )
         )
     return specs
+
+
+def _within(markers: dict[str, float], bars: pl.DataFrame) -> dict[str, float]:
+    """The markers inside the bars' range: a clip cap at 27.6 nats would otherwise squeeze
+    losses near 2 into a sliver of a linear axis."""
+    if not bars.height:
+        return markers
+    end = bars.select(pl.col("lower").max() + (pl.col("upper") - pl.col("lower")).min()).item()
+    return {name: value for name, value in markers.items() if value <= end}
 
 
 def render_model_page(report: ModelReport, pngs: list[str] | None = None) -> str:
