@@ -382,6 +382,14 @@ def report(
     ] = None,
     model: OnlyModelOption = None,
     png: Annotated[bool, typer.Option("--png", help="Also write PNGs of the main charts.")] = False,
+    standalone: Annotated[
+        bool,
+        typer.Option(
+            "--standalone",
+            help="Put the chart scripts (~0.9 MB) inside every page, for a page sent alone; "
+            "by default pages share one file in the reports folder.",
+        ),
+    ] = False,
     warehouse: WarehouseOption = None,
     reports: ReportsOption = None,
     config: ConfigOption = None,
@@ -403,6 +411,7 @@ def report(
             dates,
             model,
             png=png,
+            standalone=standalone,
             progress=progress,
         )
     say(f"wrote {len(pages)} page(s); index: {settings.reports / 'index.html'}")

@@ -27,6 +27,7 @@ from pipeline.nightly import run_job
 from pipeline.report import pages
 from pipeline.report.charts import EXTRA_COLOURS
 from pipeline.report.data import model_report, night_models, night_report, page_name
+from pipeline.report.pages import shared_bundle
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse
 
@@ -55,7 +56,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 CHARTS = ".vega-embed svg.marks, .vega-embed canvas.marks"
-MAX_PAGE_BYTES = 1_500_000  # a page stays under 1.5 MB (README, Reports)
+MAX_PAGE_BYTES = 150_000  # a page stays under 150 KB, the scripts shared (README, Reports)
 
 PAYLOAD = "</script><b>x <img src=x onerror=alert(1)> \"' Ünïcødé 模型"
 HOSTILE_MODEL = "../../" + PAYLOAD
@@ -197,7 +198,26 @@ def model_pages(settings: Settings, day: str) -> list[Path]:
 def test_page_draws_its_charts_offline(demo, visit, page, charts):
     opened = visit(demo.reports / page, charts)
     opened.assert_clean()
-    assert opened.requests == [(demo.reports / page).as_uri()]  # the page alone: all inline
+    # The page, and the shared chart scripts in the reports folder when it draws charts.
+    bundle = [(demo.reports / shared_bundle(demo.reports)).as_uri()] if charts else []
+    assert opened.requests == [(demo.reports / page).as_uri(), *bundle]
+
+
+@pytest.mark.parametrize(
+    ("page", "charts"), [(f"{DEMO_DAY}/mlp.html", 6), (f"{DEMO_DAY}/index.html", 1)]
+)
+def test_standalone_pages_carry_their_scripts(demo, visit, tmp_path, page, charts):
+    """--standalone: a page copied anywhere alone still draws, requesting nothing else."""
+    pages.write_reports(
+        demo.warehouse, tmp_path / "reports", demo.report_options(), standalone=True
+    )
+    alone = tmp_path / "elsewhere" / "page.html"
+    alone.parent.mkdir()
+    shutil.copy(tmp_path / "reports" / page, alone)
+    opened = visit(alone, charts)
+    opened.assert_clean()
+    assert opened.requests == [alone.as_uri()]
+    assert not list((tmp_path / "reports").glob("vega-*.js"))
 
 
 def test_night_page_links_every_model_and_sorts(demo, visit):
@@ -224,6 +244,7 @@ def test_pages_stay_under_the_size_limit(demo):
     assert len(written) == 2 * 4 + 2 + 1  # 4 models + a night page per night, the index
     sizes = {str(p.relative_to(demo.reports)): p.stat().st_size for p in written}
     assert max(sizes.values()) <= MAX_PAGE_BYTES, sizes
+    assert len(list(demo.reports.glob("vega-*.js"))) == 1  # one shared copy of the scripts
 
 
 # -- hostile names ----------------------------------------------------------------------
@@ -281,6 +302,7 @@ def test_model_page_file_name_is_safe(hostile):
         Path(HOSTILE_DAY, "index.html"),
         Path(HOSTILE_DAY, model_page.name),
         Path("index.html"),
+        Path(shared_bundle(hostile.reports)),
     }
     assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]*\.html", model_page.name)
     assert model_page.resolve().parent == (hostile.reports / HOSTILE_DAY).resolve()

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+from altair.utils.schemapi import validate_jsonschema
+from altair.vegalite.v6.schema.core import load_schema
 from conftest import write_dump
 
 from pipeline.bins import log_bin_scheme
@@ -17,7 +20,13 @@ from pipeline.nightly import run_job
 from pipeline.options import ReportOptions
 from pipeline.report import charts
 from pipeline.report.data import linear_bins, model_report, page_name
-from pipeline.report.pages import vega_bundle
+from pipeline.report.pages import (
+    bundle_tag,
+    bundle_text,
+    model_charts,
+    shared_bundle,
+    vega_bundle,
+)
 from pipeline.settings import Settings
 from pipeline.warehouse import reading
 
@@ -166,6 +175,10 @@ def test_linear_histogram_counts_each_loss_in_its_own_bar(tmp_path, spread):
         assert mine["lower"].to_list() == [b * width for b in mine["bin"].to_list()]
     if spread == (2.03, 2.47):  # no bar below 2.0 holds anything
         assert bars.filter(pl.col("upper") <= 2.0).height == 0
+    # Pages skip the schema check for speed: every spec of a real page must pass it here.
+    schema = load_schema()
+    for spec in model_charts(report).values():
+        validate_jsonschema(spec, schema)  # raises, naming the bad property
 
 
 @pytest.mark.parametrize("model", ["../../etc/passwd", "a/b", "..", "</script><b>x", "ü 模型", ""])
@@ -176,10 +189,20 @@ def test_page_names_are_safe_and_distinct(model):
 
 
 def test_bundle_is_inlinable():
-    bundle = str(vega_bundle())
+    bundle = str(vega_bundle()).removeprefix("<script>").removesuffix("</script>")
     assert "</script" not in bundle
     assert "vegaEmbed" in bundle and "cdn.jsdelivr" not in bundle
     assert len(bundle) < 1_200_000
+
+
+def test_shared_bundle_is_written_once_under_its_content_hash(tmp_path):
+    name = shared_bundle(tmp_path)
+    assert re.fullmatch(r"vega-[0-9a-f]{16}\.js", name)
+    written = (tmp_path / name).stat().st_mtime_ns
+    assert shared_bundle(tmp_path) == name and (tmp_path / name).stat().st_mtime_ns == written
+    assert (tmp_path / name).read_text() == bundle_text()
+    assert str(bundle_tag(name, depth=1)) == f'<script src="../{name}"></script>'
+    assert str(bundle_tag(name, depth=0)) == f'<script src="{name}"></script>'
 
 
 def test_bundle_is_cached_on_disk_per_vl_convert_version(tmp_path, monkeypatch):
@@ -188,7 +211,7 @@ def test_bundle_is_cached_on_disk_per_vl_convert_version(tmp_path, monkeypatch):
     from pipeline.report import pages
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    built = pages.vega_bundle.__wrapped__()
+    built = pages.bundle_text.__wrapped__()
     cached = list((tmp_path / "lossgram").glob("vega-bundle-*.js"))
     assert len(cached) == 1
 
@@ -196,4 +219,4 @@ def test_bundle_is_cached_on_disk_per_vl_convert_version(tmp_path, monkeypatch):
         raise AssertionError("the bundle was built again instead of read from the cache")
 
     monkeypatch.setattr(vl_convert, "javascript_bundle", not_again)
-    assert pages.vega_bundle.__wrapped__() == built
+    assert pages.bundle_text.__wrapped__() == built

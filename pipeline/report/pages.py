@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import importlib.metadata
 import json
 import math
@@ -42,21 +43,47 @@ STATISTIC_COLUMNS = (
 
 
 @cache
-def vega_bundle() -> Markup:
-    """Vega, Vega-Lite and vega-embed as one inline script.
+def bundle_text() -> str:
+    """Vega, Vega-Lite and vega-embed as one script.
 
     Building it takes seconds, so it is kept on disk per vl-convert version
     (bench/README.md); a cache that cannot be written is only a slower start.
     """
     cache = _bundle_cache_path()
     try:
-        bundle = cache.read_text(encoding="utf-8")
+        return cache.read_text(encoding="utf-8")
     except OSError:
-        bundle = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # stub omits it
+        bundle: str = vl_convert.javascript_bundle()  # type: ignore[call-arg]  # stub omits it
         with contextlib.suppress(OSError):
             atomic_write_text(cache, bundle)
+        return bundle
+
+
+def vega_bundle() -> Markup:
+    """The bundle inline, in a <script> element (a page sent alone)."""
     # A literal </script> inside the bundle would end the element early.
-    return Markup(bundle.replace("</script", "<\\/script"))
+    return Markup("<script>{}</script>").format(
+        Markup(bundle_text().replace("</script", "<\\/script"))
+    )
+
+
+def shared_bundle(reports: Path) -> str:
+    """The bundle as one file per reports folder, named by its content (a new vl-convert
+    writes a new file; pages written before keep theirs): its file name."""
+    text = bundle_text()
+    name = f"vega-{hashlib.sha256(text.encode()).hexdigest()[:16]}.js"
+    if not (reports / name).is_file():
+        atomic_write_text(reports / name, text)
+    return name
+
+
+def bundle_tag(bundle_file: str | None, depth: int) -> Markup:
+    """How a page `depth` folders below the reports folder loads the charts' scripts:
+    the shared file by a relative path (works from file:// and any static host), or
+    inline when there is none (--standalone)."""
+    if bundle_file is None:
+        return vega_bundle()
+    return Markup('<script src="{}"></script>').format("../" * depth + bundle_file)
 
 
 def _bundle_cache_path() -> Path:
@@ -97,7 +124,9 @@ def format_percent(value: float | None) -> str:
 
 
 def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
-    spec: dict[str, Any] = chart.to_dict()
+    # Not validated against the Vega-Lite schema again for every page (a quarter of the
+    # render time): the chart builders' specs are validated by the golden tests.
+    spec: dict[str, Any] = chart.to_dict(validate=False)
     return spec
 
 
@@ -145,7 +174,9 @@ def _within(markers: dict[str, float], bars: pl.DataFrame) -> dict[str, float]:
     return {name: value for name, value in markers.items() if value <= end}
 
 
-def render_model_page(report: ModelReport, pngs: list[str] | None = None) -> str:
+def render_model_page(
+    report: ModelReport, pngs: list[str] | None = None, bundle_file: str | None = None
+) -> str:
     specs = model_charts(report)
     return (
         environment()
@@ -153,7 +184,7 @@ def render_model_page(report: ModelReport, pngs: list[str] | None = None) -> str
         .render(
             r=report,
             charts=specs,
-            bundle=vega_bundle(),
+            bundle=bundle_tag(bundle_file, depth=1),
             stat_columns=STATISTIC_COLUMNS,
             has_epochs="trend-epochs" in specs,
             pngs=pngs or [],
@@ -161,7 +192,7 @@ def render_model_page(report: ModelReport, pngs: list[str] | None = None) -> str
     )
 
 
-def render_night_page(night: NightReport) -> str:
+def render_night_page(night: NightReport, bundle_file: str | None = None) -> str:
     ordered = sorted(
         night.verdicts,
         key=lambda v: -(v["normalised_gap"] if v["normalised_gap"] is not None else -math.inf),
@@ -176,7 +207,7 @@ def render_night_page(night: NightReport) -> str:
             night=night,
             verdicts=ordered,
             charts=specs,
-            bundle=vega_bundle(),
+            bundle=bundle_tag(bundle_file, depth=1),
             links={model: page_name(model) for model in night.models},
         )
     )
@@ -208,10 +239,12 @@ def write_reports(
     model: str | None = None,
     *,
     png: bool = False,
+    standalone: bool = False,
     progress: Progress = no_progress,
 ) -> list[Path]:
     """Write the model pages and night index of each date (default: every night), and the
-    index of nights. Returns the pages written."""
+    index of nights. Returns the pages written. Pages load the chart scripts from one
+    shared file in the reports folder, or carry them inline (standalone)."""
     written: list[Path] = []
     with reading(warehouse) as connection:
         all_nights = nights(connection)
@@ -230,18 +263,20 @@ def write_reports(
         if model is not None and not pages:
             there = ", ".join(sorted({name for d in dates for name in night_models(connection, d)}))
             raise WarehouseError(f"no model {model!r} in the nights asked for; models: {there}")
+        bundle_file = None if standalone else shared_bundle(reports)
         for index, (day, name) in enumerate(pages):
             report = model_report(connection, day, name, options)
             folder = reports / day.isoformat()
             pngs = _write_pngs(report, folder) if png else []
             page = folder / report.file_name
-            atomic_write_text(page, render_model_page(report, pngs))
+            atomic_write_text(page, render_model_page(report, pngs, bundle_file))
             written.append(page)
             fault_point("during_render")
             progress(index + 1, len(pages), f"{day} {name}")
         for day in dates:
             page = reports / day.isoformat() / "index.html"
-            atomic_write_text(page, render_night_page(night_report(connection, day)))
+            night = night_report(connection, day)
+            atomic_write_text(page, render_night_page(night, bundle_file))
             written.append(page)
         atomic_write_text(reports / "index.html", render_index(all_nights))
         written.append(reports / "index.html")
