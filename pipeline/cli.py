@@ -19,6 +19,7 @@ from pipeline.cli_options import (
     DateOption,
     EngineOption,
     EpsOption,
+    FailOnOption,
     FormatOption,
     IgnoreIndexOption,
     InboxOption,
@@ -200,11 +201,12 @@ def run(
     as_json: JsonOption = False,
     engine: EngineOption = None,
     spark_master: SparkMasterOption = None,
+    fail_on: FailOnOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Nightly job: new dumps in the inbox -> losses, statistics, verdicts, HTML reports.
 
-    Exit code 0 ok, 1 partial (some dumps rejected), 2 failed.
+    Exit code 0 ok, 1 partial (some dumps rejected), 2 failed, 3 a --fail-on condition met.
 
     Example: lossgram run --inbox data/inbox --json
     """
@@ -215,6 +217,7 @@ def run(
         reports=reports,
         engine=engine,
         spark_master=spark_master,
+        fail_on=fail_on,
     )
     _run_command("run", settings, as_json, snapshot_date=date.date() if date else None)
 
@@ -234,6 +237,7 @@ def rerun(
     as_json: JsonOption = False,
     engine: EngineOption = None,
     spark_master: SparkMasterOption = None,
+    fail_on: FailOnOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Re-read a date's recorded dumps (sha256 checked) and replace that date's rows.
@@ -247,6 +251,7 @@ def rerun(
         reports=reports,
         engine=engine,
         spark_master=spark_master,
+        fail_on=fail_on,
     )
     _run_command("rerun", settings, as_json, snapshot_date=date.date(), model=model)
 
@@ -261,6 +266,7 @@ def backfill(
     as_json: JsonOption = False,
     engine: EngineOption = None,
     spark_master: SparkMasterOption = None,
+    fail_on: FailOnOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Ingest the inbox's date folders (YYYY-MM-DD/ or date=YYYY-MM-DD/) from START to END.
@@ -274,6 +280,7 @@ def backfill(
         reports=reports,
         engine=engine,
         spark_master=spark_master,
+        fail_on=fail_on,
     )
     date_range = (start.date(), end.date())
     _run_command("backfill", settings, as_json, date_range=date_range)

@@ -67,3 +67,11 @@ SparkMasterOption = Annotated[
     str | None,
     typer.Option(help="Spark master for --engine spark: local[N], spark://host:port, yarn..."),
 ]
+FailOnOption = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit 3 when a night of the run has any of these: overfit, underfit, "
+        "insufficient_data, regressed (since the model's previous night). Comma-separated.",
+    ),
+]

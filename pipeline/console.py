@@ -93,6 +93,9 @@ def print_losses_written(written: LossesWritten) -> None:
     say(f"wrote {written.out} ({', '.join(notes)})")
 
 
+MAX_CHANGES_SHOWN = 10
+
+
 def print_run(summary: RunSummary, as_json: bool) -> None:
     """The run's summary: JSON, or rejected dumps, verdicts and where the report is."""
     if as_json:
@@ -123,6 +126,12 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
                 "" if gap is None else f"{gap:.1%}",
             )
         out_console.print(table)
+    for change in summary.changes[:MAX_CHANGES_SHOWN]:
+        say(f"{change['severity']}: {change['text']}")
+    if len(summary.changes) > MAX_CHANGES_SHOWN:
+        say(f"... {len(summary.changes) - MAX_CHANGES_SHOWN} more changes (the night page)")
+    for reason in summary.gate:
+        warn(f"gate (fail_on): {reason}")
     say(
         f"{summary.status}: {summary.files_ingested} dump(s) ingested, "
         f"{summary.files_rejected} rejected, {summary.files_unchanged} unchanged "
@@ -159,7 +168,10 @@ def print_frame(frame: pl.DataFrame, output_format: str) -> None:
         table = Table(*frame.columns)
         for row in frame.iter_rows():
             table.add_row(*("" if value is None else _cell(value) for value in row))
-        out_console.print(table)
+        # Into a file or a pipe there is no width to fit: nothing is cut (rich would take
+        # 80 columns and cut headers to "s…").
+        console = out_console if out_console.is_terminal else Console(width=1_000_000)
+        console.print(table)
 
 
 LONGEST_CELL = 200  # characters of one table cell; --format csv / json print it whole

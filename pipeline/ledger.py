@@ -22,7 +22,7 @@ from pipeline.queries import execute, query_frame, registered
 
 STATUS_SUCCEEDED, STATUS_PARTIAL, STATUS_FAILED = "succeeded", "partial", "failed"
 # The exit code of a command: ok, partial (some input rejected), failed.
-EXIT_OK, EXIT_PARTIAL, EXIT_FAILED = 0, 1, 2
+EXIT_OK, EXIT_PARTIAL, EXIT_FAILED, EXIT_GATE = 0, 1, 2, 3
 RECORDED_SCHEMA = pl.Schema(
     {
         "path": pl.String,
@@ -97,6 +97,9 @@ class RunSummary:
     # Nights whose losses were computed with other loss settings (`rerun` redoes them).
     stale_snapshots: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)  # inbox entries not read
+    # What changed on its nights against each model's previous night (pipeline/changes.py).
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    gate: list[str] = field(default_factory=list)  # why the run trips fail_on, if it does
 
     @property
     def files_ingested(self) -> int:
@@ -117,7 +120,8 @@ class RunSummary:
     @property
     def exit_code(self) -> int:
         codes = {STATUS_SUCCEEDED: EXIT_OK, STATUS_PARTIAL: EXIT_PARTIAL}
-        return codes.get(self.status, EXIT_FAILED)
+        code = codes.get(self.status, EXIT_FAILED)
+        return EXIT_GATE if self.gate and code != EXIT_FAILED else code
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,6 +143,8 @@ class RunSummary:
                 if o.status == "rejected"
             ],
             "verdicts": self.verdicts,
+            "changes": self.changes,
+            "gate": self.gate,
             "reports": self.reports,
             "stale_snapshots": self.stale_snapshots,
             "skipped": [{"path": str(s.path), "reason": s.reason} for s in self.skipped],

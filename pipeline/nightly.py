@@ -30,6 +30,7 @@ from pipeline.admission import (
     slice_column_types,
 )
 from pipeline.bins import BinScheme
+from pipeline.changes import night_changes
 from pipeline.compute import IngestOptions
 from pipeline.engine import Engine, engine_for
 from pipeline.exports import catch_up_exports, export_night
@@ -230,6 +231,11 @@ def _locked_run(
         with warehouse.commit() as catalog:
             if summary.snapshot_dates:
                 summary.verdicts = run_verdicts(catalog, summary.snapshot_dates)
+                summary.changes = [
+                    change.as_json()
+                    for night in summary.snapshot_dates
+                    for change in night_changes(catalog, dt.date.fromisoformat(night))
+                ]
             _finish(catalog, summary, started)
     return summary
 

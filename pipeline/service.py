@@ -15,6 +15,21 @@ from pipeline.settings import Settings
 Job = Callable[..., RunSummary]  # nightly.run_job or nightly.rerun_job
 
 
+def gate(summary: RunSummary, fail_on: Sequence[str]) -> list[str]:
+    """Why the run's nights trip fail_on: each verdict named there, and each regression
+    since the previous night when `regressed` is named."""
+    reasons = [
+        f"{v['snapshot_date']} {v['model']} {v['heldout_split']}: {v['verdict']}"
+        for v in summary.verdicts
+        if v["verdict"] in fail_on
+    ]
+    if "regressed" in fail_on:
+        reasons += [
+            f"regressed: {c['text']}" for c in summary.changes if c["severity"] == "regression"
+        ]
+    return reasons
+
+
 def run_then_report(
     job: Job,
     settings: Settings,
@@ -27,6 +42,7 @@ def run_then_report(
     """Run the job, then render the nights it touched (or default_dates when it touched
     none: the demo shows its nights even when they were ingested before)."""
     summary = job(settings, progress=progress, **arguments)
+    summary.gate = gate(summary, settings.fail_on)
     if not summary.snapshot_dates:
         summary.snapshot_dates = list(default_dates)
     pending = pending_report_nights(settings)

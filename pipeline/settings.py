@@ -30,6 +30,8 @@ from pipeline.storage import is_object_store, local_path
 LOSS, THRESHOLDS, ANALYSIS = LossSpec(), Thresholds(), AnalysisOptions()
 
 CONFIG_FILE = "lossgram.toml"
+# What `fail_on` may name: verdicts, and a regression since the model's previous night.
+GATE_CONDITIONS = ("overfit", "underfit", "insufficient_data", "regressed")
 ENV_PREFIX = "LOSSGRAM_"
 
 
@@ -215,6 +217,12 @@ class Settings:
         "key=value,... in the environment).",
         lambda text: _spark_conf(_mapping(text, "spark.key=value")),
     )
+    fail_on: tuple[str, ...] = _setting(
+        (),
+        "Verdicts and changes that make a run exit 3 (a gate for CI or an orchestrator): "
+        "any of overfit, underfit, insufficient_data, regressed.",
+        _strings,
+    )
     schedule: str = _setting(
         "0 2 * * *",
         "Cron line of `lossgram schedule` (5 fields; 6 with seconds first). Weekdays by name.",
@@ -238,6 +246,11 @@ class Settings:
             raise SettingsError(f"dump_timeout must be >= 0 seconds, got {self.dump_timeout}")
         if self.bad_rows not in ("reject", "skip"):
             raise SettingsError(f"bad_rows must be reject or skip, got {self.bad_rows!r}")
+        unknown = sorted(set(self.fail_on) - set(GATE_CONDITIONS))
+        if unknown:
+            raise SettingsError(
+                f"fail_on: unknown {', '.join(unknown)} (use {', '.join(GATE_CONDITIONS)})"
+            )
         if self.engine not in ("duckdb", "spark"):
             raise SettingsError(f"engine must be duckdb or spark, got {self.engine!r}")
         if self.bins not in ("log", "linear"):

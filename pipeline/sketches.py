@@ -68,6 +68,10 @@ class Sketch:
             _reduce(np.maximum, inverse, losses, size, -np.inf),
         )
 
+    def count_from_bin(self, first: int) -> int:
+        """How many losses lie in fine bin `first` or above (exact)."""
+        return int(self.counts[self.bins >= first].sum())
+
     def merged(self, other: Sketch) -> Sketch:
         """The sketch of both shards' losses together (what Spark's partial
         aggregates do): counts and sums add, lows and highs take the extremes."""

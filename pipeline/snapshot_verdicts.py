@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,9 +12,10 @@ import numpy as np
 import polars as pl
 
 from pipeline.options import AnalysisOptions
-from pipeline.sketches import Sketch, sketch_bootstrap_gap_ci, sketch_distances
+from pipeline.sketches import Sketch, fine_bins, sketch_bootstrap_gap_ci, sketch_distances
 from pipeline.split_statistics import bootstrap_gap_ci, split_distances
 from pipeline.verdicts import (
+    CONFIDENTLY_WRONG_P,
     INSUFFICIENT,
     MISSING,
     Evidence,
@@ -28,10 +30,13 @@ GroupKey = tuple[str, str, int | None]
 # A group's losses: all of them sorted (embedded engine), or a fine sketch (Spark).
 GroupLosses = np.ndarray | Sketch
 DISTANCES = ("ks", "wasserstein", "mia_auc", "tpr_at_1pct_fpr")
+# Losses from the fine bin holding -ln(CONFIDENTLY_WRONG_P) up are confidently wrong:
+# counted on the fine bins by both engines, so both count the same samples.
+CONFIDENTLY_WRONG_BIN = int(fine_bins(np.array([-math.log(CONFIDENTLY_WRONG_P)]))[0])
 # The verdict columns a comparison without a reference split leaves empty.
 COMPARISON_COLUMNS = (
     "n_reference", "mean_reference", "gap", "normalised_gap", "gap_ci_low", "gap_ci_high",
-    "ks", "wasserstein", "mia_auc", "tpr_at_1pct_fpr", "prior_entropy", "best_epoch",
+    "ks", "wasserstein", "mia_auc", "tpr_at_1pct_fpr", "label_entropy", "best_epoch",
 )  # fmt: skip
 
 
@@ -84,6 +89,7 @@ class _Comparison:
         self.best_epoch = best_epoch(
             heldout_rows["epoch"].to_list(), heldout_rows["mean_ce"].to_list()
         )
+        self.has_epochs = heldout_rows["epoch"].drop_nulls().n_unique() > 1
 
 
 def _judge(
@@ -101,11 +107,13 @@ def _judge(
         estimated = sketch_distances(reference_losses, heldout_losses)
         distances = {name: estimated[name] for name in DISTANCES}
         low, high = sketch_bootstrap_gap_ci(reference_losses, heldout_losses, **bootstrap)
+        wrong = heldout_losses.count_from_bin(CONFIDENTLY_WRONG_BIN)
     else:
         assert isinstance(reference_losses, np.ndarray)
         assert isinstance(heldout_losses, np.ndarray)
         distances = split_distances(reference_losses, heldout_losses)
         low, high = bootstrap_gap_ci(reference_losses, heldout_losses, **bootstrap)
+        wrong = int((fine_bins(heldout_losses) >= CONFIDENTLY_WRONG_BIN).sum())
     reference, heldout = comparison.reference, comparison.heldout
     evidence = Evidence(
         n_reference=int(reference["n"]),
@@ -114,9 +122,12 @@ def _judge(
         mean_heldout=float(heldout["mean_ce"]),
         gap_ci_low=low,
         gap_ci_high=high,
-        prior_entropy=float(reference["label_entropy"] or 0.0),
+        label_entropy=float(reference["label_entropy"] or 0.0),
         epoch=comparison.epoch,
         best_epoch=comparison.best_epoch,
+        has_epochs=comparison.has_epochs,
+        ece_heldout=heldout["ece"],
+        confidently_wrong=wrong,
     )
     return {
         **_verdict_columns(decide(evidence, analysis.thresholds)),
@@ -130,7 +141,7 @@ def _judge(
         "gap_ci_low": low,
         "gap_ci_high": high,
         **distances,
-        "prior_entropy": evidence.prior_entropy,
+        "label_entropy": evidence.label_entropy,
         "ln_c": reference["ln_c"],
         "best_epoch": evidence.best_epoch,
     }

@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from pipeline.options import Thresholds
 
 OVERFIT, UNDERFIT, GOOD_FIT, INSUFFICIENT = "overfit", "underfit", "good_fit", "insufficient_data"
+# Hints beyond the verdict, each only on its own evidence: a held-out ECE from this up
+# suggests calibration; held-out samples whose true class got less than CONFIDENTLY_WRONG_P
+# (loss above -ln of it), at least LABEL_CHECK_SHARE of the split, suggest a label check.
+HIGH_ECE = 0.05
+CONFIDENTLY_WRONG_P = 0.05
+LABEL_CHECK_SHARE = 0.005
 
 
 class Missing(enum.Enum):
@@ -30,9 +36,12 @@ class Evidence:
     mean_heldout: float
     gap_ci_low: float
     gap_ci_high: float
-    prior_entropy: float  # H of the reference split's labels, nats
+    label_entropy: float  # H of the reference split's labels, nats
     epoch: int | None = None
     best_epoch: int | None = None  # lowest held-out loss, when epochs exist
+    has_epochs: bool = False  # the held-out split was dumped at several epochs
+    ece_heldout: float | None = None
+    confidently_wrong: int = 0  # held-out samples with p_true < CONFIDENTLY_WRONG_P
 
     @property
     def gap(self) -> float:
@@ -40,7 +49,7 @@ class Evidence:
 
     @property
     def normalised_gap(self) -> float | None:
-        return self.gap / self.prior_entropy if self.prior_entropy > 0 else None
+        return self.gap / self.label_entropy if self.label_entropy > 0 else None
 
 
 @dataclass(frozen=True)
@@ -51,7 +60,32 @@ class Verdict:
 
 
 def decide(evidence: Evidence, thresholds: Thresholds) -> Verdict:
-    """insufficient_data, then underfit, then overfit, else good_fit."""
+    """insufficient_data, then underfit, then overfit, else good_fit; the calibration and
+    label hints join any verdict but insufficient_data when their evidence is there."""
+    verdict = _fit(evidence, thresholds)
+    if verdict.verdict == INSUFFICIENT:
+        return verdict
+    return Verdict(verdict.verdict, verdict.reason, verdict.hints + _evidence_hints(evidence))
+
+
+def _evidence_hints(evidence: Evidence) -> tuple[str, ...]:
+    hints = []
+    if evidence.ece_heldout is not None and evidence.ece_heldout >= HIGH_ECE:
+        hints.append(
+            f"calibrate the probabilities (e.g. temperature scaling fitted on held-out data):"
+            f" held-out ECE = {evidence.ece_heldout:.3f}"
+        )
+    wrong = evidence.confidently_wrong
+    if wrong and wrong >= LABEL_CHECK_SHARE * evidence.n_heldout:
+        hints.append(
+            f"check the labels of the {wrong} held-out samples whose true class got"
+            f" p < {CONFIDENTLY_WRONG_P:g} (the highest-loss table lists them): confidently"
+            " wrong predictions are often label errors"
+        )
+    return tuple(hints)
+
+
+def _fit(evidence: Evidence, thresholds: Thresholds) -> Verdict:
     smallest = min(evidence.n_reference, evidence.n_heldout)
     if smallest < thresholds.min_samples:
         return Verdict(
@@ -59,7 +93,7 @@ def decide(evidence: Evidence, thresholds: Thresholds) -> Verdict:
             f"a split has {smallest} samples, fewer than the {thresholds.min_samples} needed",
             ("dump more samples per split",),
         )
-    entropy = evidence.prior_entropy
+    entropy = evidence.label_entropy
     if entropy <= 0:
         return Verdict(
             INSUFFICIENT,
@@ -75,20 +109,21 @@ def decide(evidence: Evidence, thresholds: Thresholds) -> Verdict:
             " could tell it",
             (
                 "add capacity (a larger model or better features)",
-                "train longer or with a higher learning rate",
+                "train longer",
                 "lower the regularisation",
             ),
         )
     normalised = evidence.gap / entropy
     if normalised >= thresholds.overfit_gap and evidence.gap_ci_low > 0:
-        hints = ["strengthen regularisation (weight decay, dropout, smaller trees)"]
+        # No model family is named: the dump does not say what the model is.
+        hints = ["strengthen regularisation or reduce capacity"]
         if evidence.best_epoch is not None and evidence.best_epoch != evidence.epoch:
             hints.append(
                 f"stop early: held-out loss was lowest at epoch {evidence.best_epoch}"
                 f" (this is epoch {evidence.epoch})"
             )
-        else:
-            hints.append("use early stopping on the held-out loss")
+        elif not evidence.has_epochs:
+            hints.append("dump an epoch column to see where the held-out loss turns up")
         hints.append("train on more data or augment it")
         return Verdict(
             OVERFIT,

@@ -132,7 +132,8 @@ class Warehouse:
                     f"{self.database} was made by an older lossgram: run `lossgram run` "
                     "once to upgrade it"
                 )
-            if losses_view:
+            if losses_view and not self._stored_view_current(connection):
+                # Moved or copied since its last commit: read the files where they are now.
                 self._bind_losses_view(connection, stored=False)
         except BaseException:
             connection.close()
@@ -200,12 +201,17 @@ class Warehouse:
         execute(connection, "clear_catalog_location")
         execute(connection, "set_catalog_location", {"path": str(self.database)})
 
+    def _stored_view_current(self, connection: duckdb.DuckDBPyConnection) -> bool:
+        """The stored `losses` view names this catalog's files where they are (one view,
+        so `show tables` lists losses once)."""
+        rows = execute(connection, "catalog_location")
+        return bool(rows) and rows[0][0] == str(self.database)
+
     def follow_move(self, connection: duckdb.DuckDBPyConnection) -> None:
         """Within a commit: make the stored view again if the warehouse was copied or
         moved since it was made (its absolute paths name the old folder), or if an older
         lossgram made it."""
-        rows = execute(connection, "catalog_location")
-        if not rows or rows[0][0] != str(self.database):
+        if not self._stored_view_current(connection):
             self.bind_losses_view(connection)
 
     def _bind_losses_view(self, connection: duckdb.DuckDBPyConnection, *, stored: bool) -> None:
@@ -218,6 +224,8 @@ class Warehouse:
             connection.execute(ddl("losses_view", losses_files=files, database_path=database))
         elif stored:
             execute(connection, "losses_view_empty")
+        if stored:
+            execute(connection, "comment_losses_view")
         if files:
             connection.execute(ddl("losses_view_temp", losses_files=files))
         else:
@@ -282,6 +290,7 @@ class Warehouse:
             # migration, which brings this table along.
             with registered(connection, empty_losses=pl.DataFrame(schema=EMPTY_LOSSES)):
                 execute(connection, "create_loss_columns")
+            execute(connection, "comment_loss_columns")
         if current and current < LIVE_FILES_VERSION <= known_version():
             self._adopt_legacy_files(connection)
 

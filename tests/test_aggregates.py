@@ -549,7 +549,7 @@ def test_verdict_numbers_match_scipy_and_sklearn(tmp_path: Path, kind: str) -> N
     assert verdict["mean_heldout"] == pytest.approx(test.mean(), rel=1e-12)
     gap = test.mean() - train.mean()
     assert verdict["gap"] == pytest.approx(gap, rel=1e-9, abs=1e-12)
-    assert verdict["prior_entropy"] == pytest.approx(prior, rel=1e-12)
+    assert verdict["label_entropy"] == pytest.approx(prior, rel=1e-12)
     assert verdict["normalised_gap"] == pytest.approx(gap / prior, rel=1e-9, abs=1e-12)
     assert verdict["ln_c"] == pytest.approx(math.log(3))
     assert verdict["ks"] == pytest.approx(ks_2samp(train, test).statistic, abs=1e-12)

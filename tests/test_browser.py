@@ -192,7 +192,7 @@ def model_pages(settings: Settings, day: str) -> list[Path]:
         (f"{DEMO_DAY}/mlp.html", 6),  # has epochs: the per-epoch trend too
         (f"{DEMO_DAY}/tree.html", 5),
         (f"{DEMO_DAY}/index.html", 1),
-        ("index.html", 0),
+        ("index.html", 3),  # the dashboard: verdict timeline, held-out loss, gap / H
     ],
 )
 def test_page_draws_its_charts_offline(demo, visit, page, charts):
@@ -234,7 +234,7 @@ def test_night_page_links_every_model_and_sorts(demo, visit):
 
 
 def test_index_links_every_night(demo, visit):
-    page = visit(demo.reports / "index.html", 0).page
+    page = visit(demo.reports / "index.html", 3).page
     for href in page.locator("a").evaluate_all("links => links.map(a => a.href)"):
         assert Path(urlparse(href).path).is_file(), href
 
@@ -245,6 +245,43 @@ def test_pages_stay_under_the_size_limit(demo):
     sizes = {str(p.relative_to(demo.reports)): p.stat().st_size for p in written}
     assert max(sizes.values()) <= MAX_PAGE_BYTES, sizes
     assert len(list(demo.reports.glob("vega-*.js"))) == 1  # one shared copy of the scripts
+
+
+def test_the_dashboard_shows_every_model_and_night(demo, visit):
+    page = visit(demo.reports / "index.html", 3).page
+    timeline = page.locator("#verdict-timeline").inner_text()  # the axis labels (SVG text)
+    for model in ("forest", "logreg", "mlp", "tree"):
+        assert model in timeline
+    assert "2026-11-22" in timeline and DEMO_DAY in timeline
+
+
+def test_the_night_page_flags_what_changed(tmp_path, visit):
+    """A model that fitted last night and overfits tonight is flagged first; one that
+    vanished is flagged too; the first night has nothing to compare with."""
+    inbox = tmp_path / "inbox"
+    rng = np.random.default_rng(0)
+    nights = {"2026-11-22": {"a": 6.0, "b": 6.0}, "2026-11-23": {"a": 0.3}}
+    for night, models in nights.items():
+        for model, test_signal in models.items():
+            for split, signal in (("train", 6.0), ("test", test_signal)):
+                labels = rng.integers(0, 4, 400)
+                logits = rng.normal(size=(400, 4))
+                logits[np.arange(400), labels] += signal
+                path = inbox / night / f"model={model}" / f"split={split}" / "part-0.parquet"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                pl.DataFrame(
+                    {"sample_id": np.arange(400), "label": labels,
+                     "logits": pl.Series(logits, dtype=pl.Array(pl.Float64, 4))}
+                ).write_parquet(path)  # fmt: skip
+    settings = build(inbox, tmp_path)
+    page = visit(settings.reports / "2026-11-23" / "index.html", 1).page
+    changes = page.locator("#changes li")
+    texts = changes.all_inner_texts()
+    assert changes.first.get_attribute("class") == "change regression"
+    assert any("a test: good fit -> overfit" in text for text in texts)
+    assert any("b: no test verdict tonight" in text for text in texts)
+    first = visit(settings.reports / "2026-11-22" / "index.html", 1).page
+    assert first.locator("#changes li").count() == 0
 
 
 # -- hostile names ----------------------------------------------------------------------
@@ -300,6 +337,7 @@ def test_model_page_file_name_is_safe(hostile):
     assert written == {
         Path(HOSTILE_DAY),
         Path(HOSTILE_DAY, "index.html"),
+        Path(HOSTILE_DAY, "verdicts.json"),
         Path(HOSTILE_DAY, model_page.name),
         Path("index.html"),
         Path(shared_bundle(hostile.reports)),

@@ -97,6 +97,44 @@ def test_run_fills_every_table(settings):
     assert files == [("ingested", 200, 64)] * 2
     runs = query(settings, "select status, files_ingested from job_runs")
     assert runs == [("succeeded", 2)]
+    # One kind of row per histogram view: summing count gives each sample once.
+    assert query(settings, "select sum(count) from loss_histograms")[0][0] == 400
+    per_class = query(
+        settings, "select sum(count), count(distinct label) from class_loss_histograms"
+    )
+    assert per_class[0][0] == 400 and per_class[0][1] > 1
+
+
+def test_every_table_column_and_view_says_what_it_is(settings):
+    """COMMENT ON for each table and column (what mia_auc means, in the catalog itself),
+    and each view; H has one name, label_entropy."""
+    write_split(settings.inbox, "mlp", "train")
+    write_split(settings.inbox, "mlp", "test", seed=1)
+    run_job(settings)
+    tables = query(
+        settings,
+        "select table_name, comment from duckdb_tables() where database_name = 'lossgram'",
+    )
+    views = query(
+        settings,
+        "select view_name, comment from duckdb_views() where database_name = 'lossgram'"
+        " and not internal",
+    )
+    assert {name for name, _ in views} >= {"losses", "loss_histograms", "class_loss_histograms"}
+    assert [name for name, comment in tables + views if not comment] == []
+    columns = query(
+        settings,
+        "select table_name || '.' || column_name, comment from duckdb_columns()"
+        " where database_name = 'lossgram' and table_name in"
+        " (select table_name from duckdb_tables() where database_name = 'lossgram'"
+        " and table_name <> 'loss_columns')",
+    )
+    assert len(columns) > 100
+    assert [name for name, comment in columns if not comment] == []
+    comments = dict(columns)
+    assert "membership" in comments["verdicts.mia_auc"].lower()
+    assert "verdicts.prior_entropy" not in comments
+    assert "verdicts.label_entropy" in comments
 
 
 def test_second_run_with_nothing_new_is_a_quick_no_op(settings):
@@ -491,11 +529,14 @@ def test_readers_refuse_a_warehouse_an_older_lossgram_made(settings):
     write_split(settings.inbox, "mlp", "test")
     run_job(settings)
     with duckdb.connect(str(settings.warehouse / "lossgram.duckdb")) as con:
-        con.execute("DELETE FROM schema_version WHERE version > 1")
+        # The catalog as the lossgram before migration 005 left it.
+        con.execute("DELETE FROM schema_version WHERE version > 4")
+        con.execute("ALTER TABLE verdicts RENAME COLUMN label_entropy TO prior_entropy")
     with pytest.raises(WarehouseError, match="older lossgram: run `lossgram run`"):
         Warehouse(settings.warehouse).connect()
     run_job(settings)  # a writer upgrades it
     Warehouse(settings.warehouse).connect().close()
+    assert query(settings, "select count(label_entropy) from verdicts") == [(0,)]  # no train
 
 
 def test_key_folders_above_the_inbox_name_nothing(tmp_path):
@@ -682,6 +723,7 @@ def test_an_older_warehouse_is_adopted_without_losing_a_row(settings):
             pl.read_parquet(current).drop("snapshot_date").write_parquet(legacy)
             current.unlink()
         con.execute("delete from live_files; delete from schema_version where version >= 3")
+        con.execute("alter table verdicts rename column label_entropy to prior_entropy")
     # An upgrade killed before its commit, then done again, adopts each file once.
     lossgram = str(Path(sys.executable).parent / "lossgram")
     locations = ["--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse)]

@@ -70,6 +70,17 @@ def test_shard_sketches_merge_to_the_whole():
     np.testing.assert_array_equal(merged.highs, whole.highs)
 
 
+@pytest.mark.parametrize("value", [0.5, -np.log(0.05), 7.0, 1e-3])
+def test_count_from_a_bin_is_exact(value):
+    losses = np.random.default_rng(5).lognormal(0, 1.2, 50_000)
+    first = int(fine_bins(np.array([value]))[0])
+    expected = int((fine_bins(losses) >= first).sum())
+    assert Sketch.of(losses).count_from_bin(first) == expected
+    # ... and within the one bin holding the value of a plain count above it
+    holding = int((fine_bins(losses) == first).sum())
+    assert abs(expected - int((losses > value).sum())) <= holding
+
+
 def test_fine_bins_are_log_steps_of_the_stated_width():
     edges = np.array([0.0, 1e-13, 1e-12, 1e-3, 1.0, 27.6, 1e4, 1e9])
     bins = fine_bins(edges)

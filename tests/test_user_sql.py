@@ -113,6 +113,22 @@ def test_reads_still_work(warehouse):
         assert code == 0, (query, output)
 
 
+def test_piped_tables_are_whole_and_list_losses_once(warehouse):
+    """Into a file or a pipe (not a terminal) no header or cell is cut to the 80 columns
+    rich would assume; `show tables` names each table once."""
+    code, output = sql(
+        warehouse,
+        "SELECT snapshot_date, model, split, sample_id, label, ce, p_true, confidence, pred,"
+        " correct, n_classes, brier, clipped FROM losses LIMIT 2",
+    )
+    assert code == 0 and "…" not in output
+    for column in ("snapshot_date", "confidence", "n_classes", "clipped"):
+        assert column in output
+    code, output = sql(warehouse, "SHOW TABLES", "--format", "csv")
+    names = output.splitlines()[1:]
+    assert names.count("losses") == 1 and len(names) == len(set(names))
+
+
 @pytest.mark.parametrize("output_format", ["table", "csv", "json"])
 def test_every_column_type_prints(warehouse, output_format):
     """Types Polars or CSV cannot hold come out as text, not a library error."""

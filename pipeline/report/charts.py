@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import altair as alt
@@ -12,7 +13,6 @@ SPLIT_COLOURS = {"train": "#4c78a8", "val": "#54a24b", "test": "#e45756"}
 EXTRA_COLOURS = ("#f58518", "#b279a2", "#72b7b2", "#9d755d", "#bab0ac")
 LOG_FLOOR = 1e-5  # where the [0, 1e-4) bin starts on a log axis
 LOG_CEILING = 1e3  # where the [100, inf) bin ends on a log axis
-WIDTH = 560
 
 
 def split_scale(splits: Sequence[str]) -> alt.Scale:
@@ -44,9 +44,18 @@ def histogram_bars(histograms: pl.DataFrame, *, log_x: bool) -> pl.DataFrame:
     )
 
 
-def marker_rules_frame(markers: dict[str, float]) -> pl.DataFrame:
-    """Vertical markers; markers at (nearly) the same loss share one rule and one label."""
-    return (
+# Marker labels closer than this (a share of the log axis' decades, or of a linear axis'
+# largest marker) go on the next line, so "H 2.261" and "ln C 2.303" are both readable.
+LABEL_GAP_DECADES = 0.4
+LABEL_GAP_SHARE = 0.15
+LABEL_LINE_PX = 12
+
+
+def marker_rules_frame(markers: dict[str, float], *, log_x: bool = True) -> pl.DataFrame:
+    """Vertical markers; markers at (nearly) the same loss share one rule and one label.
+    Each label gets a line (label_y, pixels from the top): the next line when it would
+    crowd the label before it."""
+    frame = (
         pl.DataFrame(
             {"marker": list(markers), "value": list(markers.values())},
             schema={"marker": pl.String, "value": pl.Float64},
@@ -59,6 +68,23 @@ def marker_rules_frame(markers: dict[str, float]) -> pl.DataFrame:
         .sort("value")
         .drop("at")
     )
+    values = frame["value"].to_list()
+    largest = max(values, default=1.0)
+    lines, previous = [], None
+    for value in values:
+        if previous is None:
+            lines.append(0)
+        else:
+            apart = (
+                math.log10(value / previous) < LABEL_GAP_DECADES
+                if log_x
+                else value - previous < LABEL_GAP_SHARE * largest
+            )
+            lines.append(lines[-1] + 1 if apart else 0)
+        previous = value
+    return frame.with_columns(
+        label_y=pl.Series([8 + LABEL_LINE_PX * line for line in lines], dtype=pl.Int64)
+    )
 
 
 def loss_histogram(
@@ -67,7 +93,7 @@ def loss_histogram(
     markers: dict[str, float],
     log_x: bool = True,
     title: str = "",
-    width: int = WIDTH,
+    width: int | str = "container",
     height: int = 260,
 ) -> alt.TopLevelMixin:
     """Overlaid train/test loss histogram: fraction of samples per cross-entropy bin (the
@@ -106,7 +132,7 @@ def loss_histogram(
             ],
         )
     )
-    rules = marker_rules_frame(markers)
+    rules = marker_rules_frame(markers, log_x=log_x)
     marker_rules = (
         alt.Chart(rules)
         .mark_rule(strokeDash=[4, 3], color="#333")
@@ -114,18 +140,37 @@ def loss_histogram(
     )
     labels = (
         alt.Chart(rules)
-        .mark_text(angle=270, align="right", dx=-4, dy=-5, fontSize=10, color="#333")
-        .encode(x="value:Q", y=alt.value(4), text="marker:N")
+        .mark_text(align="left", dx=3, fontSize=10, color="#333")
+        .encode(x="value:Q", y=alt.Y("label_y:Q", scale=None), text="marker:N")
     )
     return alt.layer(histogram, marker_rules, labels).properties(width=width, height=height)
 
 
-def night_histograms(histograms: pl.DataFrame, columns: int = 3) -> alt.TopLevelMixin:
-    """Small multiples of the overlaid histograms, one panel per model of a night."""
-    bars = histogram_bars(histograms, log_x=True)
+def night_histograms(
+    histograms: pl.DataFrame,
+    order: list[str],
+    entropy: dict[str, float],
+    *,
+    shared_y: bool = False,
+    columns: int = 3,
+) -> alt.TopLevelMixin:
+    """Small multiples of the overlaid histograms, one panel per model of a night, in
+    `order` (worst gap / H first), each with its model's H marked (entropy)."""
+    bars = histogram_bars(histograms, log_x=True).with_columns(kind=pl.lit("bar"))
+    marks = pl.DataFrame(
+        {"model": list(entropy), "h": list(entropy.values()), "kind": "H"},
+        schema={"model": pl.String, "h": pl.Float64, "kind": pl.String},
+    ).filter(pl.col("h") > 0)
+    data = pl.concat([bars, marks], how="diagonal_relaxed")
     colour = alt.Color("split:N", scale=split_scale(bars["split"].unique().to_list()))
-    chart: alt.TopLevelMixin = (
-        alt.Chart(bars)
+    base = alt.Chart().properties(width=240, height=140)
+    rule = (
+        base.transform_filter(alt.datum.kind == "H")
+        .mark_rule(strokeDash=[4, 3], color="#333")
+        .encode(x="h:Q", tooltip=[alt.Tooltip("h:Q", format=".3f", title="H")])
+    )
+    hist = (
+        base.transform_filter(alt.datum.kind == "bar")
         .mark_rect(opacity=0.55)
         .encode(
             x=alt.X(
@@ -142,10 +187,68 @@ def night_histograms(histograms: pl.DataFrame, columns: int = 3) -> alt.TopLevel
             color=colour,
             tooltip=["model:N", "split:N", "bin_range:N", alt.Tooltip("fraction:Q", format=".4f")],
         )
-        .properties(width=240, height=140)
-        .facet(facet=alt.Facet("model:N", title=None), columns=columns)
-        .resolve_scale(y="independent")
+    )
+    chart: alt.TopLevelMixin = (
+        alt.layer(hist, rule, data=data)
+        .facet(facet=alt.Facet("model:N", title=None, sort=order), columns=columns)
+        .resolve_scale(y="shared" if shared_y else "independent")
         .resolve_axis(x="independent")  # every panel keeps its own x axis
+    )
+    return chart
+
+
+# The verdict colours of the pages' banners and tables.
+VERDICT_COLOURS = {
+    "overfit": "#d93025",
+    "underfit": "#f9ab00",
+    "good_fit": "#1e8e3e",
+    "insufficient_data": "#80868b",
+}
+
+
+def verdict_timeline(dashboard: pl.DataFrame) -> alt.TopLevelMixin:
+    """Models x nights, each cell coloured by the night's verdict."""
+    data = dashboard.with_columns(pl.col("snapshot_date").cast(pl.String))
+    chart: alt.TopLevelMixin = (
+        alt.Chart(data, title="Verdicts per night")
+        .mark_rect(stroke="white", strokeWidth=1)
+        .encode(
+            x=alt.X("snapshot_date:O", title="night", axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y("model:N", title=None),
+            color=alt.Color(
+                "verdict:N",
+                scale=alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values())),
+                title="verdict",
+            ),
+            tooltip=[
+                "snapshot_date:O",
+                "model:N",
+                "heldout_split:N",
+                "verdict:N",
+                alt.Tooltip("normalised_gap:Q", format=".1%", title="gap / H"),
+            ],
+        )
+        .properties(width="container", height=alt.Step(18))
+    )
+    return chart
+
+
+def model_trends(dashboard: pl.DataFrame, field: str, title: str) -> alt.TopLevelMixin:
+    """One line per model over nights; click a model in the legend to pick it out."""
+    data = dashboard.with_columns(pl.col("snapshot_date").cast(pl.String))
+    pick = alt.selection_point(fields=["model"], bind="legend")
+    chart: alt.TopLevelMixin = (
+        alt.Chart(data, title=title)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("snapshot_date:O", title="night", axis=alt.Axis(labelAngle=-45)),
+            y=alt.Y(f"{field}:Q", title=title),
+            color=alt.Color("model:N", title="model (click to pick)"),
+            opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+            tooltip=["snapshot_date:O", "model:N", alt.Tooltip(f"{field}:Q", format=".4f")],
+        )
+        .add_params(pick)
+        .properties(width="container", height=220)
     )
     return chart
 
@@ -169,7 +272,7 @@ def per_class_losses(per_class: pl.DataFrame) -> alt.TopLevelMixin:
                 alt.Tooltip("accuracy:Q", format=".3f"),
             ],
         )
-        .properties(width=WIDTH, height=220, title="Mean loss per class")
+        .properties(width="container", height=220, title="Mean loss per class")
     )
     return chart
 

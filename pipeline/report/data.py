@@ -14,10 +14,18 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from pipeline.changes import Change, night_changes
 from pipeline.options import ReportOptions
 from pipeline.queries import execute, query_frame
 
 TOP_LOSSES = 25
+VERDICTS_SCHEMA_VERSION = 1
+VERDICT_FIELDS = (
+    "model", "heldout_split", "reference_split", "epoch", "verdict", "reason", "hints",
+    "n_reference", "n_heldout", "mean_reference", "mean_heldout", "gap", "normalised_gap",
+    "gap_ci_low", "gap_ci_high", "ks", "wasserstein", "mia_auc", "tpr_at_1pct_fpr",
+    "label_entropy", "ln_c", "best_epoch",
+)  # fmt: skip
 # The linear-x histogram: about this many bars from 0 to the largest loss, drawn up to
 # LINEAR_X_MAX nats; larger losses share one last, open bar.
 LINEAR_BARS = 40
@@ -71,6 +79,20 @@ class NightReport:
     models: list[str]
     verdicts: list[dict[str, Any]]
     histograms: pl.DataFrame
+    changes: list[Change]  # against each model's previous night, regressions first
+    run_id: str | None  # the run that last committed the night
+
+    def verdicts_document(self) -> dict[str, Any]:
+        """reports/<date>/verdicts.json (schema: docs/verdicts.schema.json)."""
+        return {
+            "schema_version": VERDICTS_SCHEMA_VERSION,
+            "snapshot_date": self.snapshot_date.isoformat(),
+            "run_id": self.run_id,
+            "verdicts": [
+                {name: verdict[name] for name in VERDICT_FIELDS} for verdict in self.verdicts
+            ],
+            "changes": [change.as_json() for change in self.changes],
+        }
 
 
 def night_models(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> list[str]:
@@ -172,6 +194,8 @@ def night_report(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) 
         snapshot_date=snapshot_date,
         models=night_models(connection, snapshot_date),
         verdicts=verdicts,
+        changes=night_changes(connection, snapshot_date),
+        run_id=night_lineage(connection, snapshot_date).get("run_id"),
         histograms=query_frame(
             connection, "report_night_histograms", {"snapshot_date": snapshot_date}
         ),

@@ -24,6 +24,7 @@ from pipeline.faults import fault_point
 from pipeline.files import atomic_write_bytes, atomic_write_text
 from pipeline.options import ReportOptions
 from pipeline.progress import Progress, no_progress
+from pipeline.queries import query_frame
 from pipeline.report import charts
 from pipeline.report.data import (
     ModelReport,
@@ -197,9 +198,21 @@ def render_night_page(night: NightReport, bundle_file: str | None = None) -> str
         night.verdicts,
         key=lambda v: -(v["normalised_gap"] if v["normalised_gap"] is not None else -math.inf),
     )
-    specs = {}
+    specs, alternatives = {}, {}
     if night.histograms.height:
-        specs["night-histograms"] = _spec(charts.night_histograms(night.histograms))
+        # Worst gap / H first (a model's largest over its held-out splits), H marked.
+        worst: dict[str, float] = {}
+        entropy: dict[str, float] = {}
+        for v in night.verdicts:
+            gap = v["normalised_gap"] if v["normalised_gap"] is not None else -math.inf
+            worst[v["model"]] = max(worst.get(v["model"], -math.inf), gap)
+            if v["label_entropy"] is not None:
+                entropy.setdefault(v["model"], float(v["label_entropy"]))
+        order = sorted(night.models, key=lambda model: -worst.get(model, -math.inf))
+        specs["night-histograms"] = _spec(charts.night_histograms(night.histograms, order, entropy))
+        alternatives["night-histograms"] = _spec(
+            charts.night_histograms(night.histograms, order, entropy, shared_y=True)
+        )
     return (
         environment()
         .get_template("night.html.j2")
@@ -207,15 +220,29 @@ def render_night_page(night: NightReport, bundle_file: str | None = None) -> str
             night=night,
             verdicts=ordered,
             charts=specs,
+            alternatives=alternatives,
             bundle=bundle_tag(bundle_file, depth=1),
             links={model: page_name(model) for model in night.models},
         )
     )
 
 
-def render_index(all_nights: list[dict[str, Any]]) -> str:
+def render_index(
+    all_nights: list[dict[str, Any]], dashboard: pl.DataFrame, bundle_file: str | None = None
+) -> str:
+    specs = {}
+    if dashboard.height:
+        specs = {
+            "verdict-timeline": _spec(charts.verdict_timeline(dashboard)),
+            "heldout-trend": _spec(
+                charts.model_trends(dashboard, "mean_heldout", "held-out mean loss")
+            ),
+            "gap-trend": _spec(charts.model_trends(dashboard, "normalised_gap", "gap / H")),
+        }
     return (
-        environment().get_template("index.html.j2").render(nights=all_nights, charts={}, bundle="")
+        environment()
+        .get_template("index.html.j2")
+        .render(nights=all_nights, charts=specs, bundle=bundle_tag(bundle_file, depth=0))
     )
 
 
@@ -277,7 +304,12 @@ def write_reports(
             page = reports / day.isoformat() / "index.html"
             night = night_report(connection, day)
             atomic_write_text(page, render_night_page(night, bundle_file))
+            document = json.dumps(night.verdicts_document(), indent=1, default=str)
+            atomic_write_text(page.with_name("verdicts.json"), document + "\n")
             written.append(page)
-        atomic_write_text(reports / "index.html", render_index(all_nights))
+        overview = render_index(
+            all_nights, query_frame(connection, "report_dashboard"), bundle_file
+        )
+        atomic_write_text(reports / "index.html", overview)
         written.append(reports / "index.html")
     return written
