@@ -389,6 +389,14 @@ def report(
     ] = None,
     model: OnlyModelOption = None,
     png: Annotated[bool, typer.Option("--png", help="Also write PNGs of the main charts.")] = False,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            help="Compare these models of one night (A,B[,C]; --date, default the latest): "
+            "overlaid held-out histograms, KS/W1, and the samples they share.",
+        ),
+    ] = None,
     standalone: Annotated[
         bool,
         typer.Option(
@@ -406,9 +414,22 @@ def report(
     Example: lossgram report --date 2026-11-23 --png
     """
     # Imported here: the report layer (altair, jinja2) loads only when pages are written.
-    from pipeline.report.pages import write_reports
+    from pipeline.report.pages import write_comparison, write_reports
 
     settings = _settings(config, warehouse=warehouse, reports=reports)
+    if compare is not None:
+        models = [name.strip() for name in compare.split(",") if name.strip()]
+        with _known_errors_exit():
+            page = write_comparison(
+                settings.warehouse,
+                settings.reports,
+                settings.report_options(),
+                models,
+                date.date() if date else None,
+                standalone=standalone,
+            )
+        say(f"comparison: {page}")
+        return
     dates = [date.date()] if date else None
     with _known_errors_exit(), progress_bar("rendering reports") as progress:
         pages = write_reports(

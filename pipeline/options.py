@@ -67,3 +67,4 @@ class ReportOptions:
     reference_split: str = AnalysisOptions.reference_split
     eps: float = LossSpec.eps
     ece_bins: int = AnalysisOptions.ece_bins
+    heldout_splits: tuple[str, ...] = AnalysisOptions.heldout_splits

@@ -280,7 +280,7 @@ class Settings:
         )
 
     def report_options(self) -> ReportOptions:
-        return ReportOptions(self.reference_split, self.eps, self.ece_bins)
+        return ReportOptions(self.reference_split, self.eps, self.ece_bins, self.heldout_splits)
 
     def bin_scheme(self) -> BinScheme:
         if self.bins == "linear":

@@ -284,6 +284,18 @@ def test_the_night_page_flags_what_changed(tmp_path, visit):
     assert first.locator("#changes li").count() == 0
 
 
+def test_comparison_page_draws_and_names_the_models(demo, tmp_path, visit):
+    page = pages.write_comparison(
+        demo.warehouse, tmp_path / "reports", demo.report_options(), ["mlp", "forest"]
+    )
+    opened = visit(page, 2)  # the overlaid histograms, the paired differences
+    opened.assert_clean()
+    text = opened.page.locator("body").inner_text()
+    assert "mlp vs forest" in text and "samples they share" in text
+    assert opened.page.locator("#compare-statistics tr").count() == 3
+    assert opened.page.locator("table.most-worse tr").count() > 1
+
+
 # -- hostile names ----------------------------------------------------------------------
 
 

@@ -253,6 +253,65 @@ def model_trends(dashboard: pl.DataFrame, field: str, title: str) -> alt.TopLeve
     return chart
 
 
+def model_overlay(histograms: pl.DataFrame, split: str) -> alt.TopLevelMixin:
+    """Several models' held-out histograms on the same log bins, one colour each."""
+    bars = histogram_bars(histograms, log_x=True)
+    chart: alt.TopLevelMixin = (
+        alt.Chart(bars, title=f"Held-out ({split}) loss histograms")
+        .mark_rect(opacity=0.45)
+        .encode(
+            x=alt.X(
+                "x_start:Q",
+                scale=alt.Scale(type="log", domain=[LOG_FLOOR, LOG_CEILING]),
+                axis=alt.Axis(grid=False),
+                title="cross-entropy loss (nats), log scale",
+            ),
+            x2="x_end:Q",
+            y=alt.Y(
+                "fraction:Q", title="fraction of samples (sqrt)", stack=None,
+                scale=alt.Scale(type="sqrt"),
+            ),
+            y2=alt.datum(0),
+            color=alt.Color("model:N", title="model"),
+            tooltip=["model:N", "bin_range:N", alt.Tooltip("fraction:Q", format=".4f")],
+        )
+        .properties(width="container", height=260)
+    )  # fmt: skip
+    return chart
+
+
+def difference_histogram(histogram: pl.DataFrame, model_a: str, model_b: str) -> alt.TopLevelMixin:
+    """The per-sample loss differences (B - A) of shared samples: right of 0 got worse."""
+    data = histogram.with_columns(
+        side=pl.when(pl.col("bin") > 0)
+        .then(pl.lit("worse"))
+        .when(pl.col("bin") < 0)
+        .then(pl.lit("better"))
+        .otherwise(pl.lit("about the same"))
+    )
+    chart: alt.TopLevelMixin = (
+        alt.Chart(data, title=f"Loss of {model_b} minus loss of {model_a}, per shared sample")
+        .mark_rect()
+        .encode(
+            x=alt.X("lower:Q", title=f"loss({model_b}) - loss({model_a}) (nats)"),
+            x2="upper:Q",
+            y=alt.Y("fraction:Q", title="fraction of shared samples (sqrt)",
+                    scale=alt.Scale(type="sqrt")),
+            y2=alt.datum(0),
+            color=alt.Color(
+                "side:N",
+                scale=alt.Scale(domain=["better", "about the same", "worse"],
+                                range=["#1e8e3e", "#80868b", "#d93025"]),
+                title=model_b,
+            ),
+            tooltip=[alt.Tooltip("lower:Q", format=".3f"), alt.Tooltip("upper:Q", format=".3f"),
+                     "count:Q", alt.Tooltip("fraction:Q", format=".4f")],
+        )
+        .properties(width="container", height=220)
+    )  # fmt: skip
+    return chart
+
+
 def per_class_losses(per_class: pl.DataFrame) -> alt.TopLevelMixin:
     """Mean loss per class, splits side by side."""
     colour = alt.Color("split:N", scale=split_scale(per_class["split"].unique().to_list()))

@@ -26,6 +26,7 @@ from pipeline.options import ReportOptions
 from pipeline.progress import Progress, no_progress
 from pipeline.queries import query_frame
 from pipeline.report import charts
+from pipeline.report.compare import Comparison, comparison
 from pipeline.report.data import (
     ModelReport,
     NightReport,
@@ -193,7 +194,9 @@ def render_model_page(
     )
 
 
-def render_night_page(night: NightReport, bundle_file: str | None = None) -> str:
+def render_night_page(
+    night: NightReport, bundle_file: str | None = None, folder: Path | None = None
+) -> str:
     ordered = sorted(
         night.verdicts,
         key=lambda v: -(v["normalised_gap"] if v["normalised_gap"] is not None else -math.inf),
@@ -221,10 +224,66 @@ def render_night_page(night: NightReport, bundle_file: str | None = None) -> str
             verdicts=ordered,
             charts=specs,
             alternatives=alternatives,
+            comparisons=sorted(p.name for p in folder.glob("compare-*.html")) if folder else [],
             bundle=bundle_tag(bundle_file, depth=1),
             links={model: page_name(model) for model in night.models},
         )
     )
+
+
+def render_comparison(found: Comparison, bundle_file: str | None = None) -> str:
+    specs = {"overlay": _spec(charts.model_overlay(found.histograms, found.split))}
+    for index, paired in enumerate(found.paired, start=1):
+        specs[f"paired-{index}"] = _spec(
+            charts.difference_histogram(paired.histogram, paired.model_a, paired.model_b)
+        )
+    return (
+        environment()
+        .get_template("compare.html.j2")
+        .render(
+            c=found,
+            statistics=found.statistics.to_dicts(),
+            charts=specs,
+            bundle=bundle_tag(bundle_file, depth=1),
+        )
+    )
+
+
+def write_comparison(
+    warehouse: Path | str,
+    reports: Path,
+    options: ReportOptions,
+    models: Sequence[str],
+    snapshot_date: dt.date | None = None,
+    *,
+    standalone: bool = False,
+) -> Path:
+    """reports/<date>/compare-....html for models of one night (default: the latest);
+    the night's page is written again to link it."""
+    with reading(warehouse) as connection:
+        known = [night["snapshot_date"] for night in nights(connection)]
+        if not known:
+            raise WarehouseError("no night in the warehouse yet")
+        day = snapshot_date or max(known)
+        if day not in known:
+            there = ", ".join(str(night) for night in known[:10])
+            raise WarehouseError(f"no night {day} in the warehouse; nights: {there}")
+        present = night_models(connection, day)
+        missing = [model for model in models if model not in present]
+        if missing or len(set(models)) < 2:
+            raise WarehouseError(
+                f"--compare needs two or more models of {day}; "
+                f"{'not there: ' + ', '.join(missing) + '; ' if missing else ''}"
+                f"models: {', '.join(present)}"
+            )
+        found = comparison(connection, day, list(dict.fromkeys(models)), options.heldout_splits)
+        bundle_file = None if standalone else shared_bundle(reports)
+        page = reports / day.isoformat() / found.file_name
+        atomic_write_text(page, render_comparison(found, bundle_file))
+        night = night_report(connection, day)
+        night_page = reports / day.isoformat() / "index.html"
+        atomic_write_text(night_page, render_night_page(night, bundle_file, night_page.parent))
+    return page
 
 
 def render_index(
@@ -303,7 +362,7 @@ def write_reports(
         for day in dates:
             page = reports / day.isoformat() / "index.html"
             night = night_report(connection, day)
-            atomic_write_text(page, render_night_page(night, bundle_file))
+            atomic_write_text(page, render_night_page(night, bundle_file, page.parent))
             document = json.dumps(night.verdicts_document(), indent=1, default=str)
             atomic_write_text(page.with_name("verdicts.json"), document + "\n")
             written.append(page)
