@@ -16,7 +16,15 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from pipeline.contract import Dump, DumpError, Problem, open_batch, open_dump, problems_found
+from pipeline.contract import (
+    Dump,
+    DumpError,
+    Problem,
+    declared_classes,
+    open_batch,
+    open_dump,
+    problems_found,
+)
 from pipeline.contract.batching import BATCH_ROWS, BatchPlan, plan_batches
 from pipeline.contract.reader import unreadable
 from pipeline.files import NoSpaceError, file_sha256
@@ -219,7 +227,12 @@ class _SnapshotComputer:
         if problems and not self.options.skip_bad_rows:
             target.unlink(missing_ok=True)
             return self.rejected(path, DumpError(path, problems), before)
-        outcome = FileOutcome(path=path, snapshot_date=self.snapshot_date, status="ingested")
+        outcome = FileOutcome(
+            path=path,
+            snapshot_date=self.snapshot_date,
+            status="ingested",
+            classes=declared_classes(path, self.options.reader),
+        )
         outcome.rows_ignored = counts["ignored"]
         outcome.rows_rejected = dropped["sample_id"].n_unique() if dropped.height else 0
         outcome.rows = counts["rows"] - outcome.rows_ignored - outcome.rows_rejected

@@ -21,10 +21,10 @@ from pipeline.layout import PlacedFile, placed_frame
 from pipeline.queries import execute, query_frame, registered
 
 STATUS_SUCCEEDED, STATUS_PARTIAL, STATUS_FAILED = "succeeded", "partial", "failed"
-# The exit code of a command: ok, partial (some input rejected), failed.
+# The exit code of a command: ok, partial (some input rejected), failed, fail_on met.
 EXIT_OK, EXIT_PARTIAL, EXIT_FAILED, EXIT_GATE = 0, 1, 2, 3
 RECORDED_SCHEMA = pl.Schema(
-    {
+    {  # type: ignore[arg-type]  # a List dtype beside plain ones: mypy infers object
         "path": pl.String,
         "size": pl.Int64,
         "mtime": pl.Float64,
@@ -37,6 +37,7 @@ RECORDED_SCHEMA = pl.Schema(
         "error": pl.String,
         "run_id": pl.String,
         "inbox": pl.String,
+        "classes": pl.List(pl.String),
     }
 )
 DROPPED_SCHEMA = pl.Schema(
@@ -61,6 +62,7 @@ class FileOutcome:
     rows_ignored: int = 0
     rows_rejected: int = 0
     error: str | None = None
+    classes: tuple[str, ...] | None = None  # the class names the dump declared
 
 
 @dataclass(frozen=True)
@@ -358,6 +360,7 @@ def record_dumps(
                 "error": c.outcome.error,
                 "run_id": run_id,
                 "inbox": None if inbox is None else str(inbox),
+                "classes": None if c.outcome.classes is None else list(c.outcome.classes),
             }
             for c in computed
             if c.record

@@ -226,6 +226,8 @@ class Warehouse:
             execute(connection, "losses_view_empty")
         if stored:
             execute(connection, "comment_losses_view")
+            execute(connection, "named_losses_view")
+            execute(connection, "comment_named_losses_view")
         if files:
             connection.execute(ddl("losses_view_temp", losses_files=files))
         else:

@@ -9,6 +9,7 @@ from pipeline.contract.checks import problem_counts, problems_found
 from pipeline.contract.discovery import FolderScan, Skipped, find_dumps, scan_folder
 from pipeline.contract.problems import DumpError, DumpsRejected, Problem
 from pipeline.contract.reader import open_batch, open_dump
+from pipeline.contract.scores import declared_classes
 from pipeline.contract.source import Dump
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "FolderScan",
     "Problem",
     "Skipped",
+    "declared_classes",
     "find_dumps",
     "open_batch",
     "open_dump",

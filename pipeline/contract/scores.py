@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 from functools import partial
+from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from pipeline.contract.checks import leaf_nulls, not_all_finite
 from pipeline.contract.source import (
@@ -16,6 +18,7 @@ from pipeline.contract.source import (
     Draft,
     Source,
 )
+from pipeline.options import ReaderOptions
 
 SUM_TOLERANCE = 1e-3  # rows of probabilities must sum to 1 within this
 CLASSES_METADATA_KEY = b"lossgram.classes"
@@ -54,6 +57,13 @@ def class_count(source: Source, kind: str | None) -> int | None:
     if kind == "logprob" and source.options.classes:
         return len(source.options.classes)
     return None
+
+
+def declared_classes(path: Path, options: ReaderOptions) -> tuple[str, ...] | None:
+    """The class names an accepted dump declared (its footer was checked already): its
+    lossgram.classes metadata, else the classes setting."""
+    raw = (pq.read_schema(path).metadata or {}).get(CLASSES_METADATA_KEY)
+    return tuple(json.loads(raw)) if raw is not None else options.classes
 
 
 def class_names(source: Source, draft: Draft, n_classes: int | None) -> tuple[str, ...] | None:

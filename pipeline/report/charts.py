@@ -313,18 +313,20 @@ def difference_histogram(histogram: pl.DataFrame, model_a: str, model_b: str) ->
 
 
 def per_class_losses(per_class: pl.DataFrame) -> alt.TopLevelMixin:
-    """Mean loss per class, splits side by side."""
+    """Mean loss per class (by name where the dumps declared names), splits side by side."""
     colour = alt.Color("split:N", scale=split_scale(per_class["split"].unique().to_list()))
+    if "class" not in per_class.columns:
+        per_class = per_class.with_columns(pl.col("label").cast(pl.String).alias("class"))
     chart: alt.TopLevelMixin = (
-        alt.Chart(per_class.with_columns(pl.col("label").cast(pl.String)))
+        alt.Chart(per_class)
         .mark_bar()
         .encode(
-            x=alt.X("label:N", title="class", sort=None, axis=alt.Axis(labelAngle=0)),
+            x=alt.X("class:N", title="class", sort=None, axis=alt.Axis(labelAngle=0)),
             xOffset="split:N",
             y=alt.Y("mean_ce:Q", title="mean cross-entropy"),
             color=colour,
             tooltip=[
-                "label:N",
+                "class:N",
                 "split:N",
                 "n:Q",
                 alt.Tooltip("mean_ce:Q", format=".4f"),

@@ -19,6 +19,7 @@ from pipeline.options import ReportOptions
 from pipeline.queries import execute, query_frame
 
 TOP_LOSSES = 25
+SLICE_VALUES = 20  # a slice column with more values on a night is not tabulated
 VERDICTS_SCHEMA_VERSION = 1
 VERDICT_FIELDS = (
     "model", "heldout_split", "reference_split", "epoch", "verdict", "reason", "hints",
@@ -60,6 +61,7 @@ class ModelReport:
     linear_histograms: pl.DataFrame  # equal-width bins counted from the losses
     markers: dict[str, float]
     per_class: pl.DataFrame
+    slices: pl.DataFrame  # per value of each few-valued slice column, worst gap first
     top_losses: pl.DataFrame
     nights: pl.DataFrame
     epochs: pl.DataFrame
@@ -145,6 +147,7 @@ def model_report(
         ),
         markers=markers,
         per_class=query_frame(connection, "report_per_class", at_epoch),
+        slices=slice_table(connection, at_epoch, options.reference_split),
         top_losses=query_frame(
             connection,
             "report_top_losses",
@@ -162,6 +165,18 @@ def model_report(
             if row["ece"] is not None
         },
     )
+
+
+def slice_table(
+    connection: duckdb.DuckDBPyConnection, at_epoch: dict[str, Any], reference: str
+) -> pl.DataFrame:
+    """The per-slice table of a model's night (empty when the warehouse has no slice
+    column)."""
+    names = [str(name) for name, _, _ in execute(connection, "slice_column_types")]
+    if not names:
+        return pl.DataFrame()
+    binds = {**at_epoch, "slices": names, "reference": reference, "max_values": SLICE_VALUES}
+    return query_frame(connection, "report_slices", binds)
 
 
 def linear_bins(largest: list[float]) -> dict[str, Any]:
