@@ -189,7 +189,7 @@ def model_pages(settings: Settings, day: str) -> list[Path]:
 @pytest.mark.parametrize(
     ("page", "charts"),
     [
-        (f"{DEMO_DAY}/mlp.html", 6),  # has epochs: the per-epoch trend too
+        (f"{DEMO_DAY}/mlp.html", 7),  # has epochs: the per-epoch trend and the cartography
         (f"{DEMO_DAY}/tree.html", 5),
         (f"{DEMO_DAY}/index.html", 1),
         ("index.html", 3),  # the dashboard: verdict timeline, held-out loss, gap / H
@@ -204,7 +204,7 @@ def test_page_draws_its_charts_offline(demo, visit, page, charts):
 
 
 @pytest.mark.parametrize(
-    ("page", "charts"), [(f"{DEMO_DAY}/mlp.html", 6), (f"{DEMO_DAY}/index.html", 1)]
+    ("page", "charts"), [(f"{DEMO_DAY}/mlp.html", 7), (f"{DEMO_DAY}/index.html", 1)]
 )
 def test_standalone_pages_carry_their_scripts(demo, visit, tmp_path, page, charts):
     """--standalone: a page copied anywhere alone still draws, requesting nothing else."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Literal
 
 import altair as alt
 import polars as pl
@@ -309,6 +310,60 @@ def difference_histogram(histogram: pl.DataFrame, model_a: str, model_b: str) ->
         )
         .properties(width="container", height=220)
     )  # fmt: skip
+    return chart
+
+
+ALIGN_LEFT: Literal["left"] = "left"
+ALIGN_CENTER: Literal["center"] = "center"
+ALIGN_RIGHT: Literal["right"] = "right"
+
+
+def cartography_map(grid: pl.DataFrame, ambiguous: float, easy: float) -> alt.TopLevelMixin:
+    """Confidence against variability per training sample, binned, coloured by the mean
+    correctness of each cell; the dashed lines part the regions."""
+    cells = (
+        alt.Chart(grid)
+        .mark_rect()
+        .encode(
+            x=alt.X("confidence_low:Q", scale=alt.Scale(domain=[0, 1]),
+                    title="confidence (mean p_true over epochs)"),
+            x2="confidence_high:Q",
+            y=alt.Y("variability_low:Q", scale=alt.Scale(domain=[0, 0.5]),
+                    title="variability (std of p_true over epochs)"),
+            y2="variability_high:Q",
+            color=alt.Color("correctness:Q", scale=alt.Scale(domain=[0, 1], scheme="viridis"),
+                            title="correctness"),
+            tooltip=["n:Q", alt.Tooltip("correctness:Q", format=".2f"),
+                     alt.Tooltip("confidence_low:Q", title="confidence from", format=".2f"),
+                     alt.Tooltip("variability_low:Q", title="variability from", format=".3f")],
+        )
+    )  # fmt: skip
+    lines = pl.DataFrame(
+        {
+            "x": [0.0, easy],
+            "x2": [1.0, easy],
+            "y": [ambiguous, 0.0],
+            "y2": [ambiguous, ambiguous],
+        }
+    )
+    borders = (
+        alt.Chart(lines)
+        .mark_rule(strokeDash=[4, 3], color="#333")
+        .encode(x="x:Q", x2="x2:Q", y="y:Q", y2="y2:Q")
+    )
+    labels = [
+        alt.Chart(pl.DataFrame({"x": [x], "y": [y], "region": [region]}))
+        .mark_text(fontSize=11, fontWeight="bold", color="#333", align=align)
+        .encode(x="x:Q", y="y:Q", text="region:N")
+        for x, y, region, align in (
+            (0.5, 0.47, "ambiguous", ALIGN_CENTER),
+            (0.98, 0.02, "easy-to-learn", ALIGN_RIGHT),
+            (0.02, 0.02, "hard-to-learn", ALIGN_LEFT),
+        )
+    ]
+    chart: alt.TopLevelMixin = alt.layer(cells, borders, *labels).properties(
+        width="container", height=320, title="Dataset cartography (training split)"
+    )
     return chart
 
 

@@ -17,6 +17,7 @@ import polars as pl
 from pipeline.changes import Change, night_changes
 from pipeline.options import ReportOptions
 from pipeline.queries import execute, query_frame
+from pipeline.report.cartography import Cartography, cartography
 
 TOP_LOSSES = 25
 SLICE_VALUES = 20  # a slice column with more values on a night is not tabulated
@@ -62,6 +63,7 @@ class ModelReport:
     markers: dict[str, float]
     per_class: pl.DataFrame
     slices: pl.DataFrame  # per value of each few-valued slice column, worst gap first
+    cartography: Cartography | None  # with 3+ epochs of the training split
     top_losses: pl.DataFrame
     nights: pl.DataFrame
     epochs: pl.DataFrame
@@ -148,6 +150,15 @@ def model_report(
         markers=markers,
         per_class=query_frame(connection, "report_per_class", at_epoch),
         slices=slice_table(connection, at_epoch, options.reference_split),
+        cartography=cartography(
+            connection,
+            snapshot_date,
+            model,
+            options.reference_split,
+            tonight.filter(
+                (pl.col("split") == options.reference_split) & pl.col("epoch").is_not_null()
+            )["epoch"].n_unique(),
+        ),
         top_losses=query_frame(
             connection,
             "report_top_losses",

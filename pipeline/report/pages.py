@@ -26,6 +26,7 @@ from pipeline.options import ReportOptions
 from pipeline.progress import Progress, no_progress
 from pipeline.queries import query_frame
 from pipeline.report import charts
+from pipeline.report.cartography import AMBIGUOUS, EASY
 from pipeline.report.compare import Comparison, comparison
 from pipeline.report.data import (
     ModelReport,
@@ -158,6 +159,10 @@ def model_charts(report: ModelReport) -> dict[str, dict[str, Any]]:
         ),
         "calibration": _spec(charts.reliability_diagram(report.calibration, report.ece)),
     }
+    if report.cartography is not None:
+        specs["cartography"] = _spec(
+            charts.cartography_map(report.cartography.grid, AMBIGUOUS, EASY)
+        )
     if report.epochs.height:
         specs["trend-epochs"] = _spec(
             charts.loss_trend(
