@@ -319,6 +319,10 @@ def test_hostile_names_stay_text_on_the_model_page(hostile, visit):
     assert PAYLOAD in tables.nth(0).inner_text()  # the split, in the statistics
     top_losses = tables.nth(1).inner_text()
     assert f"{PAYLOAD} #" in top_losses  # sample ids
+    # Classes by their declared names (as text), in the table and on the chart's axis.
+    assert any(name in top_losses for name in HOSTILE_CLASSES)
+    axis = page.locator("#per-class").inner_text()  # long names cut with an ellipsis
+    assert axis.count(PAYLOAD[:20]) >= len(HOSTILE_CLASSES)
 
 
 def test_hostile_names_stay_text_in_chart_tooltips(hostile, visit):
