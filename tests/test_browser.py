@@ -220,6 +220,20 @@ def test_standalone_pages_carry_their_scripts(demo, visit, tmp_path, page, chart
     assert not list((tmp_path / "reports").glob("vega-*.js"))
 
 
+def test_night_panels_go_worst_first_and_can_share_one_y_scale(demo, visit):
+    opened = visit(demo.reports / DEMO_DAY / "index.html", 1)
+    page = opened.page
+    panels = page.locator("#night-histograms").inner_text()
+    # The demo's tree overfits most (gap / H 195%), the underfit logreg least.
+    assert panels.index("tree") < panels.index("mlp") < panels.index("logreg")
+    shared_before = page.locator("#night-histograms svg.marks").inner_html()
+    page.locator("#shared-y").check()
+    page.wait_for_timeout(500)
+    assert opened.errors == []
+    assert page.locator("#night-histograms svg.marks").count() == 1
+    assert page.locator("#night-histograms svg.marks").inner_html() != shared_before
+
+
 def test_night_page_links_every_model_and_sorts(demo, visit):
     night = demo.reports / DEMO_DAY / "index.html"
     page = visit(night, 1).page
