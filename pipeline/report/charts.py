@@ -115,7 +115,7 @@ def loss_histogram(
                 axis=alt.Axis(grid=not log_x),  # a log axis would draw ~70 grid lines
                 title="cross-entropy loss (nats)" + (", log scale" if log_x else ""),
             ),
-            x2="x_end:Q",
+            x2=alt.X2("x_end:Q"),
             # sqrt keeps the thin tails visible next to a tall bin at 0
             y=alt.Y(
                 "fraction:Q",
@@ -123,12 +123,12 @@ def loss_histogram(
                 stack=None,
                 scale=alt.Scale(type="sqrt"),
             ),
-            y2=alt.datum(0),
+            y2=alt.Y2Datum(0),
             color=colour,
             tooltip=[
-                "split:N",
+                alt.Tooltip("split:N"),
                 alt.Tooltip("bin_range:N", title="bin"),
-                "count:Q",
+                alt.Tooltip("count:Q"),
                 alt.Tooltip("fraction:Q", format=".4f"),
             ],
         )
@@ -137,12 +137,15 @@ def loss_histogram(
     marker_rules = (
         alt.Chart(rules)
         .mark_rule(strokeDash=[4, 3], color="#333")
-        .encode(x="value:Q", tooltip=["marker:N", alt.Tooltip("value:Q", format=".3f")])
+        .encode(
+            x=alt.X("value:Q"),
+            tooltip=[alt.Tooltip("marker:N"), alt.Tooltip("value:Q", format=".3f")],
+        )
     )
     labels = (
         alt.Chart(rules)
         .mark_text(align="left", dx=3, fontSize=10, color="#333")
-        .encode(x="value:Q", y=alt.Y("label_y:Q", scale=None), text="marker:N")
+        .encode(x=alt.X("value:Q"), y=alt.Y("label_y:Q", scale=None), text=alt.Text("marker:N"))
     )
     return alt.layer(histogram, marker_rules, labels).properties(width=width, height=height)
 
@@ -168,7 +171,7 @@ def night_histograms(
     rule = (
         base.transform_filter(alt.datum.kind == "H")
         .mark_rule(strokeDash=[4, 3], color="#333")
-        .encode(x="h:Q", tooltip=[alt.Tooltip("h:Q", format=".3f", title="H")])
+        .encode(x=alt.X("h:Q"), tooltip=[alt.Tooltip("h:Q", format=".3f", title="H")])
     )
     hist = (
         base.transform_filter(alt.datum.kind == "bar")
@@ -180,13 +183,18 @@ def night_histograms(
                 axis=alt.Axis(grid=False),
                 title="cross-entropy loss (log)",
             ),
-            x2="x_end:Q",
+            x2=alt.X2("x_end:Q"),
             y=alt.Y(
                 "fraction:Q", title="fraction (sqrt)", stack=None, scale=alt.Scale(type="sqrt")
             ),
-            y2=alt.datum(0),
+            y2=alt.Y2Datum(0),
             color=colour,
-            tooltip=["model:N", "split:N", "bin_range:N", alt.Tooltip("fraction:Q", format=".4f")],
+            tooltip=[
+                alt.Tooltip("model:N"),
+                alt.Tooltip("split:N"),
+                alt.Tooltip("bin_range:N"),
+                alt.Tooltip("fraction:Q", format=".4f"),
+            ],
         )
     )
     chart: alt.TopLevelMixin = (
@@ -222,10 +230,10 @@ def verdict_timeline(dashboard: pl.DataFrame) -> alt.TopLevelMixin:
                 title="verdict",
             ),
             tooltip=[
-                "snapshot_date:O",
-                "model:N",
-                "heldout_split:N",
-                "verdict:N",
+                alt.Tooltip("snapshot_date:O"),
+                alt.Tooltip("model:N"),
+                alt.Tooltip("heldout_split:N"),
+                alt.Tooltip("verdict:N"),
                 alt.Tooltip("normalised_gap:Q", format=".1%", title="gap / H"),
             ],
         )
@@ -246,7 +254,11 @@ def model_trends(dashboard: pl.DataFrame, field: str, title: str) -> alt.TopLeve
             y=alt.Y(f"{field}:Q", title=title),
             color=alt.Color("model:N", title="model (click to pick)"),
             opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
-            tooltip=["snapshot_date:O", "model:N", alt.Tooltip(f"{field}:Q", format=".4f")],
+            tooltip=[
+                alt.Tooltip("snapshot_date:O"),
+                alt.Tooltip("model:N"),
+                alt.Tooltip(f"{field}:Q", format=".4f"),
+            ],
         )
         .add_params(pick)
         .properties(width="container", height=220)
@@ -267,14 +279,15 @@ def model_overlay(histograms: pl.DataFrame, split: str) -> alt.TopLevelMixin:
                 axis=alt.Axis(grid=False),
                 title="cross-entropy loss (nats), log scale",
             ),
-            x2="x_end:Q",
+            x2=alt.X2("x_end:Q"),
             y=alt.Y(
                 "fraction:Q", title="fraction of samples (sqrt)", stack=None,
                 scale=alt.Scale(type="sqrt"),
             ),
-            y2=alt.datum(0),
+            y2=alt.Y2Datum(0),
             color=alt.Color("model:N", title="model"),
-            tooltip=["model:N", "bin_range:N", alt.Tooltip("fraction:Q", format=".4f")],
+            tooltip=[alt.Tooltip("model:N"), alt.Tooltip("bin_range:N"),
+                     alt.Tooltip("fraction:Q", format=".4f")],
         )
         .properties(width="container", height=260)
     )  # fmt: skip
@@ -295,10 +308,10 @@ def difference_histogram(histogram: pl.DataFrame, model_a: str, model_b: str) ->
         .mark_rect()
         .encode(
             x=alt.X("lower:Q", title=f"loss({model_b}) - loss({model_a}) (nats)"),
-            x2="upper:Q",
+            x2=alt.X2("upper:Q"),
             y=alt.Y("fraction:Q", title="fraction of shared samples (sqrt)",
                     scale=alt.Scale(type="sqrt")),
-            y2=alt.datum(0),
+            y2=alt.Y2Datum(0),
             color=alt.Color(
                 "side:N",
                 scale=alt.Scale(domain=["better", "about the same", "worse"],
@@ -306,7 +319,7 @@ def difference_histogram(histogram: pl.DataFrame, model_a: str, model_b: str) ->
                 title=model_b,
             ),
             tooltip=[alt.Tooltip("lower:Q", format=".3f"), alt.Tooltip("upper:Q", format=".3f"),
-                     "count:Q", alt.Tooltip("fraction:Q", format=".4f")],
+                     alt.Tooltip("count:Q"), alt.Tooltip("fraction:Q", format=".4f")],
         )
         .properties(width="container", height=220)
     )  # fmt: skip
@@ -327,13 +340,13 @@ def cartography_map(grid: pl.DataFrame, ambiguous: float, easy: float) -> alt.To
         .encode(
             x=alt.X("confidence_low:Q", scale=alt.Scale(domain=[0, 1]),
                     title="confidence (mean p_true over epochs)"),
-            x2="confidence_high:Q",
+            x2=alt.X2("confidence_high:Q"),
             y=alt.Y("variability_low:Q", scale=alt.Scale(domain=[0, 0.5]),
                     title="variability (std of p_true over epochs)"),
-            y2="variability_high:Q",
+            y2=alt.Y2("variability_high:Q"),
             color=alt.Color("correctness:Q", scale=alt.Scale(domain=[0, 1], scheme="viridis"),
                             title="correctness"),
-            tooltip=["n:Q", alt.Tooltip("correctness:Q", format=".2f"),
+            tooltip=[alt.Tooltip("n:Q"), alt.Tooltip("correctness:Q", format=".2f"),
                      alt.Tooltip("confidence_low:Q", title="confidence from", format=".2f"),
                      alt.Tooltip("variability_low:Q", title="variability from", format=".3f")],
         )
@@ -349,12 +362,12 @@ def cartography_map(grid: pl.DataFrame, ambiguous: float, easy: float) -> alt.To
     borders = (
         alt.Chart(lines)
         .mark_rule(strokeDash=[4, 3], color="#333")
-        .encode(x="x:Q", x2="x2:Q", y="y:Q", y2="y2:Q")
+        .encode(x=alt.X("x:Q"), x2=alt.X2("x2:Q"), y=alt.Y("y:Q"), y2=alt.Y2("y2:Q"))
     )
     labels = [
         alt.Chart(pl.DataFrame({"x": [x], "y": [y], "region": [region]}))
         .mark_text(fontSize=11, fontWeight="bold", color="#333", align=align)
-        .encode(x="x:Q", y="y:Q", text="region:N")
+        .encode(x=alt.X("x:Q"), y=alt.Y("y:Q"), text=alt.Text("region:N"))
         for x, y, region, align in (
             (0.5, 0.47, "ambiguous", ALIGN_CENTER),
             (0.98, 0.02, "easy-to-learn", ALIGN_RIGHT),
@@ -377,13 +390,13 @@ def per_class_losses(per_class: pl.DataFrame) -> alt.TopLevelMixin:
         .mark_bar()
         .encode(
             x=alt.X("class:N", title="class", sort=None, axis=alt.Axis(labelAngle=0)),
-            xOffset="split:N",
+            xOffset=alt.XOffset("split:N"),
             y=alt.Y("mean_ce:Q", title="mean cross-entropy"),
             color=colour,
             tooltip=[
-                "class:N",
-                "split:N",
-                "n:Q",
+                alt.Tooltip("class:N"),
+                alt.Tooltip("split:N"),
+                alt.Tooltip("n:Q"),
                 alt.Tooltip("mean_ce:Q", format=".4f"),
                 alt.Tooltip("accuracy:Q", format=".3f"),
             ],
@@ -413,7 +426,12 @@ def loss_trend(
             ),
             y=alt.Y("mean_ce:Q", title="mean cross-entropy"),
             color=colour,
-            tooltip=[f"{x}:{x_type}", "split:N", alt.Tooltip("mean_ce:Q", format=".4f"), "n:Q"],
+            tooltip=[
+                alt.Tooltip(f"{x}:{x_type}"),
+                alt.Tooltip("split:N"),
+                alt.Tooltip("mean_ce:Q", format=".4f"),
+                alt.Tooltip("n:Q"),
+            ],
         )
     )
     layers: list[alt.Chart] = [lines]
@@ -422,12 +440,16 @@ def loss_trend(
         layers.append(
             alt.Chart(marker)
             .mark_rule(strokeDash=[4, 3], color="#333")
-            .encode(x=f"{x}:Q", tooltip=["marker:N"])
+            .encode(x=alt.X(f"{x}:Q"), tooltip=[alt.Tooltip("marker:N")])
         )
         layers.append(
             alt.Chart(marker)
             .mark_text(align="left", dx=4, dy=8, fontSize=10)
-            .encode(x=f"{x}:Q", y=alt.value(0), text="marker:N")
+            .encode(
+                x=alt.X(f"{x}:Q"),
+                y=alt.YValue(0),  # type: ignore[no-untyped-call]
+                text=alt.Text("marker:N"),
+            )
         )
     return alt.layer(*layers).properties(width=width, height=220, title=title)
 
@@ -444,8 +466,8 @@ def reliability_diagram(calibration: pl.DataFrame, ece: dict[str, float]) -> alt
             y=alt.Y("accuracy:Q", scale=alt.Scale(domain=[0, 1]), title="accuracy"),
             color=colour,
             tooltip=[
-                "split:N",
-                "n:Q",
+                alt.Tooltip("split:N"),
+                alt.Tooltip("n:Q"),
                 alt.Tooltip("mean_confidence:Q", format=".3f"),
                 alt.Tooltip("accuracy:Q", format=".3f"),
             ],
@@ -454,7 +476,7 @@ def reliability_diagram(calibration: pl.DataFrame, ece: dict[str, float]) -> alt
     diagonal = (
         alt.Chart(pl.DataFrame({"mean_confidence": [0.0, 1.0], "accuracy": [0.0, 1.0]}))
         .mark_line(strokeDash=[4, 3], color="#999")
-        .encode(x="mean_confidence:Q", y="accuracy:Q")
+        .encode(x=alt.X("mean_confidence:Q"), y=alt.Y("accuracy:Q"))
     )
     return alt.layer(diagonal, points).properties(
         width=320, height=320, title=alt.TitleParams("Reliability diagram", subtitle=subtitle)
