@@ -155,7 +155,6 @@ def night_histograms(
     order: list[str],
     entropy: dict[str, float],
     *,
-    shared_y: bool = False,
     columns: int = 3,
 ) -> alt.TopLevelMixin:
     """Small multiples of the overlaid histograms, one panel per model of a night, in
@@ -200,7 +199,8 @@ def night_histograms(
     chart: alt.TopLevelMixin = (
         alt.layer(hist, rule, data=data)
         .facet(facet=alt.Facet("model:N", title=None, sort=order), columns=columns)
-        .resolve_scale(y="shared" if shared_y else "independent")
+        # The night page switches y to "shared" in the browser on request.
+        .resolve_scale(y="independent")
         .resolve_axis(x="independent")  # every panel keeps its own x axis
     )
     return chart

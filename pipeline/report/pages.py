@@ -206,7 +206,7 @@ def render_night_page(
         night.verdicts,
         key=lambda v: -(v["normalised_gap"] if v["normalised_gap"] is not None else -math.inf),
     )
-    specs, alternatives = {}, {}
+    specs = {}
     if night.histograms.height:
         # Worst gap / H first (a model's largest over its held-out splits), H marked.
         worst: dict[str, float] = {}
@@ -218,9 +218,6 @@ def render_night_page(
                 entropy.setdefault(v["model"], float(v["label_entropy"]))
         order = sorted(night.models, key=lambda model: -worst.get(model, -math.inf))
         specs["night-histograms"] = _spec(charts.night_histograms(night.histograms, order, entropy))
-        alternatives["night-histograms"] = _spec(
-            charts.night_histograms(night.histograms, order, entropy, shared_y=True)
-        )
     return (
         environment()
         .get_template("night.html.j2")
@@ -228,7 +225,6 @@ def render_night_page(
             night=night,
             verdicts=ordered,
             charts=specs,
-            alternatives=alternatives,
             comparisons=sorted(p.name for p in folder.glob("compare-*.html")) if folder else [],
             bundle=bundle_tag(bundle_file, depth=1),
             links={model: page_name(model) for model in night.models},
