@@ -42,14 +42,8 @@ from pipeline.console import (
     say,
     warn,
 )
-from pipeline.contract import DumpError, DumpsRejected
-from pipeline.files import NoSpaceError
-from pipeline.inbox import InboxError
-from pipeline.ledger import EXIT_FAILED
-from pipeline.settings import Settings, SettingsError, load_settings
-from pipeline.spark.session import EngineError
-from pipeline.storage import StoreError
-from pipeline.warehouse import WarehouseError
+from pipeline.errors import EXIT_FAILED, LossgramError
+from pipeline.settings import Settings, load_settings
 
 app = typer.Typer(
     name="lossgram",
@@ -113,15 +107,7 @@ def _known_errors_exit() -> Iterator[None]:
     """Errors lossgram expects (bad settings, warehouse, dump) end in one line, exit 2."""
     try:
         yield
-    except (
-        SettingsError,
-        WarehouseError,
-        DumpError,
-        NoSpaceError,
-        InboxError,
-        EngineError,
-        StoreError,
-    ) as error:
+    except LossgramError as error:
         warn(f"error: {error}")
         raise typer.Exit(EXIT_FAILED) from error
 
@@ -168,6 +154,7 @@ def losses(
 
     Example: lossgram losses preds/ -o losses.parquet --label-smoothing 0.1
     """
+    from pipeline.contract import DumpsRejected
     from pipeline.losses_file import losses_to_parquet
 
     settings = _settings(

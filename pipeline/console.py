@@ -7,15 +7,19 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import polars as pl
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.ledger import RunSummary
-from pipeline.losses_file import LossesWritten
 from pipeline.progress import Progress as ProgressCallback
+
+if TYPE_CHECKING:  # the command line starts without Polars and the ledger's DuckDB
+    import polars as pl
+
+    from pipeline.ledger import RunSummary
+    from pipeline.losses_file import LossesWritten
 
 FORMATS = ("table", "csv", "json")
 
@@ -186,6 +190,8 @@ def _cell(value: object) -> str:
 
 def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
     """CSV has no nested types: lists and structs are written as JSON text."""
+    import polars as pl
+
     nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
     return frame.with_columns(
         pl.Series(

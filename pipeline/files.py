@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from pipeline.errors import LossgramError
+
 
 @contextlib.contextmanager
 def atomic_output(target: Path) -> Iterator[Path]:
@@ -68,7 +70,7 @@ def file_sha256(path: Path, stop: threading.Event | None = None) -> str:
     return digest.hexdigest()
 
 
-class NoSpaceError(RuntimeError):
+class NoSpaceError(LossgramError, RuntimeError):
     """A file could not be written for lack of disk space; says which and how much."""
 
     def __init__(self, target: Path, needed_bytes: int | None) -> None:

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.contract import Skipped, scan_folder
+from pipeline.errors import LossgramError
 from pipeline.files import file_sha256
 
 DATE_FOLDER = re.compile(r"^(?:date=)?(\d{4}-\d{2}-\d{2})$")
 
 
-class InboxError(RuntimeError):
+class InboxError(LossgramError, RuntimeError):
     """The inbox cannot be planned: a date folder that is no date, or (for a rerun) the
     recorded dumps are missing or changed."""
 

@@ -16,13 +16,12 @@ import duckdb
 import polars as pl
 
 from pipeline.contract import Skipped
+from pipeline.errors import EXIT_FAILED, EXIT_GATE, EXIT_OK, EXIT_PARTIAL
 from pipeline.inbox import Fingerprint, InboxError, KnownDump
 from pipeline.layout import PlacedFile, placed_frame
 from pipeline.queries import execute, query_frame, registered
 
 STATUS_SUCCEEDED, STATUS_PARTIAL, STATUS_FAILED = "succeeded", "partial", "failed"
-# The exit code of a command: ok, partial (some input rejected), failed, fail_on met.
-EXIT_OK, EXIT_PARTIAL, EXIT_FAILED, EXIT_GATE = 0, 1, 2, 3
 RECORDED_SCHEMA = pl.Schema(
     {  # type: ignore[arg-type]  # a List dtype beside plain ones: mypy infers object
         "path": pl.String,

@@ -17,6 +17,7 @@ from pipeline.bins import (
     linear_bin_scheme,
     log_bin_scheme,
 )
+from pipeline.errors import LossgramError
 from pipeline.options import (
     AnalysisOptions,
     LossSpec,
@@ -35,7 +36,7 @@ GATE_CONDITIONS = ("overfit", "underfit", "insufficient_data", "regressed")
 ENV_PREFIX = "LOSSGRAM_"
 
 
-class SettingsError(ValueError):
+class SettingsError(LossgramError, ValueError):
     """A setting has a value lossgram cannot use."""
 
 

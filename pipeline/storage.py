@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from pipeline.errors import LossgramError
+
 if TYPE_CHECKING:
     import duckdb
     from fsspec import AbstractFileSystem
@@ -30,7 +32,7 @@ PACKAGES = {
 }
 
 
-class StoreError(RuntimeError):
+class StoreError(LossgramError, RuntimeError):
     """The object store cannot be reached or used as asked."""
 
 

@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 
 from pipeline.bins import BinScheme
+from pipeline.errors import LossgramError
 from pipeline.faults import fault_point
 from pipeline.files import NoSpaceError, atomic_output, atomic_write_text, flush, is_no_space
 from pipeline.layout import CATALOG_POINTER, Layout, PlacedFile, placed_frame
@@ -40,7 +41,7 @@ LIVE_FILES_VERSION = 3
 EMPTY_LOSSES = pl.Schema([*LOSS_SCHEMA.items(), ("snapshot_date", pl.Date())])
 
 
-class WarehouseError(RuntimeError):
+class WarehouseError(LossgramError, RuntimeError):
     """The warehouse cannot be used as asked (newer schema, locked, missing)."""
 
 

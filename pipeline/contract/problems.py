@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.errors import LossgramError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -21,7 +23,7 @@ class Problem:
         return f"{where}: {self.rows} {noun}: {self.message}"
 
 
-class DumpError(Exception):
+class DumpError(LossgramError):
     """A dump breaks the contract; names the file, the columns and the row counts."""
 
     def __init__(self, path: Path, problems: Sequence[Problem]) -> None:

@@ -11,13 +11,15 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from pipeline.errors import LossgramError
+
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 __all__ = ["EngineError", "SparkSession", "spark_session"]
 
 
-class EngineError(RuntimeError):
+class EngineError(LossgramError, RuntimeError):
     """The Spark engine cannot start: pyspark or Java is missing, or the master refused."""
 
 
