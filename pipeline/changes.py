@@ -75,19 +75,21 @@ def classify(pair: dict[str, Any]) -> list[Change]:
         "normalised_gap": pair["normalised_gap"],
     }
     if now is None:
-        text = f"{model}: no {split} verdict tonight (it had one on {pair['previous_date']})"
+        text = f"{model} {split}: no verdict tonight (it had one on {pair['previous_date']})"
         return [Change(kind="disappeared", severity=REGRESSION, text=text, **common)]
     if before is None and pair.get("night_before") is None:
         return []  # the warehouse's first night: every model is new, none worth a line
     if before is None:
-        text = f"{model}: new tonight ({split}: {_words(now)})"
+        text = f"{model} {split}: new tonight ({_words(now)})"
         return [Change(kind="appeared", severity=NOTE, text=text, **common)]
     changes = []
     if now != before:
         text = f"{model} {split}: {_words(before)} -> {_words(now)}"
         severity = _flip_severity(before, now)
         changes.append(Change(kind="verdict", severity=severity, text=text, **common))
-    move = gap_move(pair)
+    # A gap of too few samples (insufficient data) is no evidence of a move.
+    judged = "insufficient_data" not in (before, now)
+    move = gap_move(pair) if judged else None
     if move is not None:
         low, high = move
         grew = low > 0

@@ -97,7 +97,9 @@ def entry() -> None:
     except Exception as error:
         if "--debug" in sys.argv:
             raise
-        warn(f"error: {type(error).__name__}: {error} (run with --debug for the traceback)")
+        # One line: a library's message may hold the statement and a caret under it.
+        first = (str(error).strip().splitlines() or [""])[0]
+        warn(f"error: {type(error).__name__}: {first} (run with --debug for the traceback)")
         sys.exit(EXIT_FAILED)
     sys.exit(code if isinstance(code, int) else 0)
 
@@ -405,7 +407,7 @@ def report(
 
     settings = _settings(config, warehouse=warehouse, reports=reports)
     if compare is not None:
-        models = [name.strip() for name in compare.split(",") if name.strip()]
+        models = [name.strip() for name in compare.split(",")]
         with _known_errors_exit():
             page = write_comparison(
                 settings.warehouse,

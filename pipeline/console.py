@@ -59,7 +59,10 @@ def warn(text: str) -> None:
 @contextlib.contextmanager
 def progress_bar(description: str) -> Iterator[ProgressCallback]:
     """A progress bar on stderr while the block runs; yields the callback that moves it.
-    Rich hides the bar itself when stderr is not a terminal."""
+    Into a file or a pipe there is no bar (rich would still end it with an empty line)."""
+    if not err_console.is_terminal:
+        yield lambda done, total, item: None
+        return
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -232,7 +232,7 @@ def _locked_run(
             if summary.snapshot_dates:
                 summary.verdicts = run_verdicts(catalog, summary.snapshot_dates)
                 summary.changes = [
-                    change.as_json()
+                    {"snapshot_date": night, **change.as_json()}
                     for night in summary.snapshot_dates
                     for change in night_changes(catalog, dt.date.fromisoformat(night))
                 ]
@@ -372,13 +372,18 @@ def _commit_snapshot(
     return committed
 
 
-def pending_report_nights(settings: Settings) -> list[str]:
-    """Nights whose pages an earlier run could not write."""
+def pending_report_nights(settings: Settings, committed: Sequence[str] = ()) -> list[str]:
+    """Nights whose pages an earlier run could not write, and the night after each night
+    just committed (its "what changed" compares with the night before it, which a late
+    dump may have just brought or changed)."""
     warehouse = Warehouse(settings.warehouse, catalog=settings.catalog)
     if not warehouse.database.exists():
         return []
     with warehouse.reading(losses_view=False) as connection:
-        return [day.isoformat() for (day,) in execute(connection, "pending_reports")]
+        pending = [day.isoformat() for (day,) in execute(connection, "pending_reports")]
+        nights = [day.isoformat() for day, _ in execute(connection, "committed_nights")]
+    following = [next((n for n in nights if n > day), None) for day in committed]
+    return sorted({*pending, *(day for day in following if day is not None)})
 
 
 def record_reports_outcome(

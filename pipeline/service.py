@@ -25,7 +25,9 @@ def gate(summary: RunSummary, fail_on: Sequence[str]) -> list[str]:
     ]
     if "regressed" in fail_on:
         reasons += [
-            f"regressed: {c['text']}" for c in summary.changes if c["severity"] == "regression"
+            f"{c['snapshot_date']} regressed: {c['text']}"
+            for c in summary.changes
+            if c["severity"] == "regression"
         ]
     return reasons
 
@@ -45,7 +47,7 @@ def run_then_report(
     summary.gate = gate(summary, settings.fail_on)
     if not summary.snapshot_dates:
         summary.snapshot_dates = list(default_dates)
-    pending = pending_report_nights(settings)
+    pending = pending_report_nights(settings, summary.snapshot_dates)
     nights = sorted({*summary.snapshot_dates, *pending})
     if not nights:
         return summary

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -73,8 +74,18 @@ def _spark_conf(table: Mapping[str, Any], prefix: str = "spark") -> dict[str, st
 
 
 def warehouse_location(text: str | os.PathLike[str]) -> Path | str:
-    """A folder (a Path), or an object store's URI kept as text (s3://bucket/prefix)."""
-    return str(text).rstrip("/") if is_object_store(text) else local_path(text)
+    """A folder (a Path), or an object store's URI kept as text (s3://bucket/prefix). A
+    URI cut short (s3://, s3:/bucket: an unset $BUCKET, a lost slash) is refused rather
+    than taken for a local folder named "s3:"."""
+    value = str(text)
+    if URI_LIKE.match(value) and not value.startswith("file:"):
+        _, sep, rest = value.partition("://")
+        if not sep or not rest.strip("/"):
+            raise ValueError(f"{value!r} is not a URI like s3://bucket/prefix")
+    return value.rstrip("/") if is_object_store(value) else local_path(value)
+
+
+URI_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")
 
 
 def _optional_int(text: str) -> int | None:
@@ -247,6 +258,7 @@ class Settings:
             raise SettingsError(f"dump_timeout must be >= 0 seconds, got {self.dump_timeout}")
         if self.bad_rows not in ("reject", "skip"):
             raise SettingsError(f"bad_rows must be reject or skip, got {self.bad_rows!r}")
+        object.__setattr__(self, "fail_on", tuple(name.lower() for name in self.fail_on))
         unknown = sorted(set(self.fail_on) - set(GATE_CONDITIONS))
         if unknown:
             raise SettingsError(
@@ -304,14 +316,67 @@ def _coerce(spec: dataclasses.Field[Any], value: Any) -> Any:
             return parse(value)
         except (TypeError, ValueError) as error:
             raise SettingsError(f"setting {spec.name}: cannot read {value!r}: {error}") from error
+    kinds = _kinds(spec)
     if isinstance(value, list):
-        return tuple(value)
-    if spec.name == "spark" and isinstance(value, dict):
+        if "tuple" in kinds:
+            return _items(spec, value)
+    elif spec.name == "spark" and isinstance(value, dict):
         return _spark_conf(value)
-    if isinstance(value, int | float) and parse is float:
-        return float(value)
-    if parse is Path or parse is warehouse_location:
+    elif isinstance(value, dict):
+        if "dict" in kinds:
+            return {str(key): _text(spec, item) for key, item in value.items()}
+    elif isinstance(value, bool):
+        if "bool" in kinds:
+            return value
+    elif isinstance(value, int | float):
+        if "float" in kinds:
+            return float(value)
+        if "int" in kinds and isinstance(value, int):
+            return value
+    elif isinstance(value, Path) and parse in (Path, warehouse_location):
         return parse(value)
+    # A TOML value of the wrong kind (fail_on = 3, column_map = 3) is refused here,
+    # before anything runs, instead of failing later as a bad dump or a Python error.
+    words = sorted({KIND_WORDS[kind] for kind in kinds if kind != "Path"} or {"text"})
+    raise SettingsError(f"setting {spec.name}: expected {' or '.join(words)}, got {value!r}")
+
+
+KIND_WORDS = {
+    "tuple": "a list",
+    "dict": "a table",
+    "bool": "true or false",
+    "float": "a number",
+    "int": "a whole number",
+    "str": "text",
+}
+
+
+def _kinds(spec: dataclasses.Field[Any]) -> set[str]:
+    """The kinds of value a setting takes, from its annotation."""
+    annotation = str(spec.type)
+    names = ("tuple", "dict", "bool", "float", "int", "Path", "str")
+    kinds = {name for name in names if name in annotation}
+    return kinds | ({"str"} if "Path" in kinds else set())
+
+
+def _items(spec: dataclasses.Field[Any], value: list[Any]) -> tuple[Any, ...]:
+    """A TOML array for a tuple setting: numbers for class_weights, text for the rest."""
+    numbers = "float" in str(spec.type)
+    for item in value:
+        wrong = (
+            isinstance(item, bool) or not isinstance(item, int | float)
+            if numbers
+            else not isinstance(item, str)
+        )
+        if wrong:
+            kind = "numbers" if numbers else "strings"
+            raise SettingsError(f"setting {spec.name}: expected a list of {kind}, got {value!r}")
+    return tuple(float(item) for item in value) if numbers else tuple(value)
+
+
+def _text(spec: dataclasses.Field[Any], value: Any) -> str:
+    if not isinstance(value, str):
+        raise SettingsError(f"setting {spec.name}: expected text values, got {value!r}")
     return value
 
 

@@ -64,7 +64,7 @@ def verdict_rows(
             }
             epoch = judged_epoch(reference_rows["epoch"].to_list(), heldout_rows["epoch"].to_list())
             if epoch is MISSING:
-                rows.append({**base, **_no_reference(reference, heldout_rows)})
+                rows.append({**base, **_no_reference(reference, reference_rows, heldout_rows)})
             else:
                 comparison = _Comparison(base, epoch, reference_rows, heldout_rows)
                 rows.append({**base, **_judge(comparison, losses, analysis)})
@@ -147,13 +147,24 @@ def _judge(
     }
 
 
-def _no_reference(reference: str, heldout_rows: pl.DataFrame) -> dict[str, Any]:
+def _no_reference(
+    reference: str, reference_rows: pl.DataFrame, heldout_rows: pl.DataFrame
+) -> dict[str, Any]:
     latest = heldout_rows.sort("epoch", nulls_last=False).row(-1, named=True)
-    verdict = Verdict(
-        INSUFFICIENT,
-        f"no '{reference}' split to compare with (at a common epoch)",
-        (f"dump the {reference} split's predictions too",),
-    )
+    heldout = str(latest["split"])
+    if reference_rows.is_empty():
+        verdict = Verdict(
+            INSUFFICIENT,
+            f"no '{reference}' split to compare with",
+            (f"dump the {reference} split's predictions too",),
+        )
+    else:  # both dumped, but never at the same epoch (one of them without epochs)
+        verdict = Verdict(
+            INSUFFICIENT,
+            f"'{reference}' is at epochs {_epochs(reference_rows)} and '{heldout}' at "
+            f"{_epochs(heldout_rows)}: no epoch in common to compare",
+            (f"dump {reference} and {heldout} at the same epochs (or both without one)",),
+        )
     return {
         **dict.fromkeys(COMPARISON_COLUMNS),
         **_verdict_columns(verdict),
@@ -162,6 +173,12 @@ def _no_reference(reference: str, heldout_rows: pl.DataFrame) -> dict[str, Any]:
         "mean_heldout": latest["mean_ce"],
         "ln_c": latest["ln_c"],
     }
+
+
+def _epochs(rows: pl.DataFrame) -> str:
+    epochs = sorted({epoch for epoch in rows["epoch"].to_list() if epoch is not None})
+    shown = ", ".join(str(epoch) for epoch in epochs[:6]) + (", ..." if len(epochs) > 6 else "")
+    return shown if epochs else "none (no epoch column)"
 
 
 def _verdict_columns(verdict: Verdict) -> dict[str, Any]:

@@ -87,8 +87,9 @@ class Warehouse:
         known = Path(recorded.strip()) if recorded else None
         if catalog is None and known is None:
             raise WarehouseError(
-                f"no warehouse at {store.uri} (run `lossgram run` first; a warehouse on an "
-                "object store needs the setting catalog, a file on this machine's disk)"
+                f"no catalog for {store.uri}: a warehouse on an object store needs the "
+                "setting catalog (LOSSGRAM_CATALOG), a file on this machine's disk; once a "
+                "run has used it, readers find it from the URI"
             )
         if catalog is not None and known is not None and catalog.resolve() != known:
             raise WarehouseError(

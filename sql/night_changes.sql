@@ -1,6 +1,7 @@
 -- Each verdict of a night beside the same model's and held-out split's verdict on its
--- previous night with one (for pipeline/changes.py to classify), plus the models the
--- night before (in the warehouse) had and this night lacks, with verdict NULL;
+-- previous night with one (for pipeline/changes.py to classify), plus the (model,
+-- held-out split) verdicts the night before (in the warehouse) had and this night
+-- lacks, with verdict NULL;
 -- night_before is NULL on the warehouse's first night (nothing to compare with).
 -- Binds: $snapshot_date
 WITH tonight AS (
@@ -35,5 +36,8 @@ SELECT
     gone.snapshot_date, gone.verdict, gone.normalised_gap, NULL, NULL, gone.snapshot_date
 FROM verdicts AS gone
 JOIN night_before USING (snapshot_date)
-WHERE gone.model NOT IN (SELECT model FROM tonight)
+WHERE NOT EXISTS (
+    SELECT 1 FROM tonight
+    WHERE tonight.model = gone.model AND tonight.heldout_split = gone.heldout_split
+)
 ORDER BY 1, 2

@@ -293,7 +293,7 @@ def test_the_night_page_flags_what_changed(tmp_path, visit):
     texts = changes.all_inner_texts()
     assert changes.first.get_attribute("class") == "change regression"
     assert any("a test: good fit -> overfit" in text for text in texts)
-    assert any("b: no test verdict tonight" in text for text in texts)
+    assert any("b test: no verdict tonight" in text for text in texts)
     first = visit(settings.reports / "2026-11-22" / "index.html", 1).page
     assert first.locator("#changes li").count() == 0
 

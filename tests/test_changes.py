@@ -123,6 +123,24 @@ def test_the_night_lists_what_changed_regressions_first(two_nights):
     assert severities == sorted(severities, key=[REGRESSION, NOTE, IMPROVEMENT].index)
 
 
+def test_a_held_out_split_that_went_missing_is_a_regression(tmp_path):
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    write_night(settings.inbox, "2026-11-22", {"e": 6.0})
+    write_night(settings.inbox, "2026-11-23", {"e": 6.0}, seed=1)
+    rng = np.random.default_rng(5)  # night 1 also has a val split
+    labels = rng.integers(0, 4, 400)
+    logits = rng.normal(size=(400, 4))
+    logits[np.arange(400), labels] += 6.0
+    path = settings.inbox / "2026-11-22" / "model=e" / "split=val" / "part-0.parquet"
+    write_dump(path, {"sample_id": np.arange(400), "label": labels, "logits": logits})
+    run_job(settings)
+    with reading(settings.warehouse, losses_view=False) as connection:
+        changes = night_changes(connection, dt.date(2026, 11, 23))
+    assert [(c.model, c.heldout_split, c.kind, c.severity) for c in changes] == [
+        ("e", "val", "disappeared", REGRESSION)
+    ]
+
+
 def test_fail_on_makes_the_exit_code_a_gate(two_nights):
     def run(*flags: str) -> tuple[int, str]:
         result = CliRunner().invoke(
@@ -155,3 +173,22 @@ def test_verdicts_json_follows_its_documented_schema(two_nights):
     first = json.loads((two_nights.reports / "2026-11-22" / "verdicts.json").read_text())
     jsonschema.validate(first, schema)
     assert first["changes"] == []  # the first night has nothing to compare with
+
+
+def test_a_late_earlier_night_renders_the_night_after_it_again(tmp_path):
+    """Nights 22 and 23 landed; night 21 arrives late: night 22's page and verdicts.json
+    now compare with 21 (before, they said nothing changed: 22 was the first night)."""
+    settings = Settings(
+        inbox=tmp_path / "inbox", warehouse=tmp_path / "wh", reports=tmp_path / "reports"
+    )
+    arguments = ["run", "--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse),
+                 "--reports", str(settings.reports)]  # fmt: skip
+    write_night(settings.inbox, "2026-11-22", {"a": 0.3})
+    write_night(settings.inbox, "2026-11-23", {"a": 0.3}, seed=1)
+    assert CliRunner().invoke(app, arguments).exit_code == 0
+    page = settings.reports / "2026-11-22" / "verdicts.json"
+    assert json.loads(page.read_text())["changes"] == []
+    write_night(settings.inbox, "2026-11-21", {"a": 6.0}, seed=2)  # it fitted then
+    assert CliRunner().invoke(app, arguments).exit_code == 0
+    changes = json.loads(page.read_text())["changes"]
+    assert [(c["kind"], c["severity"]) for c in changes][0] == ("verdict", REGRESSION)

@@ -81,3 +81,36 @@ def test_folders_in_a_config_file_are_relative_to_it(tmp_path, monkeypatch):
     loaded = load_settings(project / "lossgram.toml", env={}, overrides={"reports": "out"})
     assert loaded.inbox == project / "dumps"
     assert loaded.warehouse == Path("/srv/wh") and loaded.reports == Path("out")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("fail_on = 3", "setting fail_on: expected a list or text, got 3"),
+        ('fail_on = ["overfit", 3]', "setting fail_on: expected a list of strings"),
+        ("column_map = 3", "setting column_map: expected a table or text, got 3"),
+        ("heldout_splits = 3", "setting heldout_splits: expected a list or text"),
+        ('class_weights = ["a"]', "setting class_weights: expected a list of numbers"),
+        ("min_samples = 2.5", "setting min_samples: expected a whole number, got 2.5"),
+        ("warehouse = 3", "setting warehouse: expected text, got 3"),
+    ],
+)
+def test_a_toml_value_of_the_wrong_kind_is_refused_before_anything_runs(
+    tmp_path, line, message
+):
+    """column_map = 3 once reached the reader and, under rerun, removed a model's rows."""
+    config = tmp_path / "lossgram.toml"
+    config.write_text(line + "\n")
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(config, env={})
+
+
+def test_toml_values_of_the_right_kind_still_load(tmp_path):
+    config = tmp_path / "lossgram.toml"
+    config.write_text(
+        'class_weights = [1, 2.5]\nfail_on = ["OVERFIT"]\nlock_timeout = 5\n'
+        'column_map = {label = "y"}\nignore_index = -100\n'
+    )
+    settings = load_settings(config, env={})
+    assert settings.class_weights == (1.0, 2.5) and settings.fail_on == ("overfit",)
+    assert settings.lock_timeout == 5.0 and settings.column_map == {"label": "y"}

@@ -147,7 +147,8 @@ def loss_histogram(
         .mark_text(align="left", dx=3, fontSize=10, color="#333")
         .encode(x=alt.X("value:Q"), y=alt.Y("label_y:Q", scale=None), text=alt.Text("marker:N"))
     )
-    return alt.layer(histogram, marker_rules, labels).properties(width=width, height=height)
+    layers = [histogram, marker_rules, labels] if rules.height else [histogram]
+    return alt.layer(*layers).properties(width=width, height=height)
 
 
 def night_histograms(

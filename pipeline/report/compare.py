@@ -95,10 +95,18 @@ def comparison(
         split=split,
         models=models,
         histograms=histograms,
-        statistics=query_frame(connection, "compare_summaries", {**scope, "split": split}),
+        statistics=_in_order(
+            query_frame(connection, "compare_summaries", {**scope, "split": split}), models
+        ),
         distances=distances,
         paired=paired,
     )
+
+
+def _in_order(frame: pl.DataFrame, models: list[str]) -> pl.DataFrame:
+    """Rows in the order the user named the models."""
+    place = {model: index for index, model in enumerate(models)}
+    return frame.sort(pl.col("model").replace_strict(place, return_dtype=pl.Int64))
 
 
 def paired_view(

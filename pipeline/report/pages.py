@@ -9,6 +9,7 @@ import importlib.metadata
 import json
 import math
 import os
+import shlex
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -173,12 +174,12 @@ def model_charts(report: ModelReport) -> dict[str, dict[str, Any]]:
 
 
 def _within(markers: dict[str, float], bars: pl.DataFrame) -> dict[str, float]:
-    """The markers inside the bars' range: a clip cap at 27.6 nats would otherwise squeeze
-    losses near 2 into a sliver of a linear axis."""
+    """The markers near the bars' range (up to twice its end): H and ln C just past the
+    last bar stay, a clip cap at 27.6 nats would squeeze losses near 2 into a sliver."""
     if not bars.height:
         return markers
     end = bars.select(pl.col("lower").max() + (pl.col("upper") - pl.col("lower")).min()).item()
-    return {name: value for name, value in markers.items() if value <= end}
+    return {name: value for name, value in markers.items() if value <= 2 * end}
 
 
 def render_model_page(
@@ -226,6 +227,11 @@ def render_night_page(
             verdicts=ordered,
             charts=specs,
             comparisons=sorted(p.name for p in folder.glob("compare-*.html")) if folder else [],
+            # Quoted for a shell, so it runs when pasted (names hold spaces, < or ;).
+            compare_command=(
+                f"lossgram report --compare {shlex.quote(','.join(night.models[:2]))}"
+                f" --date {night.snapshot_date}"
+            ),
             bundle=bundle_tag(bundle_file, depth=1),
             links={model: page_name(model) for model in night.models},
         )
@@ -270,11 +276,18 @@ def write_comparison(
             there = ", ".join(str(night) for night in known[:10])
             raise WarehouseError(f"no night {day} in the warehouse; nights: {there}")
         present = night_models(connection, day)
-        missing = [model for model in models if model not in present]
-        if missing or len(set(models)) < 2:
+        missing = [repr(model) for model in models if model not in present]
+        repeated = sorted({model for model in models if models.count(model) > 1})
+        if missing or repeated or len(models) < 2:
+            problem = (
+                f"not on {day}: {', '.join(missing)}"
+                if missing
+                else f"named twice: {', '.join(repeated)}"
+                if repeated
+                else f"only {len(models)} named"
+            )
             raise WarehouseError(
-                f"--compare needs two or more models of {day}; "
-                f"{'not there: ' + ', '.join(missing) + '; ' if missing else ''}"
+                f"--compare needs two or more different models of {day} ({problem}); "
                 f"models: {', '.join(present)}"
             )
         found = comparison(connection, day, list(dict.fromkeys(models)), options.heldout_splits)
