@@ -407,6 +407,9 @@ def report(
 
     settings = _settings(config, warehouse=warehouse, reports=reports)
     if compare is not None:
+        if model is not None or png:
+            warn("error: --compare takes --date and --standalone, not --model or --png")
+            raise typer.Exit(EXIT_FAILED)
         models = [name.strip() for name in compare.split(",")]
         with _known_errors_exit():
             page = write_comparison(

@@ -134,8 +134,9 @@ def _fit(evidence: Evidence, thresholds: Thresholds) -> Verdict:
         )
     return Verdict(
         GOOD_FIT,
-        f"train loss is {share:.0%} of H and the held-out gap is"
-        f" {normalised:.0%} of H (CI [{evidence.gap_ci_low:.3f}, {evidence.gap_ci_high:.3f}])",
+        f"train loss is {share:.0%} of H and the held-out gap is {evidence.gap:.3f} nats"
+        f" = {normalised:.0%} of H (95% CI [{evidence.gap_ci_low:.3f},"
+        f" {evidence.gap_ci_high:.3f}] nats)",
         (),
     )
 
