@@ -203,6 +203,21 @@ class Warehouse:
         execute(connection, "clear_catalog_location")
         execute(connection, "set_catalog_location", {"path": str(self.database)})
 
+    def scope_losses(
+        self, connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date, models: list[str]
+    ) -> None:
+        """Point this session's `losses` view at the files of some models of one night:
+        a report page reads those alone, instead of every file's footer of every night
+        (a year of nights is thousands of files; on an object store each is a request)."""
+        rows = execute(
+            connection, "model_night_files", {"snapshot_date": snapshot_date, "models": models}
+        )
+        files = [self.layout.location(path) for (path,) in rows]
+        if files:
+            connection.execute(ddl("losses_view_temp", losses_files=files))
+        else:
+            execute(connection, "losses_view_empty_temp")
+
     def _stored_view_current(self, connection: duckdb.DuckDBPyConnection) -> bool:
         """The stored `losses` view names this catalog's files where they are (one view,
         so `show tables` lists losses once)."""

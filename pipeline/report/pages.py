@@ -38,7 +38,7 @@ from pipeline.report.data import (
     nights,
     page_name,
 )
-from pipeline.warehouse import WarehouseError, reading
+from pipeline.warehouse import Warehouse, WarehouseError
 
 STATISTIC_COLUMNS = (
     "split", "n", "mean_ce", "std_ce", "median_ce", "p90_ce", "p99_ce", "max_ce", "accuracy",
@@ -267,7 +267,8 @@ def write_comparison(
 ) -> Path:
     """reports/<date>/compare-....html for models of one night (default: the latest);
     the night's page is written again to link it."""
-    with reading(warehouse) as connection:
+    store = Warehouse(warehouse)
+    with store.reading(losses_view=False) as connection:
         known = [night["snapshot_date"] for night in nights(connection)]
         if not known:
             raise WarehouseError("no night in the warehouse yet")
@@ -290,6 +291,7 @@ def write_comparison(
                 f"--compare needs two or more different models of {day} ({problem}); "
                 f"models: {', '.join(present)}"
             )
+        store.scope_losses(connection, day, list(models))
         found = comparison(connection, day, list(dict.fromkeys(models)), options.heldout_splits)
         bundle_file = None if standalone else shared_bundle(reports)
         page = reports / day.isoformat() / found.file_name
@@ -346,7 +348,8 @@ def write_reports(
     index of nights. Returns the pages written. Pages load the chart scripts from one
     shared file in the reports folder, or carry them inline (standalone)."""
     written: list[Path] = []
-    with reading(warehouse) as connection:
+    store = Warehouse(warehouse)
+    with store.reading(losses_view=False) as connection:
         all_nights = nights(connection)
         known = [night["snapshot_date"] for night in all_nights]
         dates = list(snapshot_dates or known)
@@ -365,6 +368,7 @@ def write_reports(
             raise WarehouseError(f"no model {model!r} in the nights asked for; models: {there}")
         bundle_file = None if standalone else shared_bundle(reports)
         for index, (day, name) in enumerate(pages):
+            store.scope_losses(connection, day, [name])  # the page reads its files alone
             report = model_report(connection, day, name, options)
             folder = reports / day.isoformat()
             pngs = _write_pngs(report, folder) if png else []
