@@ -52,6 +52,21 @@ LABEL_GAP_SHARE = 0.15
 LABEL_LINE_PX = 12
 
 
+def log_loss_x(title: str) -> alt.X:
+    """The loss axis of the log-binned histograms: [1e-5, 1e3], no grid of ~70 lines."""
+    return alt.X(
+        "x_start:Q",
+        scale=alt.Scale(type="log", domain=[LOG_FLOOR, LOG_CEILING]),
+        axis=alt.Axis(grid=False),
+        title=title,
+    )
+
+
+def sqrt_fraction_y(title: str) -> alt.Y:
+    """Fraction of samples on a square-root scale: thin tails stay visible."""
+    return alt.Y("fraction:Q", title=title, stack=None, scale=alt.Scale(type="sqrt"))
+
+
 def marker_rules_frame(markers: dict[str, float], *, log_x: bool = True) -> pl.DataFrame:
     """Vertical markers; markers at (nearly) the same loss share one rule and one label.
     Each label gets a line (label_y, pixels from the top): the next line when it would
@@ -177,16 +192,9 @@ def night_histograms(
         base.transform_filter(alt.datum.kind == "bar")
         .mark_rect(opacity=0.55)
         .encode(
-            x=alt.X(
-                "x_start:Q",
-                scale=alt.Scale(type="log", domain=[LOG_FLOOR, LOG_CEILING]),
-                axis=alt.Axis(grid=False),
-                title="cross-entropy loss (log)",
-            ),
+            x=log_loss_x("cross-entropy loss (log)"),
             x2=alt.X2("x_end:Q"),
-            y=alt.Y(
-                "fraction:Q", title="fraction (sqrt)", stack=None, scale=alt.Scale(type="sqrt")
-            ),
+            y=sqrt_fraction_y("fraction (sqrt)"),
             y2=alt.Y2Datum(0),
             color=colour,
             tooltip=[
@@ -274,17 +282,9 @@ def model_overlay(histograms: pl.DataFrame, split: str) -> alt.TopLevelMixin:
         alt.Chart(bars, title=f"Held-out ({split}) loss histograms")
         .mark_rect(opacity=0.45)
         .encode(
-            x=alt.X(
-                "x_start:Q",
-                scale=alt.Scale(type="log", domain=[LOG_FLOOR, LOG_CEILING]),
-                axis=alt.Axis(grid=False),
-                title="cross-entropy loss (nats), log scale",
-            ),
+            x=log_loss_x("cross-entropy loss (nats), log scale"),
             x2=alt.X2("x_end:Q"),
-            y=alt.Y(
-                "fraction:Q", title="fraction of samples (sqrt)", stack=None,
-                scale=alt.Scale(type="sqrt"),
-            ),
+            y=sqrt_fraction_y("fraction of samples (sqrt)"),
             y2=alt.Y2Datum(0),
             color=alt.Color("model:N", title="model"),
             tooltip=[alt.Tooltip("model:N"), alt.Tooltip("bin_range:N"),
