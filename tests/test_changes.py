@@ -191,4 +191,4 @@ def test_a_late_earlier_night_renders_the_night_after_it_again(tmp_path):
     write_night(settings.inbox, "2026-11-21", {"a": 6.0}, seed=2)  # it fitted then
     assert CliRunner().invoke(app, arguments).exit_code == 0
     changes = json.loads(page.read_text())["changes"]
-    assert [(c["kind"], c["severity"]) for c in changes][0] == ("verdict", REGRESSION)
+    assert (changes[0]["kind"], changes[0]["severity"]) == ("verdict", REGRESSION)

@@ -95,9 +95,7 @@ def test_folders_in_a_config_file_are_relative_to_it(tmp_path, monkeypatch):
         ("warehouse = 3", "setting warehouse: expected text, got 3"),
     ],
 )
-def test_a_toml_value_of_the_wrong_kind_is_refused_before_anything_runs(
-    tmp_path, line, message
-):
+def test_a_toml_value_of_the_wrong_kind_is_refused_before_anything_runs(tmp_path, line, message):
     """column_map = 3 once reached the reader and, under rerun, removed a model's rows."""
     config = tmp_path / "lossgram.toml"
     config.write_text(line + "\n")
