@@ -58,11 +58,7 @@ def catch_up_exports(connection: duckdb.DuckDBPyConnection, layout: Layout) -> l
 
 def _exported_run(layout: Layout, relative: str) -> str | None:
     try:
-        if layout.store is not None:
-            with layout.store.open(layout.location(relative)) as handle:
-                metadata = pq.read_schema(handle).metadata or {}
-        else:
-            metadata = pq.read_schema(layout.location(relative)).metadata or {}
+        metadata = layout.footer(layout.location(relative)).metadata or {}
     except (OSError, ValueError):  # missing, or cut short
         return None
     run = metadata.get(RUN_KEY)

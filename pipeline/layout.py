@@ -101,7 +101,7 @@ class Layout:
     def remove(self, relative: str) -> None:
         """Delete one data file (gone already is fine)."""
         if self.store is not None:
-            self.store.delete(self.store.files(relative))
+            self.store.delete([relative])
         else:
             (self.root / relative).unlink(missing_ok=True)
 

@@ -10,6 +10,7 @@ commit lists, and the next run deletes them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,8 +111,11 @@ class ObjectStore:
         return sorted(str(key)[len(prefix) :] for key in found)
 
     def delete(self, relatives: list[str]) -> None:
+        """Delete objects (one already gone is fine)."""
         if relatives:
-            self._call(self.fs.rm, [self._key(relative) for relative in relatives])
+            keys = [self._key(relative) for relative in relatives]
+            with contextlib.suppress(FileNotFoundError):
+                self._call(self.fs.rm, keys, missing_ok=True)
 
     def register(self, connection: duckdb.DuckDBPyConnection) -> None:
         """Let a DuckDB connection read this store's URIs (through fsspec)."""
