@@ -37,6 +37,7 @@ from pipeline.console import (
     FORMATS,
     print_frame,
     print_losses_written,
+    print_rows,
     print_run,
     progress_bar,
     say,
@@ -323,7 +324,7 @@ def sql(
     rows = limit if limit is not None else (TABLE_ROWS if output_format == "table" else None)
     with _known_errors_exit():
         result = run_user_query(settings.warehouse, query, timeout_seconds=timeout, limit=rows)
-    print_frame(result.frame, output_format)
+    print_rows(result.columns, result.rows, output_format)
     if result.truncated:
         warn(f"note: showing the first {rows} rows (--limit)")
 

@@ -28,13 +28,15 @@ import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-import polars as pl
-import pyarrow.parquet as pq
 
 from pipeline.files import atomic_write_text, flush
 from pipeline.storage import ObjectStore, is_object_store
+
+if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars or pyarrow
+    import polars as pl
+    import pyarrow.parquet as pq
 
 DATABASE_FILE = "lossgram.duckdb"
 # Names the catalog file when it lives outside the warehouse folder (setting `catalog`).
@@ -93,6 +95,8 @@ class Layout:
 
     def footer(self, location: str) -> pq.FileMetaData:
         """The Parquet footer of a file at a location() or a local path."""
+        import pyarrow.parquet as pq
+
         if self.store is not None and is_object_store(location):
             with self.store.open(location) as handle:
                 return pq.ParquetFile(handle).metadata
@@ -172,6 +176,8 @@ class PlacedFile:
 
 def placed_frame(files: Iterable[PlacedFile]) -> pl.DataFrame:
     """Placed files as rows (path, snapshot_date, model, dump_path, rows), for the catalog."""
+    import polars as pl
+
     return pl.DataFrame(
         [(f.path, f.snapshot_date, f.model, f.dump_path, f.rows) for f in files],
         schema={
@@ -202,6 +208,9 @@ def place(
     """Move a dump's staged losses into losses/snapshot_date=D/model=M/<name>.parquet (one
     file per model it holds). Nothing is replaced: the names are the run's own, and the
     files count only once the catalog commits them."""
+    import polars as pl
+    import pyarrow.parquet as pq
+
     models = _single_model(staged)
     frame = pl.scan_parquet(staged)
     if models is None:
@@ -229,6 +238,8 @@ def place(
 def _single_model(staged: Path) -> list[str] | None:
     """[model] when the footer's min/max statistics say the file holds one model (cheaper
     than scanning the column: bench/README.md), else None."""
+    import pyarrow.parquet as pq
+
     metadata = pq.ParquetFile(staged).metadata
     column = metadata.schema.to_arrow_schema().get_field_index("model")
     values = set()

@@ -12,10 +12,12 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
+
+if TYPE_CHECKING:  # imported where a frame is made: `lossgram sql` starts without it
+    import polars as pl
 
 _LITERAL = re.compile(r"(?<!:):([a-z_]+)\b")  # :name, not a ::cast
 
@@ -56,6 +58,8 @@ def query_frame(
     connection: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None
 ) -> pl.DataFrame:
     """Run sql/<name>.sql with bound parameters; the result as a Polars frame."""
+    import polars as pl
+
     relation = connection.sql(load_sql(name), params=params or {})
     assert relation is not None
     frame = pl.from_arrow(relation.to_arrow_table())

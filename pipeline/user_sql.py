@@ -13,22 +13,34 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
 from pipeline.queries import execute
 from pipeline.warehouse import Warehouse, WarehouseError
+
+if TYPE_CHECKING:  # `lossgram sql` prints DuckDB's own rows: it starts without Polars
+    import polars as pl
 
 READ_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
 
 
 @dataclass(frozen=True)
 class QueryResult:
-    """A query's rows (at most the limit asked for) and whether more were left out."""
+    """A query's column names, rows (at most the limit asked for, as DuckDB's Python
+    values) and whether more were left out."""
 
-    frame: pl.DataFrame
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
     truncated: bool
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The rows as a Polars frame, for Python callers."""
+        import polars as pl
+
+        return pl.DataFrame(self.rows, schema=self.columns, orient="row", infer_schema_length=None)
 
 
 def run_user_query(
@@ -45,11 +57,11 @@ def run_user_query(
         try:
             relation = connection.sql(query)
             if relation is None:
-                return QueryResult(pl.DataFrame(), False)
+                return QueryResult([], [], False)
             relation = _printable(relation)
             if limit is not None:
                 relation = relation.limit(limit + 1)
-            frame = pl.from_arrow(relation.to_arrow_table())
+            columns, rows = relation.columns, relation.fetchall()
         finally:
             timer.cancel()
     except duckdb.InterruptException as error:
@@ -61,13 +73,12 @@ def run_user_query(
         raise WarehouseError(f"query failed: {first_line}") from error
     finally:
         connection.close()
-    assert isinstance(frame, pl.DataFrame)
-    if limit is not None and frame.height > limit:
-        return QueryResult(frame.head(limit), True)
-    return QueryResult(frame, False)
+    if limit is not None and len(rows) > limit:
+        return QueryResult(columns, rows[:limit], True)
+    return QueryResult(columns, rows, False)
 
 
-# DuckDB types that Polars cannot take or CSV cannot hold, alone or nested: shown as text.
+# DuckDB types that a table, CSV or JSON cannot show as they are, alone or nested: shown as text.
 TEXT_ONLY_TYPES = re.compile(r"\b(VARIANT|INTERVAL|UNION|BIT|BLOB|GEOMETRY)\b")
 
 

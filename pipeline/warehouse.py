@@ -18,27 +18,27 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import duckdb
-import polars as pl
 
 from pipeline.bins import BinScheme
 from pipeline.errors import LossgramError
 from pipeline.faults import fault_point
 from pipeline.files import NoSpaceError, atomic_output, atomic_write_text, flush, is_no_space
 from pipeline.layout import CATALOG_POINTER, Layout, PlacedFile, placed_frame
-from pipeline.losses import LOSS_SCHEMA
 from pipeline.queries import ddl, execute, registered, sql_dir
 from pipeline.storage import ObjectStore, is_object_store, local_path
+
+if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars
+    import polars as pl
 
 # Storage readable by DuckDB 1.4+ too, so the stock `duckdb` CLI (1.5 on PyPI today)
 # opens the file; fixed when the file is created.
 STORAGE_VERSION = "v1.4.0"
 # The migration that brought live_files: older warehouses' files are adopted then.
 LIVE_FILES_VERSION = 3
-# The `losses` view's columns before any file is committed.
-EMPTY_LOSSES = pl.Schema([*LOSS_SCHEMA.items(), ("snapshot_date", pl.Date())])
 
 
 class WarehouseError(LossgramError, RuntimeError):
@@ -307,7 +307,7 @@ class Warehouse:
         if pending:
             # The per-sample schema lives in pipeline/losses.py; a change to it comes with a
             # migration, which brings this table along.
-            with registered(connection, empty_losses=pl.DataFrame(schema=EMPTY_LOSSES)):
+            with registered(connection, empty_losses=_empty_losses()):
                 execute(connection, "create_loss_columns")
             execute(connection, "comment_loss_columns")
         if current and current < LIVE_FILES_VERSION <= known_version():
@@ -316,6 +316,8 @@ class Warehouse:
     def _adopt_legacy_files(self, connection: duckdb.DuckDBPyConnection) -> None:
         """Files an older lossgram wrote (visible by folder, without a snapshot_date
         column) become live files of the new layout, so the upgrade loses none."""
+        import polars as pl
+
         if execute(connection, "live_file_count")[0][0]:
             return
         dumps = {
@@ -344,6 +346,8 @@ class Warehouse:
         self.bind_losses_view(connection)
 
     def register_bin_scheme(self, connection: duckdb.DuckDBPyConnection, scheme: BinScheme) -> None:
+        import polars as pl
+
         execute(connection, "clear_bin_scheme", {"scheme_id": scheme.scheme_id})
         bins = pl.DataFrame(
             scheme.rows(),
@@ -387,6 +391,15 @@ class Warehouse:
                 handle.seek(0)
                 handle.truncate()
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _empty_losses() -> pl.DataFrame:
+    """No rows, the columns of every losses file (pipeline/losses.py) and snapshot_date."""
+    import polars as pl
+
+    from pipeline.losses import LOSS_SCHEMA
+
+    return pl.DataFrame(schema={**LOSS_SCHEMA, "snapshot_date": pl.Date()})
 
 
 def schema_version(connection: duckdb.DuckDBPyConnection, database: Path) -> int:
