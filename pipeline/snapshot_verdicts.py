@@ -12,7 +12,13 @@ import numpy as np
 import polars as pl
 
 from pipeline.options import AnalysisOptions
-from pipeline.sketches import Sketch, fine_bins, sketch_bootstrap_gap_ci, sketch_distances
+from pipeline.sketches import (
+    Sketch,
+    count_from_bin_sorted,
+    fine_bins,
+    sketch_bootstrap_gap_ci,
+    sketch_distances,
+)
 from pipeline.split_statistics import bootstrap_gap_ci, split_distances
 from pipeline.verdicts import (
     CONFIDENTLY_WRONG_P,
@@ -113,7 +119,7 @@ def _judge(
         assert isinstance(heldout_losses, np.ndarray)
         distances = split_distances(reference_losses, heldout_losses)
         low, high = bootstrap_gap_ci(reference_losses, heldout_losses, **bootstrap)
-        wrong = int((fine_bins(heldout_losses) >= CONFIDENTLY_WRONG_BIN).sum())
+        wrong = count_from_bin_sorted(heldout_losses, CONFIDENTLY_WRONG_BIN)
     reference, heldout = comparison.reference, comparison.heldout
     evidence = Evidence(
         n_reference=int(reference["n"]),

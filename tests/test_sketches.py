@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 from pipeline.sketches import (
+    FINE_LOW,
+    FINE_PER_DECADE,
     FINE_RELATIVE_WIDTH,
     Sketch,
+    count_from_bin_sorted,
     fine_bins,
     sketch_bootstrap_gap_ci,
     sketch_distances,
@@ -79,6 +82,20 @@ def test_count_from_a_bin_is_exact(value):
     # ... and within the one bin holding the value of a plain count above it
     holding = int((fine_bins(losses) == first).sum())
     assert abs(expected - int((losses > value).sum())) <= holding
+
+
+@pytest.mark.parametrize("value", [0.5, -np.log(0.05), 7.0, 1e-3, 1e-13, 1e5])
+def test_count_from_a_bin_of_sorted_losses_equals_counting_every_bin(value):
+    """The binary search over sorted losses (the embedded engine's) counts exactly what
+    binning every loss counts, with losses on bin edges, repeated and out of range."""
+    rng = np.random.default_rng(7)
+    first = int(fine_bins(np.array([value]))[0])
+    edge = FINE_LOW * 10 ** ((first - 1) / FINE_PER_DECADE)
+    near = edge * (1 + np.array([-1e-15, -1e-16, 0.0, 1e-16, 1e-15]))
+    losses = np.sort(np.concatenate([rng.lognormal(0, 1.5, 20_000), near, near, [0.0, 1e9]]))
+    expected = int((fine_bins(losses) >= first).sum())
+    assert count_from_bin_sorted(losses, first) == expected
+    assert count_from_bin_sorted(losses[:0], first) == 0
 
 
 def test_fine_bins_are_log_steps_of_the_stated_width():
