@@ -30,23 +30,13 @@ from pipeline.contract.reader import unreadable
 from pipeline.files import NoSpaceError, file_sha256
 from pipeline.inbox import Fingerprint
 from pipeline.ledger import ComputedDump, FileOutcome, fingerprint
-from pipeline.options import ReaderOptions
+from pipeline.options import IngestOptions
 from pipeline.progress import Progress
 from pipeline.stage import Counted, batch_losses_to_parquet, dump_losses_to_parquet
 
 # Small dumps spend most of their time in per-query overhead, not in compute, so two
 # queries run at once to keep both cores busy (bench/README.md, many-files target).
 DUMPS_AT_ONCE = 2
-
-
-@dataclass(frozen=True)
-class IngestOptions:
-    """How a run reads and keeps dumps."""
-
-    reader: ReaderOptions
-    skip_bad_rows: bool = False  # bad_rows = skip: drop bad rows (recorded) instead
-    only_model: str | None = None  # a rerun of one model keeps only its rows
-    timeout_seconds: float | None = None  # a task running longer is given up
 
 
 class SnapshotCompute(Protocol):

@@ -4,27 +4,45 @@ by default; Spark's twins (pipeline/spark/) when the settings or the caller say 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from pipeline.admission import SharedIds, shared_ids_in_duckdb
-from pipeline.aggregates import SnapshotAggregate, aggregate_snapshot
-from pipeline.compute import SnapshotCompute, compute_snapshot
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, WarehouseError
 
 if TYPE_CHECKING:
+    from pipeline.admission import SharedIds
+    from pipeline.aggregates import SnapshotAggregate
+    from pipeline.compute import SnapshotCompute
     from pipeline.spark.session import SparkSession
+
+
+def _on_first_call(module: str, name: str) -> Callable[..., Any]:
+    """module.name, imported when first called: the embedded steps load Polars, pyarrow
+    and numpy, which a run that finds nothing new never needs."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(import_module(module), name)(*args, **kwargs)
+
+    return call
 
 
 @dataclass(frozen=True)
 class Engine:
     """What an engine does in a run; the embedded one by default."""
 
-    compute: SnapshotCompute = compute_snapshot
-    shared_ids: SharedIds = shared_ids_in_duckdb
-    aggregate: SnapshotAggregate = aggregate_snapshot
+    compute: SnapshotCompute = field(
+        default_factory=lambda: _on_first_call("pipeline.compute", "compute_snapshot")
+    )
+    shared_ids: SharedIds = field(
+        default_factory=lambda: _on_first_call("pipeline.admission", "shared_ids_in_duckdb")
+    )
+    aggregate: SnapshotAggregate = field(
+        default_factory=lambda: _on_first_call("pipeline.aggregates", "aggregate_snapshot")
+    )
 
 
 def engine_for(settings: Settings, spark: SparkSession | None = None) -> Engine:
@@ -32,9 +50,8 @@ def engine_for(settings: Settings, spark: SparkSession | None = None) -> Engine:
     spark_master and the spark.* settings)."""
     layout = Warehouse(settings.warehouse, catalog=settings.catalog).layout
     if settings.engine != "spark" and spark is None:
-        return Engine(
-            shared_ids=partial(shared_ids_in_duckdb, spill=layout.spill, store=layout.store)
-        )
+        shared_ids = _on_first_call("pipeline.admission", "shared_ids_in_duckdb")
+        return Engine(shared_ids=partial(shared_ids, spill=layout.spill, store=layout.store))
     if layout.store is not None:
         # Spark reads the losses through Hadoop's file systems and its executors write
         # staging the driver must reach: on an object store neither is built yet.

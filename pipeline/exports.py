@@ -12,7 +12,6 @@ import datetime as dt
 import uuid
 
 import duckdb
-import pyarrow.parquet as pq
 
 from pipeline.layout import Layout
 from pipeline.queries import execute, query_frame
@@ -30,6 +29,8 @@ def export_night(
     connection: duckdb.DuckDBPyConnection, layout: Layout, snapshot_date: dt.date, run_id: str
 ) -> None:
     """Write one night's rows of every exported table, each file swapped in whole."""
+    import pyarrow.parquet as pq  # here: a run with nothing new only checks the footers
+
     layout.root.mkdir(parents=True, exist_ok=True)
     for table in EXPORTED_TABLES:
         frame = query_frame(connection, f"export_{table}", {"snapshot_date": snapshot_date})
@@ -49,17 +50,20 @@ def catch_up_exports(connection: duckdb.DuckDBPyConnection, layout: Layout) -> l
     stale = []
     for snapshot_date, run_id in execute(connection, "committed_nights"):
         if any(
-            _exported_run(layout, export_path(t, snapshot_date)) != run_id for t in EXPORTED_TABLES
+            _exported_run(connection, layout, export_path(t, snapshot_date)) != run_id
+            for t in EXPORTED_TABLES
         ):
             export_night(connection, layout, snapshot_date, run_id)
             stale.append(snapshot_date)
     return stale
 
 
-def _exported_run(layout: Layout, relative: str) -> str | None:
+def _exported_run(
+    connection: duckdb.DuckDBPyConnection, layout: Layout, relative: str
+) -> str | None:
     try:
-        metadata = layout.footer(layout.location(relative)).metadata or {}
-    except (OSError, ValueError):  # missing, or cut short
+        footer = {"path": layout.location(relative), "key": RUN_KEY.decode()}
+        rows = execute(connection, "exported_run", footer)
+    except duckdb.Error:  # missing, or cut short
         return None
-    run = metadata.get(RUN_KEY)
-    return run.decode() if run is not None else None
+    return str(rows[0][0]) if rows else None

@@ -10,44 +10,19 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
-from pipeline.contract import Skipped
+from pipeline.contract.discovery import Skipped
 from pipeline.errors import EXIT_FAILED, EXIT_GATE, EXIT_OK, EXIT_PARTIAL
 from pipeline.inbox import Fingerprint, InboxError, KnownDump
 from pipeline.layout import PlacedFile, placed_frame
 from pipeline.queries import execute, query_frame, registered
 
 STATUS_SUCCEEDED, STATUS_PARTIAL, STATUS_FAILED = "succeeded", "partial", "failed"
-RECORDED_SCHEMA = pl.Schema(
-    {  # type: ignore[arg-type]  # a List dtype beside plain ones: mypy infers object
-        "path": pl.String,
-        "size": pl.Int64,
-        "mtime": pl.Float64,
-        "sha256": pl.String,
-        "snapshot_date": pl.Date,
-        "status": pl.String,
-        "rows": pl.Int64,
-        "rows_ignored": pl.Int64,
-        "rows_rejected": pl.Int64,
-        "error": pl.String,
-        "run_id": pl.String,
-        "inbox": pl.String,
-        "classes": pl.List(pl.String),
-    }
-)
-DROPPED_SCHEMA = pl.Schema(
-    {
-        "sample_id": pl.String,
-        "column_name": pl.String,
-        "problem": pl.String,
-        "path": pl.String,
-        "snapshot_date": pl.Date,
-    }
-)
+if TYPE_CHECKING:  # imported where frames are made: a run with nothing new goes without
+    import polars as pl
 
 
 @dataclass
@@ -279,6 +254,8 @@ def record_skipped(
     connection: duckdb.DuckDBPyConnection, run_id: str, skipped: Sequence[Skipped]
 ) -> None:
     """Keep the inbox entries a run did not read, with the reason."""
+    import polars as pl
+
     frame = pl.DataFrame(
         {"path": [str(s.path) for s in skipped], "reason": [s.reason for s in skipped]},
         schema={"path": pl.String, "reason": pl.String},
@@ -344,6 +321,34 @@ def record_dumps(
     """Record every dump of a snapshot (and its dropped rows) with a few statements, in
     place of the records of the dumps read again (`replaced`: path, snapshot_date); the
     inbox they were read from names their key=value folders for a rerun."""
+    import polars as pl
+
+    recorded_schema = pl.Schema(
+        {  # type: ignore[arg-type]  # a List dtype beside plain ones: mypy infers object
+            "path": pl.String,
+            "size": pl.Int64,
+            "mtime": pl.Float64,
+            "sha256": pl.String,
+            "snapshot_date": pl.Date,
+            "status": pl.String,
+            "rows": pl.Int64,
+            "rows_ignored": pl.Int64,
+            "rows_rejected": pl.Int64,
+            "error": pl.String,
+            "run_id": pl.String,
+            "inbox": pl.String,
+            "classes": pl.List(pl.String),
+        }
+    )
+    dropped_schema = pl.Schema(
+        {
+            "sample_id": pl.String,
+            "column_name": pl.String,
+            "problem": pl.String,
+            "path": pl.String,
+            "snapshot_date": pl.Date,
+        }
+    )
     files = pl.DataFrame(
         [
             {
@@ -364,11 +369,11 @@ def record_dumps(
             for c in computed
             if c.record
         ],
-        schema=RECORDED_SCHEMA,
+        schema=recorded_schema,
     )
     dropped = pl.concat(
         [
-            pl.DataFrame(schema=DROPPED_SCHEMA),
+            pl.DataFrame(schema=dropped_schema),
             *(
                 c.dropped.with_columns(
                     path=pl.lit(str(c.outcome.path)),

@@ -20,18 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 
 from pipeline import __version__
-from pipeline.admission import (
-    SliceType,
-    admit,
-    record_slice_columns,
-    slice_column_types,
-)
 from pipeline.bins import BinScheme
 from pipeline.changes import night_changes
-from pipeline.compute import IngestOptions
 from pipeline.engine import Engine, engine_for
 from pipeline.exports import catch_up_exports, export_night
 from pipeline.faults import fault_point
@@ -66,14 +58,18 @@ from pipeline.ledger import (
     stale_snapshots,
     start_run,
 )
-from pipeline.options import AnalysisOptions
+from pipeline.options import AnalysisOptions, IngestOptions
 from pipeline.progress import Progress, no_progress
 from pipeline.queries import execute
 from pipeline.settings import Settings
 from pipeline.warehouse import Warehouse, WarehouseError
 
 if TYPE_CHECKING:
+    from pipeline.admission import SliceType
     from pipeline.spark.session import SparkSession
+
+# Landing a night loads the data libraries (Polars, pyarrow, numpy): its steps are
+# imported where a night lands, so a run that finds nothing new starts without them.
 
 PlanStep = Callable[[duckdb.DuckDBPyConnection], InboxPlan]
 # Replaced files stay on disk this long after the commit that retired them, for readers
@@ -196,7 +192,6 @@ def _locked_run(
             summary.stale_snapshots = stale_snapshots(catalog, options.lineage)
             kept = kept_files(catalog, RETIRED_FILES_KEPT_SECONDS)
             committed = live_files(catalog)
-            slice_types = slice_column_types(catalog)
             warehouse.follow_move(catalog)
             try:
                 planned = plan(catalog)
@@ -206,6 +201,7 @@ def _locked_run(
             except (InboxError, WarehouseError) as error:
                 summary.status, summary.error = STATUS_FAILED, str(error)
                 _finish(catalog, summary, started)
+            slice_types = _slice_types(catalog) if planned and planned.by_date else {}
         write_manifest(warehouse.layout, committed, f"{summary.run_id}:start")
         # Only what the catalog now lists stays: files of a run that died go.
         remove_unreferenced(warehouse.layout, kept)
@@ -219,7 +215,8 @@ def _locked_run(
             # Dumps take key=value folders only from inside the inbox they came from.
             reader = replace(options.ingest.reader, folders_below=planned.inbox)
             options = replace(options, ingest=replace(options.ingest, reader=reader))
-            _land_snapshots(warehouse, options, summary, planned, progress, tonight)
+            if planned.by_date:
+                _land_snapshots(warehouse, options, summary, planned, progress, tonight)
             summary.status = STATUS_PARTIAL if summary.files_rejected else STATUS_SUCCEEDED
         except Exception as error:  # recorded in job_runs, then re-raised for the CLI
             summary.status, summary.error = STATUS_FAILED, f"{type(error).__name__}: {error}"
@@ -238,6 +235,12 @@ def _locked_run(
                 ]
             _finish(catalog, summary, started)
     return summary
+
+
+def _slice_types(connection: duckdb.DuckDBPyConnection) -> dict[str, SliceType]:
+    from pipeline.admission import slice_column_types
+
+    return slice_column_types(connection)
 
 
 @dataclass
@@ -285,6 +288,8 @@ def _land_snapshots(
     night: _Night,
 ) -> None:
     """Each planned snapshot, oldest first: compute, admit, place, commit."""
+    from pipeline.admission import admit
+
     total = sum(len(paths) for paths in planned.by_date.values())
     done = 0
     for snapshot_date in sorted(planned.by_date):
@@ -339,6 +344,10 @@ def _commit_snapshot(
 ) -> list[PlacedFile]:
     """The ledger, the live files and the aggregates of one snapshot, in one commit.
     Returns the files live after it (for the manifest)."""
+    import polars as pl
+
+    from pipeline.admission import record_slice_columns
+
     lineage = options.lineage
     only = options.ingest.only_model
     models = [only] if only else []

@@ -35,6 +35,16 @@ class ReaderOptions:
 
 
 @dataclass(frozen=True)
+class IngestOptions:
+    """How a run reads and keeps dumps."""
+
+    reader: ReaderOptions
+    skip_bad_rows: bool = False  # bad_rows = skip: drop bad rows (recorded) instead
+    only_model: str | None = None  # a rerun of one model keeps only its rows
+    timeout_seconds: float | None = None  # a task running longer is given up
+
+
+@dataclass(frozen=True)
 class Thresholds:
     """The verdict thresholds in force; stored with every verdict."""
 

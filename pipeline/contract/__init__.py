@@ -5,12 +5,37 @@ together) -> reader (footer + schema) -> canonical (the steps in identity, score
 targets) -> checks (row rules counted in the losses pass).
 """
 
-from pipeline.contract.checks import problem_counts, problems_found
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from pipeline.contract.discovery import FolderScan, Skipped, find_dumps, scan_folder
 from pipeline.contract.problems import DumpError, DumpsRejected, Problem
-from pipeline.contract.reader import open_batch, open_dump
-from pipeline.contract.scores import declared_classes
-from pipeline.contract.source import Dump
+
+if TYPE_CHECKING:
+    from pipeline.contract.checks import problem_counts, problems_found
+    from pipeline.contract.reader import open_batch, open_dump
+    from pipeline.contract.scores import declared_classes
+    from pipeline.contract.source import Dump
+
+# Finding dumps needs neither Polars nor pyarrow; reading and checking them does. These
+# names load their module on first use, so a run that finds nothing new starts without.
+_READING = {
+    "Dump": "source",
+    "declared_classes": "scores",
+    "open_batch": "reader",
+    "open_dump": "reader",
+    "problem_counts": "checks",
+    "problems_found": "checks",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _READING:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"pipeline.contract.{_READING[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "Dump",

@@ -22,9 +22,10 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from pipeline.compute import IngestOptions, compute_snapshot
+from pipeline.compute import compute_snapshot
 from pipeline.faults import executor_fault_point
 from pipeline.ledger import ComputedDump
+from pipeline.options import IngestOptions
 from pipeline.progress import Progress, no_progress
 
 if TYPE_CHECKING:
