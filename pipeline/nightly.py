@@ -31,6 +31,7 @@ from pipeline.inbox import InboxError, InboxPlan, plan_inbox, verify_recorded
 from pipeline.layout import (
     PlacedFile,
     clear_work_in_progress,
+    flush_names,
     place,
     remove_unreferenced,
     staging_folder,
@@ -313,6 +314,7 @@ def _land_snapshots(
                         dump = result.outcome.path
                         placed += place(layout, snapshot_date, dump, result.staged, name)
                         fault_point("after_place")
+                flush_names(layout, placed)
                 committed = _commit_snapshot(
                     warehouse, options, summary.run_id, snapshot_date, computed, placed, night
                 )

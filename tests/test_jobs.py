@@ -758,3 +758,30 @@ def test_a_changed_dump_rejected_leaves_no_old_rows_to_count_twice(settings):
         ("rejected",),
         ("ingested",),
     ]
+
+
+def test_placed_names_reach_the_disk_once_per_folder_before_the_commit(tmp_path, monkeypatch):
+    """Each folder a night's files were placed in is fsynced once (not once per dump),
+    and before the commit that lists the files."""
+    from pipeline import layout as layout_module
+
+    events: list[tuple[str, Path]] = []
+    real_flush, real_commit = layout_module.flush, nightly._commit_snapshot
+    monkeypatch.setattr(
+        layout_module, "flush", lambda path: (events.append(("flush", path)), real_flush(path))
+    )
+
+    def commit(*args, **kwargs):
+        events.append(("commit", Path()))
+        return real_commit(*args, **kwargs)
+
+    monkeypatch.setattr(nightly, "_commit_snapshot", commit)
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    for model in ("mlp", "forest"):
+        for seed, split in enumerate(("train", "val", "test")):  # three dumps, one folder
+            write_hive_split(settings.inbox, "2026-11-23", model, split, n=40, seed=seed)
+    assert run_job(settings).files_ingested == 6
+    flushed = [path for kind, path in events[: events.index(("commit", Path()))] if kind == "flush"]
+    night = settings.warehouse / "losses" / "snapshot_date=2026-11-23"
+    folders = [night / "model=forest", night / "model=mlp", night]
+    assert sorted(p for p in flushed if p.is_dir()) == sorted(folders)
