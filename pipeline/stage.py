@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -90,9 +91,14 @@ def dump_losses_to_parquet(
     if skip_bad_rows:
         outputs.append(dump.frame.filter(any_flag).select("sample_id", *flags))
     try:
-        _, counted, *bad = pl.collect_all(outputs, engine="streaming", optimizations=SEPARATE_SCANS)
-        found = _as_counts(counted.row(0, named=True))
-        found.update(run_screens(dump.checks))
+        # The screens read the file with pyarrow beside Polars' pass (both free the GIL).
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            screened_counts = beside.submit(run_screens, dump.checks)
+            _, counted, *bad = pl.collect_all(
+                outputs, engine="streaming", optimizations=SEPARATE_SCANS
+            )
+            found = _as_counts(counted.row(0, named=True))
+            found.update(screened_counts.result())
         screened = [c for c in dump.checks if c.screen is not None and found.get(c.flag, 0)]
         if screened:
             # A cheap screen was not 0: count those rules exactly (bad files only).
