@@ -4,8 +4,9 @@ losses to Parquet and counts the rows breaking each contract rule."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -91,14 +92,10 @@ def dump_losses_to_parquet(
     if skip_bad_rows:
         outputs.append(dump.frame.filter(any_flag).select("sample_id", *flags))
     try:
-        # The screens read the file with pyarrow beside Polars' pass (both free the GIL).
-        with ThreadPoolExecutor(max_workers=1) as beside:
-            screened_counts = beside.submit(run_screens, dump.checks)
-            _, counted, *bad = pl.collect_all(
-                outputs, engine="streaming", optimizations=SEPARATE_SCANS
-            )
-            found = _as_counts(counted.row(0, named=True))
-            found.update(screened_counts.result())
+        screened_counts = _beside(partial(run_screens, dump.checks))
+        _, counted, *bad = pl.collect_all(outputs, engine="streaming", optimizations=SEPARATE_SCANS)
+        found = _as_counts(counted.row(0, named=True))
+        found.update(screened_counts())
         screened = [c for c in dump.checks if c.screen is not None and found.get(c.flag, 0)]
         if screened:
             # A cheap screen was not 0: count those rules exactly (bad files only).
@@ -107,6 +104,31 @@ def dump_losses_to_parquet(
     except (pl.exceptions.PolarsError, OSError) as error:
         raise _failed(dump, target, error) from error
     return found, bad_row_records(dump, bad[0] if bad else pl.DataFrame())
+
+
+def _beside(call: Callable[[], dict[str, int]]) -> Callable[[], dict[str, int]]:
+    """Start call in a thread and return what waits for its result (or raises its error).
+    The file screens read with pyarrow while Polars' pass runs (both free the GIL: 4M x 2
+    logits, 1.47 -> 1.22 s). A daemon, like the dump task that starts it: a dump given up
+    by dump_timeout never holds the process open."""
+    outcome: list[dict[str, int] | BaseException] = []
+
+    def run() -> None:
+        try:
+            outcome.append(call())
+        except BaseException as error:  # handed to the waiting thread
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, daemon=True, name="screens")
+    thread.start()
+
+    def result() -> dict[str, int]:
+        thread.join()
+        if isinstance(outcome[0], BaseException):
+            raise outcome[0]
+        return outcome[0]
+
+    return result
 
 
 def batch_losses_to_parquet(
