@@ -323,8 +323,17 @@ def sql(
     settings = _settings(config, warehouse=warehouse)
     rows = limit if limit is not None else (TABLE_ROWS if output_format == "table" else None)
     with _known_errors_exit():
-        result = run_user_query(settings.warehouse, query, timeout_seconds=timeout, limit=rows)
-    print_rows(result.columns, result.rows, output_format)
+        result = run_user_query(
+            settings.warehouse,
+            query,
+            timeout_seconds=timeout,
+            limit=rows,
+            bulk=output_format == "csv",
+        )
+    if result.bulk is not None:
+        print_frame(result.bulk, output_format)
+    else:
+        print_rows(result.columns, result.rows, output_format)
     if result.truncated:
         warn(f"note: showing the first {rows} rows (--limit)")
 

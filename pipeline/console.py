@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import csv
-import datetime as dt
 import json
 import re
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -170,27 +167,26 @@ def _print_skipped(summary: RunSummary) -> None:
 
 
 def print_frame(frame: pl.DataFrame, output_format: str) -> None:
-    print_rows(frame.columns, frame.rows(), output_format)
+    if output_format == "csv":
+        print(_csv_safe(frame).write_csv(), end="")
+    else:
+        print_rows(frame.columns, frame.rows(), output_format)
 
 
 def print_rows(
     columns: Sequence[str], rows: Sequence[Sequence[object]], output_format: str
 ) -> None:
-    """Rows of Python values as a table (cells cut for the terminal), CSV or JSON."""
+    """Rows of Python values as JSON, or as a table (cells cut for the terminal)."""
     if output_format == "json":
         print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str))
-    elif output_format == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([_csv_value(value) for value in row] for row in rows)
-    else:
-        table = Table(*columns)
-        for row in rows:
-            table.add_row(*("" if value is None else _cell(value) for value in row))
-        # Into a file or a pipe there is no width to fit: nothing is cut (rich would take
-        # 80 columns and cut headers to "s…").
-        console = out_console if out_console.is_terminal else Console(width=1_000_000)
-        console.print(table)
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if value is None else _cell(value) for value in row))
+    # Into a file or a pipe there is no width to fit: nothing is cut (rich would take
+    # 80 columns and cut headers to "s…").
+    console = out_console if out_console.is_terminal else Console(width=1_000_000)
+    console.print(table)
 
 
 LONGEST_CELL = 200  # characters of one table cell; --format csv / json print it whole
@@ -203,14 +199,16 @@ def _cell(value: object) -> str:
     return f"{text[:LONGEST_CELL]}… (+{len(text) - LONGEST_CELL} characters: --format json)"
 
 
-def _csv_value(value: object) -> object:
-    """CSV has no nested types (lists, structs, maps are JSON text) and no null (empty)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | dict | tuple):
-        return json.dumps(value, default=str)
-    if isinstance(value, dt.date):  # datetime too
-        return value.isoformat()
-    return value
+def _csv_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """CSV has no nested types: lists and structs are written as JSON text."""
+    import polars as pl
+
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    return frame.with_columns(
+        pl.Series(
+            name,
+            [None if v is None else json.dumps(v, default=str) for v in frame[name].to_list()],
+            dtype=pl.String,
+        )
+        for name in nested
+    )

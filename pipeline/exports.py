@@ -47,23 +47,37 @@ def export_night(
 
 def catch_up_exports(connection: duckdb.DuckDBPyConnection, layout: Layout) -> list[dt.date]:
     """Export the nights whose Parquet copy is missing or mirrors an older commit."""
+    written = exported_runs(connection, layout)
     stale = []
     for snapshot_date, run_id in execute(connection, "committed_nights"):
-        if any(
-            _exported_run(connection, layout, export_path(t, snapshot_date)) != run_id
-            for t in EXPORTED_TABLES
-        ):
+        relatives = [export_path(table, snapshot_date) for table in EXPORTED_TABLES]
+        if any(_exported_run(layout, relative, written) != run_id for relative in relatives):
             export_night(connection, layout, snapshot_date, run_id)
             stale.append(snapshot_date)
     return stale
 
 
-def _exported_run(
-    connection: duckdb.DuckDBPyConnection, layout: Layout, relative: str
-) -> str | None:
+def exported_runs(connection: duckdb.DuckDBPyConnection, layout: Layout) -> dict[str, str] | None:
+    """The run id of every exported file (by warehouse-relative path) from one glob over
+    tables/: 0.08 s for 900 files, against 0.13 s of footers plus 0.17 s to import
+    pyarrow (the warehouse's name holds no glob character: Warehouse refuses one). None
+    when a file cannot be read (cut short) or there is none yet: then file by file."""
+    pattern = layout.location("tables/*/snapshot_date=*/data.parquet")  # as export_path
     try:
-        footer = {"path": layout.location(relative), "key": RUN_KEY.decode()}
-        rows = execute(connection, "exported_run", footer)
-    except duckdb.Error:  # missing, or cut short
+        rows = execute(connection, "exported_runs", {"files": pattern, "key": RUN_KEY.decode()})
+    except duckdb.Error:
         return None
-    return str(rows[0][0]) if rows else None
+    # The last four parts (tables/<table>/snapshot_date=<D>/data.parquet) on disk and on
+    # an object store alike.
+    return {"/".join(str(name).split("/")[-4:]): str(run) for name, run in rows}
+
+
+def _exported_run(layout: Layout, relative: str, written: dict[str, str] | None) -> str | None:
+    if written is not None:
+        return written.get(relative)
+    try:  # file by file: its footer
+        metadata = layout.footer(layout.location(relative)).metadata or {}
+    except (OSError, ValueError):  # missing, or cut short
+        return None
+    run = metadata.get(RUN_KEY)
+    return run.decode() if run is not None else None

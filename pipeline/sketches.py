@@ -54,7 +54,9 @@ def count_from_bin_sorted(losses: np.ndarray, first: int) -> int:
     def bin_of(loss: float) -> int:
         return int(fine_bins(np.array([loss]))[0])
 
-    return len(losses) - bisect.bisect_left(losses, first, key=bin_of)
+    # NaN sorts last but bins below every loss (never counted): search before it.
+    numbers = int(np.searchsorted(losses, np.nan)) if len(losses) else 0
+    return numbers - bisect.bisect_left(losses, first, hi=numbers, key=bin_of)
 
 
 @dataclass(frozen=True)

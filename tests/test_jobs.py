@@ -785,3 +785,29 @@ def test_placed_names_reach_the_disk_once_per_folder_before_the_commit(tmp_path,
     night = settings.warehouse / "losses" / "snapshot_date=2026-11-23"
     folders = [night / "model=forest", night / "model=mlp", night]
     assert sorted(p for p in flushed if p.is_dir()) == sorted(folders)
+
+
+def test_exports_are_checked_in_one_statement_and_mended_when_cut(tmp_path):
+    """A run checks every night's copy under tables/ (one DuckDB glob; with a cut file,
+    file by file): current copies are left alone, a cut one is written again."""
+    import pyarrow.parquet as pq
+
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    for night in ("2026-11-22", "2026-11-23"):
+        for seed, split in enumerate(("train", "test")):
+            write_hive_split(settings.inbox, night, "mlp", split, n=40, seed=seed)
+    assert run_job(settings).files_ingested == 4
+    tables = settings.warehouse / "tables"
+    first = sorted(tables.glob("*/snapshot_date=2026-11-22/data.parquet"))
+    second = sorted(tables.glob("*/snapshot_date=2026-11-23/data.parquet"))
+    assert len(first) == len(second) == 3
+    untouched = {path: path.stat().st_mtime_ns for path in first + second}
+    assert run_job(settings).files_unchanged == 4  # nothing new: every copy is current
+    assert {path: path.stat().st_mtime_ns for path in untouched} == untouched
+
+    cut = second[0]
+    cut.write_bytes(cut.read_bytes()[:40])
+    assert run_job(settings).status == "succeeded"
+    assert {path: path.stat().st_mtime_ns for path in first} == {p: untouched[p] for p in first}
+    run_id = pq.ParquetFile(second[1]).schema_arrow.metadata[b"lossgram.run_id"]
+    assert pq.ParquetFile(cut).schema_arrow.metadata[b"lossgram.run_id"] == run_id

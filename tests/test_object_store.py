@@ -22,6 +22,10 @@ from accounting import Stored, check_accounting, query
 from dumps import write_hive_split
 from s3_server import s3_server
 
+from pipeline.exports import EXPORTED_TABLES, export_path, exported_runs
+from pipeline.queries import execute
+from pipeline.warehouse import Warehouse
+
 LOSSGRAM = str(Path(sys.executable).parent / "lossgram")
 NIGHT_A, NIGHT_B = "2026-11-20", "2026-11-21"
 GROUPS = [("mlp", "train"), ("mlp", "test"), ("tree", "train"), ("tree", "test")]
@@ -106,6 +110,12 @@ def test_an_object_store_night_equals_the_one_on_disk(tmp_path, bucket):
         assert sorted_table(where, sql).equals(sorted_table(tmp_path / "local", sql)), sql
     assert query(where, "SELECT count(*) FROM losses") == [(1800,)]
     check_accounting(where)  # every object listed, manifest and tables/ mirror the catalog
+    # A run checks the exported copies with one glob over tables/, on a store too.
+    warehouse = Warehouse(uri, catalog=where.catalog)
+    with warehouse.reading(losses_view=False) as connection:
+        written = exported_runs(connection, warehouse.layout)
+        nights = execute(connection, "committed_nights")
+    assert written == {export_path(t, d): run for d, run in nights for t in EXPORTED_TABLES}
 
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
     objects = fs.find(f"{bucket}/wh")

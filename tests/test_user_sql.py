@@ -150,3 +150,10 @@ def test_every_column_type_prints(warehouse, output_format):
         (row,) = json.loads(output)
         assert row["v"] == "1" and row["i"] == "1 day" and row["s"] == {"a": 1}
         assert row["l"] == [1, 2] and row["nothing"] is None and row["s_2"] == 2
+
+
+def test_csv_keeps_what_csv_readers_need(warehouse):
+    """A carriage return is quoted, an empty string is not a null, NaN reads as a float."""
+    query = "SELECT chr(13) AS cr, '' AS empty, NULL::VARCHAR AS nothing, 'nan'::DOUBLE AS f"
+    code, output = sql(warehouse, query, "--format", "csv")
+    assert code == 0 and output == 'cr,empty,nothing,f\n"\r","",,NaN\n'

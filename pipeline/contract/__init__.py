@@ -29,12 +29,14 @@ _READING = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _READING:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"pipeline.contract.{_READING[name]}"), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any name here
+
+    def __getattr__(name: str) -> Any:
+        if name not in _READING:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(import_module(f"pipeline.contract.{_READING[name]}"), name)
+        globals()[name] = value
+        return value
 
 
 __all__ = [
