@@ -211,7 +211,8 @@ def place(
     import polars as pl
     import pyarrow.parquet as pq
 
-    models = _single_model(staged)
+    metadata = pq.ParquetFile(staged).metadata
+    models = _single_model(metadata)
     frame = pl.scan_parquet(staged)
     if models is None:
         models = frame.select(pl.col("model").unique().sort()).collect()["model"].to_list()
@@ -219,11 +220,11 @@ def place(
     for index, model in enumerate(models):
         target = layout.partition(snapshot_date, model) / f"{name}-{index}.parquet"
         if len(models) == 1:
-            finished = staged
+            finished, rows = staged, metadata.num_rows  # its footer, read once
         else:
             finished = staged.with_name(f"{staged.stem}-{index}.parquet")
             frame.filter(pl.col("model") == model).sink_parquet(finished)
-        rows = pq.ParquetFile(finished).metadata.num_rows
+            rows = pq.ParquetFile(finished).metadata.num_rows
         layout.publish(finished, layout.relative(target))
         placed.append(
             PlacedFile(layout.relative(target), snapshot_date, model, str(dump_path), rows)
@@ -242,12 +243,9 @@ def flush_names(layout: Layout, placed: Iterable[PlacedFile]) -> None:
         flush(folder)
 
 
-def _single_model(staged: Path) -> list[str] | None:
+def _single_model(metadata: pq.FileMetaData) -> list[str] | None:
     """[model] when the footer's min/max statistics say the file holds one model (cheaper
     than scanning the column: bench/README.md), else None."""
-    import pyarrow.parquet as pq
-
-    metadata = pq.ParquetFile(staged).metadata
     column = metadata.schema.to_arrow_schema().get_field_index("model")
     values = set()
     for index in range(metadata.num_row_groups):

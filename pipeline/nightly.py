@@ -7,6 +7,9 @@ A commit is one transaction on a copy of the catalog, swapped in by a rename
 visible together, or not at all. Files are placed under run-unique names before the
 commit and count only once it lists them; a run that dies leaves files no commit lists,
 and the next run removes them.
+
+Landing a night loads the data libraries (Polars, pyarrow, numpy): its steps are
+imported where a night lands, so a run that finds nothing new starts without them.
 """
 
 from __future__ import annotations
@@ -68,9 +71,6 @@ from pipeline.warehouse import Warehouse, WarehouseError
 if TYPE_CHECKING:
     from pipeline.admission import SliceType
     from pipeline.spark.session import SparkSession
-
-# Landing a night loads the data libraries (Polars, pyarrow, numpy): its steps are
-# imported where a night lands, so a run that finds nothing new starts without them.
 
 PlanStep = Callable[[duckdb.DuckDBPyConnection], InboxPlan]
 # Replaced files stay on disk this long after the commit that retired them, for readers

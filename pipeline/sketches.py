@@ -55,7 +55,7 @@ def count_from_bin_sorted(losses: np.ndarray, first: int) -> int:
         return int(fine_bins(np.array([loss]))[0])
 
     # NaN sorts last but bins below every loss (never counted): search before it.
-    numbers = int(np.searchsorted(losses, np.nan)) if len(losses) else 0
+    numbers = int(np.searchsorted(losses, np.nan))
     return numbers - bisect.bisect_left(losses, first, hi=numbers, key=bin_of)
 
 
