@@ -17,14 +17,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.contract import DumpError, Problem
-from pipeline.layout import STATISTICS_EXACT_BYTES, Layout, PlacedFile
+from pipeline.layout import DUMP_COLUMN, STATISTICS_EXACT_BYTES, Layout, PlacedFile
 from pipeline.ledger import ComputedDump
 from pipeline.losses import LOSS_COLUMNS
 from pipeline.queries import execute, registered
-from pipeline.storage import ObjectStore
+from pipeline.storage import ObjectStore, is_object_store
 
 GROUP = ("model", "split", "epoch")
-NOT_SLICES = {*LOSS_COLUMNS, "snapshot_date"}
+NOT_SLICES = {*LOSS_COLUMNS, "snapshot_date", DUMP_COLUMN}
 NESTED_PREFIXES = ("struct<", "list<", "large_list<", "fixed_size_list<", "map<")
 
 
@@ -47,13 +47,18 @@ def admit(
     # Ids first, so a dump rejected for them registers no slice column.
     finder = shared_ids or shared_ids_in_duckdb
     counted_once = _ids_counted_once(computed, committed, layout, finder)
-    return [_slices_fit(result, slice_types) for result in counted_once]
+    schemas: dict[Path, pa.Schema] = {}  # a batch file's, read once for its dumps
+    return [_slices_fit(result, slice_types, schemas) for result in counted_once]
 
 
-def _slices_fit(result: ComputedDump, slice_types: dict[str, SliceType]) -> ComputedDump:
+def _slices_fit(
+    result: ComputedDump, slice_types: dict[str, SliceType], schemas: dict[Path, pa.Schema]
+) -> ComputedDump:
     if result.staged is None:
         return result
-    schema = pq.read_schema(result.staged)
+    if result.staged not in schemas:
+        schemas[result.staged] = pq.read_schema(result.staged)
+    schema = schemas[result.staged]
     seen: dict[str, SliceType] = {}
     for field in schema:
         if field.name in NOT_SLICES:
@@ -76,16 +81,18 @@ def _slices_fit(result: ComputedDump, slice_types: dict[str, SliceType]) -> Comp
 
 
 # Pairs of a night's dumps sharing sample ids: (model, split, epoch, earlier, later, ids),
-# earlier/later being places in the night's order. An engine finds them its own way.
+# earlier/later being places in the night's order. An engine finds them its own way, from
+# the night's parts: (file, the dump's name in its DUMP_COLUMN or None, the dump's place).
 SharedPair = tuple[str, str, int | None, int, int, int]
-SharedIds = Callable[[dict[str, int]], list[SharedPair]]
+NightPart = tuple[str, str | None, int]
+SharedIds = Callable[[list[NightPart]], list[SharedPair]]
 
 
 def shared_ids_in_duckdb(
-    files: dict[str, int], spill: Path | None = None, store: ObjectStore | None = None
+    parts: list[NightPart], spill: Path | None = None, store: ObjectStore | None = None
 ) -> list[SharedPair]:
-    """The pairs of dumps sharing ids, from their loss files (file -> place in the order),
-    by one DuckDB aggregation that spills to disk instead of growing past its limit."""
+    """The pairs of dumps sharing ids, from their loss files, by one DuckDB aggregation
+    that spills to disk instead of growing past its limit."""
     connection = duckdb.connect(config={"memory_limit": SHARED_IDS_MEMORY})
     try:
         if store is not None:
@@ -93,11 +100,13 @@ def shared_ids_in_duckdb(
         if spill is not None:
             connection.execute("SET temp_directory = $dir", {"dir": str(spill)})
         night = pl.DataFrame(
-            {"file": list(files), "dump": list(files.values())},
-            schema={"file": pl.String, "dump": pl.Int64},
+            parts,
+            schema={"file": pl.String, "dump_path": pl.String, "dump": pl.Int64},
+            orient="row",
         )
+        files = sorted({file for file, _, _ in parts})
         with registered(connection, night_files=night):
-            rows = execute(connection, "shared_sample_ids", {"files": list(files)})
+            rows = execute(connection, "shared_sample_ids", {"files": files})
     finally:
         connection.close()
     return [(str(m), str(s), e, int(a), int(b), int(n)) for m, s, e, a, b, n in rows]
@@ -123,10 +132,16 @@ def _ids_counted_once(
     if len(order) < 2:
         return computed
     place = {dump: index for index, dump in enumerate(order)}
-    files = {layout.location(p.path): place[p.dump_path] for p in committed}
-    files.update({str(c.staged): place[str(c.outcome.path)] for c in new})
+    files: dict[str, dict[str, int]] = {}  # file -> the dumps of the night it holds
+    for placed in committed:
+        files.setdefault(layout.location(placed.path), {})[placed.dump_path] = place[
+            placed.dump_path
+        ]
+    for result in new:
+        dump = str(result.outcome.path)
+        files.setdefault(str(result.staged), {})[dump] = place[dump]
     candidates = _may_share_ids(files, layout)
-    if len(set(candidates.values())) < 2:
+    if len({dump for _, _, dump in candidates}) < 2:
         return computed
     rejected = _replay(shared_ids(candidates), order)
     return [
@@ -137,38 +152,78 @@ def _ids_counted_once(
     ]
 
 
-def _may_share_ids(files: dict[str, int], layout: Layout) -> dict[str, int]:
-    """The files that may share a sample id with another dump's file, from their footers
-    alone: files of one (model, split, epoch) whose id ranges (min..max) overlap, and every
-    file whose footer cannot tell. Part files of one split hold disjoint ranges, so the
-    usual night needs no id aggregation at all."""
-    known: dict[tuple[Any, ...], list[tuple[Any, Any, str]]] = {}
-    maybe: dict[str, int] = {}
-    for file, dump in files.items():
-        summary = _footer_summary(layout.footer(file))
-        if summary is None:
-            maybe[file] = dump
-            continue
-        group, low, high = summary
-        known.setdefault(group, []).append((low, high, file))
+# What a file's statistics tell of one dump's rows: ((model, split, epoch), lowest id,
+# highest id), or None when they cannot tell.
+IdRange = tuple[tuple[Any, ...], Any, Any]
+
+
+def _may_share_ids(files: dict[str, dict[str, int]], layout: Layout) -> list[NightPart]:
+    """The night's parts that may share a sample id with another dump's, from statistics
+    alone: dumps of one (model, split, epoch) whose id ranges (min..max) overlap, and every
+    dump whose statistics cannot tell. Part files of one split hold disjoint ranges, so
+    the usual night needs no id aggregation at all."""
+    known: dict[tuple[Any, ...], list[tuple[Any, Any, NightPart]]] = {}
+    maybe: list[NightPart] = []
+    for file, dumps in files.items():
+        for part, summary in _id_ranges(file, dumps, layout):
+            if summary is None:
+                maybe.append(part)
+            else:
+                group, low, high = summary
+                known.setdefault(group, []).append((low, high, part))
     for ranges in known.values():
         if len({type(low) for low, _, _ in ranges}) > 1:  # 5 and "5": compared as text
-            maybe.update({file: files[file] for _, _, file in ranges})
+            maybe += [part for _, _, part in ranges]
             continue
         ranges.sort(key=lambda entry: entry[0])
         reach: Any = None
-        cluster: list[str] = []
-        for low, high, file in ranges:
+        cluster: list[NightPart] = []
+        for low, high, part in ranges:
             if cluster and reach is not None and low <= reach:
-                cluster.append(file)
+                cluster.append(part)
                 reach = max(reach, high)
                 continue
             if len(cluster) > 1:
-                maybe.update({f: files[f] for f in cluster})
-            cluster, reach = [file], high
+                maybe += cluster
+            cluster, reach = [part], high
         if len(cluster) > 1:
-            maybe.update({f: files[f] for f in cluster})
+            maybe += cluster
     return maybe
+
+
+def _id_ranges(
+    file: str, dumps: dict[str, int], layout: Layout
+) -> list[tuple[NightPart, IdRange | None]]:
+    """Each dump's id range in a file: from the footer of a one-dump file; from one small
+    query over a local batch file (its dictionary-coded key columns); unknown for a batch
+    file on an object store."""
+    metadata = layout.footer(file)
+    if DUMP_COLUMN not in metadata.schema.names:
+        ((dump, place),) = dumps.items()
+        return [((file, None, place), _footer_summary(metadata))]
+    if is_object_store(file):
+        return [((file, dump, place), None) for dump, place in dumps.items()]
+    groups = (
+        pl.scan_parquet(file)
+        .filter(pl.col(DUMP_COLUMN).is_in(list(dumps)))
+        .group_by(DUMP_COLUMN, *GROUP)
+        .agg(
+            low=pl.col("sample_id").min(),
+            high=pl.col("sample_id").max(),
+            nulls=pl.col("sample_id").null_count(),
+        )
+        .collect()
+    )
+    by_dump: dict[str, list[dict[str, Any]]] = {}
+    for row in groups.iter_rows(named=True):
+        by_dump.setdefault(row[DUMP_COLUMN], []).append(row)
+    ranges: list[tuple[NightPart, IdRange | None]] = []
+    for dump, place in dumps.items():
+        rows = by_dump.get(dump, [])
+        one = rows[0] if len(rows) == 1 and not rows[0]["nulls"] else None
+        summary = None if one is None else (tuple(one[g] for g in GROUP), one["low"], one["high"])
+        ranges.append(((file, dump, place), summary))
+    return ranges
 
 
 def _footer_summary(metadata: pq.FileMetaData) -> tuple[tuple[Any, ...], Any, Any] | None:
@@ -241,8 +296,9 @@ def _replay(pairs: list[SharedPair], order: list[str]) -> dict[str, str]:
 
 
 def _rejected(result: ComputedDump, column: str, message: str) -> ComputedDump:
-    """The dump rejected for a cross-dump rule; its staged losses dropped."""
-    if result.staged is not None:
+    """The dump rejected for a cross-dump rule; its staged losses dropped (a batch file
+    stays for its other dumps: placing it keeps only theirs)."""
+    if result.staged is not None and DUMP_COLUMN not in pq.read_schema(result.staged).names:
         result.staged.unlink(missing_ok=True)
     outcome = dataclasses.replace(
         result.outcome,

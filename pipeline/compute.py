@@ -59,7 +59,8 @@ def compute_snapshot(
     options: IngestOptions,
     progress: Progress,
 ) -> list[ComputedDump]:
-    """Every dump's losses into staging/<position>.parquet, in the order of paths. A task
+    """Every dump's losses into staging/<position>.parquet (a batch's into
+    staging/batch-<position>.parquet), in the order of paths. A task
     (one dump, or a batch of small ones) that takes longer than options.timeout_seconds
     rejects its dumps and is left behind; the night goes on."""
     computer = _SnapshotComputer(paths, staging, snapshot_date, options)
@@ -181,41 +182,52 @@ class _SnapshotComputer:
         return [(index, self.judged(path, dump, counted, target, before))]
 
     def batch(self, plan: BatchPlan, stop: threading.Event) -> Results:
-        """Small dumps of one schema in one query; each is still accepted or rejected
-        alone. A batch that fails as a whole (a schema problem, an unreadable page) is
-        redone file by file, so each file gets its own error."""
+        """Small dumps of one schema in one query, into one file; each is still accepted
+        or rejected alone (placing the file keeps the rows of those accepted). A batch
+        that fails as a whole (a schema problem, an unreadable page) is redone file by
+        file, so each file gets its own error."""
         files = [self.paths[index] for index in plan.positions]
-        targets = [self.target(index) for index in plan.positions]
+        target = self.staging / f"batch-{plan.positions[0]:06d}.parquet"
         taken = [_Taken.now(path, stop) for path in files]
         try:
             batch = open_batch(files, self.options.reader, plan.rows)
-            results = batch_losses_to_parquet(batch, targets, self.spec, **self.keep)
+            names = [str(path) for path in files]
+            results = batch_losses_to_parquet(batch, names, target, self.spec, **self.keep)
         except NoSpaceError:
             raise
         except (Exception, pl.exceptions.PanicException):
-            for target in targets:
-                target.unlink(missing_ok=True)
+            target.unlink(missing_ok=True)
             return [one for index in plan.positions for one in self.one(index, stop)]
         return [
-            (index, self.judged(path, batch, counted, target, before))
-            for index, path, target, counted, before in zip(
-                plan.positions, files, targets, results, taken, strict=True
+            (index, self.judged(path, batch, counted, target, before, shared=True))
+            for index, path, counted, before in zip(
+                plan.positions, files, results, taken, strict=True
             )
         ]
 
     def judged(
-        self, path: Path, dump: Dump, counted: Counted, target: Path, before: _Taken
+        self,
+        path: Path,
+        dump: Dump,
+        counted: Counted,
+        target: Path,
+        before: _Taken,
+        *,
+        shared: bool = False,
     ) -> ComputedDump:
-        """A computed dump's outcome: rejected (its staged losses dropped), ingested, or
-        left for the next run when the file changed while it was being read."""
+        """A computed dump's outcome: rejected (its staged losses dropped, unless the file
+        is shared with a batch's other dumps), ingested, or left for the next run when the
+        file changed while it was being read."""
         counts, dropped = counted
         if before.changed(path):
-            target.unlink(missing_ok=True)
+            if not shared:
+                target.unlink(missing_ok=True)
             outcome = FileOutcome(path, self.snapshot_date, "rejected", error=CHANGED_WHILE_READ)
             return ComputedDump(outcome, before.fingerprint, pl.DataFrame(), None, record=False)
         problems = problems_found(dump.checks, counts)
         if problems and not self.options.skip_bad_rows:
-            target.unlink(missing_ok=True)
+            if not shared:
+                target.unlink(missing_ok=True)
             return self.rejected(path, DumpError(path, problems), before)
         outcome = FileOutcome(
             path=path,
@@ -226,7 +238,8 @@ class _SnapshotComputer:
         outcome.rows_ignored = counts["ignored"]
         outcome.rows_rejected = dropped["sample_id"].n_unique() if dropped.height else 0
         outcome.rows = counts["rows"] - outcome.rows_ignored - outcome.rows_rejected
-        # A file whose every row was dropped or filtered away gets no staged losses.
+        # A file whose every row was dropped or filtered away gets no staged losses (in a
+        # batch file it has no rows: placing it lists no file for it).
         staged = target if target.exists() else None
         return ComputedDump(outcome, before.fingerprint, dropped, staged)
 

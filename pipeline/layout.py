@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +42,9 @@ DATABASE_FILE = "lossgram.duckdb"
 # Names the catalog file when it lives outside the warehouse folder (setting `catalog`).
 CATALOG_POINTER = "catalog.location"
 MANIFEST_FILE = "_manifest.json"
+# The dump each row came from, in a file holding several dumps' rows (a batch of small
+# dumps is one file). The `losses` view leaves it out; live_files maps files to dumps.
+DUMP_COLUMN = "lossgram_dump"
 # A model name too long for one folder name (file systems allow 255 bytes) gets a
 # shortened, hashed folder; the real name is in the files and the catalog.
 MAX_FOLDER_VALUE = 200
@@ -203,33 +206,78 @@ def staging_folder(layout: Layout, run_id: str, snapshot_date: dt.date) -> Itera
 
 
 def place(
-    layout: Layout, snapshot_date: dt.date, dump_path: Path, staged: Path, name: str
+    layout: Layout, snapshot_date: dt.date, staged: Path, dumps: Sequence[str], name: str
 ) -> list[PlacedFile]:
-    """Move a dump's staged losses into losses/snapshot_date=D/model=M/<name>.parquet (one
-    file per model it holds). Nothing is replaced: the names are the run's own, and the
-    files count only once the catalog commits them (after flush_names)."""
+    """Move staged losses into losses/snapshot_date=D/model=M/<name>-<n>.parquet, one file
+    per model they hold, keeping the rows of `dumps` alone (a batch file may hold rows of
+    dumps rejected since). Nothing is replaced: the names are the run's own, and the files
+    count only once the catalog commits them (after flush_names). Returns one PlacedFile
+    per (file, dump)."""
     import polars as pl
     import pyarrow.parquet as pq
 
     metadata = pq.ParquetFile(staged).metadata
-    models = _single_model(metadata)
     frame = pl.scan_parquet(staged)
-    if models is None:
-        models = frame.select(pl.col("model").unique().sort()).collect()["model"].to_list()
+    if DUMP_COLUMN in metadata.schema.names:
+        rows_of = _rows_by_model_and_dump(frame)
+        kept = set(dumps)
+        whole = all(dump in kept for by_dump in rows_of.values() for dump in by_dump)
+        frame = frame if whole else frame.filter(pl.col(DUMP_COLUMN).is_in(dumps))
+        rows_of = {
+            model: {dump: rows for dump, rows in by_dump.items() if dump in kept}
+            for model, by_dump in rows_of.items()
+        }
+        rows_of = {model: by_dump for model, by_dump in rows_of.items() if by_dump}
+    else:  # one dump's rows
+        (dump,) = dumps
+        models = _single_model(metadata)
+        if models is None:
+            counted = frame.group_by("model").len().collect()
+            rows_of = {model: {dump: rows} for model, rows in counted.iter_rows()}
+        else:
+            rows_of = {models[0]: {dump: metadata.num_rows}}  # its footer, read once
+        whole = True
     placed = []
-    for index, model in enumerate(models):
+    for index, model in enumerate(sorted(rows_of)):
         target = layout.partition(snapshot_date, model) / f"{name}-{index}.parquet"
-        if len(models) == 1:
-            finished, rows = staged, metadata.num_rows  # its footer, read once
+        if whole and len(rows_of) == 1:
+            finished = staged
         else:
             finished = staged.with_name(f"{staged.stem}-{index}.parquet")
             frame.filter(pl.col("model") == model).sink_parquet(finished)
-            rows = pq.ParquetFile(finished).metadata.num_rows
         layout.publish(finished, layout.relative(target))
-        placed.append(
-            PlacedFile(layout.relative(target), snapshot_date, model, str(dump_path), rows)
-        )
+        relative = layout.relative(target)
+        placed += [
+            PlacedFile(relative, snapshot_date, model, dump, rows)
+            for dump, rows in sorted(rows_of[model].items())
+        ]
     return placed
+
+
+def _rows_by_model_and_dump(frame: pl.LazyFrame) -> dict[str, dict[str, int]]:
+    """A batch file's rows, by model and dump (its dictionary-coded columns: cheap)."""
+    counted = frame.group_by("model", DUMP_COLUMN).len().collect()
+    rows_of: dict[str, dict[str, int]] = {}
+    for model, dump, rows in counted.iter_rows():
+        rows_of.setdefault(model, {})[dump] = rows
+    return rows_of
+
+
+def carry_over(layout: Layout, file: str, dumps: Sequence[str], staging: Path) -> Path:
+    """A committed batch file's rows of `dumps`, copied into staging: what stays of it
+    when a run reads some of its other dumps again (the file is retired whole)."""
+    import polars as pl
+
+    location = layout.location(file)
+    if layout.store is not None:
+        local = staging / f"carried-{Path(file).name}"
+        with layout.store.open(location) as source, local.open("wb") as copy:
+            shutil.copyfileobj(source, copy)
+        location = str(local)
+    carried = staging / f"carried-{Path(file).stem}-kept.parquet"
+    kept = pl.scan_parquet(location).filter(pl.col(DUMP_COLUMN).is_in(dumps))
+    kept.sink_parquet(carried)
+    return carried
 
 
 def flush_names(layout: Layout, placed: Iterable[PlacedFile]) -> None:
@@ -294,6 +342,14 @@ def remove_unreferenced(layout: Layout, keep: Iterable[str]) -> int:
     return removed
 
 
+def _by_path(files: Iterable[PlacedFile]) -> dict[str, list[PlacedFile]]:
+    """Placed files by file: a batch file is listed once per dump it holds."""
+    by_path: dict[str, list[PlacedFile]] = {}
+    for placed in files:
+        by_path.setdefault(placed.path, []).append(placed)
+    return by_path
+
+
 def write_manifest(layout: Layout, files: list[PlacedFile], commit: str) -> None:
     """losses/_manifest.json: the committed file list, for readers outside DuckDB (Polars,
     Spark) that must not glob the folders (uncommitted files may lie there)."""
@@ -302,12 +358,13 @@ def write_manifest(layout: Layout, files: list[PlacedFile], commit: str) -> None
         "commit": commit,
         "files": [
             {
-                "path": Path(placed.path).relative_to("losses").as_posix(),
-                "snapshot_date": placed.snapshot_date.isoformat(),
-                "model": placed.model,
-                "rows": placed.rows,
+                "path": Path(path).relative_to("losses").as_posix(),
+                "snapshot_date": first.snapshot_date.isoformat(),
+                "model": first.model,
+                "rows": sum(placed.rows for placed in of_file),
             }
-            for placed in files
+            for path, of_file in _by_path(files).items()
+            for first in of_file[:1]
         ],
     }
     text = json.dumps(manifest, indent=1) + "\n"

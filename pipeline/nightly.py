@@ -33,6 +33,7 @@ from pipeline.faults import fault_point
 from pipeline.inbox import InboxError, InboxPlan, plan_inbox, verify_recorded
 from pipeline.layout import (
     PlacedFile,
+    carry_over,
     clear_work_in_progress,
     flush_names,
     place,
@@ -274,6 +275,33 @@ class _Night:
         replaced = self.read_again(computed)
         return [f for f in tonight if f.dump_path not in replaced]
 
+    def carried(self, snapshot_date: dt.date, computed: list[ComputedDump]) -> dict[str, list[str]]:
+        """The night's committed batch files holding a dump this run replaces beside dumps
+        it does not: each is retired whole, so the rows of those others (the dumps listed)
+        move to a new file. A rerun replaces whole files (a batch file holds one model)."""
+        if self.rerun:
+            return {}
+        replaced = self.read_again(computed)
+        dumps_of: dict[str, list[str]] = {}
+        for file in self.committed:
+            if file.snapshot_date == snapshot_date:
+                dumps_of.setdefault(file.path, []).append(file.dump_path)
+        return {
+            path: [dump for dump in dumps if dump not in replaced]
+            for path, dumps in dumps_of.items()
+            if replaced.intersection(dumps) and not replaced.issuperset(dumps)
+        }
+
+
+def _staged_files(computed: list[ComputedDump]) -> dict[Path, list[str]]:
+    """Each staged file with the accepted dumps whose rows it holds (a batch file holds
+    several; placing it keeps theirs alone), in the night's order."""
+    staged: dict[Path, list[str]] = {}
+    for result in computed:
+        if result.staged is not None:
+            staged.setdefault(result.staged, []).append(str(result.outcome.path))
+    return staged
+
 
 def _finish(connection: duckdb.DuckDBPyConnection, summary: RunSummary, started: float) -> None:
     summary.seconds = time.monotonic() - started
@@ -308,12 +336,13 @@ def _land_snapshots(
             summary.outcomes.extend(result.outcome for result in computed)
             placed: list[PlacedFile] = []
             try:
-                for index, result in enumerate(computed):
-                    if result.staged is not None:
-                        name = f"{summary.run_id}-{index:06d}"
-                        dump = result.outcome.path
-                        placed += place(layout, snapshot_date, dump, result.staged, name)
-                        fault_point("after_place")
+                staged = _staged_files(computed)
+                for batch_file, kept in night.carried(snapshot_date, computed).items():
+                    staged[carry_over(layout, batch_file, kept, staging)] = kept
+                for index, (losses, dumps) in enumerate(staged.items()):
+                    name = f"{summary.run_id}-{index:06d}"
+                    placed += place(layout, snapshot_date, losses, dumps, name)
+                    fault_point("after_place")
                 flush_names(layout, placed)
                 committed = _commit_snapshot(
                     warehouse, options, summary.run_id, snapshot_date, computed, placed, night

@@ -15,6 +15,7 @@ from pipeline.contract import Dump, DumpError, Problem, problem_counts
 from pipeline.contract.batching import FILE_INDEX
 from pipeline.contract.checks import flag_columns, run_screens
 from pipeline.files import NoSpaceError, is_no_space
+from pipeline.layout import DUMP_COLUMN
 from pipeline.losses import ignored_label, per_sample_losses
 from pipeline.options import LossSpec
 
@@ -133,44 +134,39 @@ def _beside(call: Callable[[], dict[str, int]]) -> Callable[[], dict[str, int]]:
 
 def batch_losses_to_parquet(
     batch: Dump,
-    targets: Sequence[Path],
+    dump_paths: Sequence[str],
+    target: Path,
     spec: LossSpec,
     *,
     skip_bad_rows: bool = False,
     model: str | None = None,
     snapshot_date: dt.date | None = None,
 ) -> list[Counted]:
-    """dump_losses_to_parquet for the files of an open_batch frame, in one query: file i's
-    losses go to targets[i] (no file when it has no rows left), and its counts and bad
-    rows come back at position i. The caller discards the targets of files it rejects.
+    """dump_losses_to_parquet for the files of an open_batch frame, in one query, into one
+    file: each row names its dump (dump_paths[i] for file i) in DUMP_COLUMN, and file i's
+    counts and bad rows come back at position i. One file per batch, not per dump: 1,000
+    small dumps cost four files to write, place, aggregate and report on (bench/README.md).
     """
     plan = _planned_losses(batch, spec, skip_bad_rows, model, snapshot_date)
     losses, flags, any_flag, ignored = plan
-
-    def target_of(args: pl.io.partition.FileProviderArgs) -> Path:
-        return targets[int(args.partition_keys[FILE_INDEX][0])]
-
-    by_file = pl.PartitionBy(
-        targets[0].parent,
-        key=FILE_INDEX,
-        include_key=False,
-        file_path_provider=target_of,
-        approximate_bytes_per_file=None,
+    named = pl.col(FILE_INDEX).replace_strict(
+        range(len(dump_paths)), list(dump_paths), return_dtype=pl.String
     )
+    losses = losses.with_columns(named.alias(DUMP_COLUMN)).drop(FILE_INDEX)
     counts = batch.frame.group_by(FILE_INDEX).agg(_counts(batch, ignored))
-    outputs = [losses.sink_parquet(by_file, lazy=True), counts]
+    outputs = [losses.sink_parquet(target, lazy=True), counts]
     if skip_bad_rows:
         outputs.append(batch.frame.filter(any_flag).select(FILE_INDEX, "sample_id", *flags))
     try:
         _, counted, *bad = pl.collect_all(outputs, engine="streaming", optimizations=SEPARATE_SCANS)
         counted = _exact_where_screened(batch, counted)
     except (pl.exceptions.PolarsError, OSError) as error:
-        raise _failed(batch, targets[0], error) from error
+        raise _failed(batch, target, error) from error
     counts_of = {row.pop(FILE_INDEX): row for row in counted.iter_rows(named=True)}
     bad_of = bad[0].partition_by(FILE_INDEX, as_dict=True, include_key=False) if bad else {}
     return [
         (_as_counts(counts_of[index]), bad_row_records(batch, bad_of.get((index,), pl.DataFrame())))
-        for index in range(len(targets))
+        for index in range(len(dump_paths))
     ]
 
 

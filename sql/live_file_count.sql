@@ -1,2 +1,2 @@
 -- How many files the catalog lists as live. Binds: none
-SELECT count(*) FROM live_files
+SELECT count(DISTINCT path) FROM live_files

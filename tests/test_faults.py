@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
 import pytest
 from accounting import check_accounting, query
 from dumps import write_hive_split
@@ -26,9 +27,13 @@ READER = Path(__file__).parent / "probes" / "whole_nights_reader.py"
 NIGHT_A, NIGHT_B = "2026-11-20", "2026-11-21"
 
 
-def write_split(inbox: Path, night: str, model: str, split: str, seed: int, n: int = 300) -> None:
+def write_split(
+    inbox: Path, night: str, model: str, split: str, seed: int, n: int = 300, wide: bool = False
+) -> None:
+    """A dump; wide ones (float64 logits) are not read in one query with the others."""
     signal = 2.0 if split == "train" else 0.5
-    write_hive_split(inbox, night, model, split, n=n, signal=signal, seed=seed)
+    dtype = pl.Float64 if wide else pl.Float32
+    write_hive_split(inbox, night, model, split, n=n, signal=signal, seed=seed, dtype=dtype)
 
 
 def lossgram(root: Path, *args: str, kill_at: str | None = None) -> int:
@@ -61,14 +66,17 @@ class Reader:
 
 @pytest.fixture
 def committed(tmp_path: Path) -> Path:
-    """A warehouse with night A committed, and night B waiting in the inbox."""
+    """A warehouse with night A committed, and night B waiting in the inbox. Each rerun
+    and run places two files: night A is one batch file of three dumps (two models) and
+    tree's wide train dump; night B's two dumps do not batch."""
     for index, (model, split) in enumerate(
         [("mlp", "train"), ("mlp", "test"), ("tree", "train"), ("tree", "test")]
     ):
-        write_split(tmp_path / "inbox", NIGHT_A, model, split, seed=index)
+        wide = (model, split) == ("tree", "train")
+        write_split(tmp_path / "inbox", NIGHT_A, model, split, seed=index, wide=wide)
     assert lossgram(tmp_path, "run") == 0
     for index, split in enumerate(["train", "test"]):
-        write_split(tmp_path / "inbox", NIGHT_B, "mlp", split, seed=10 + index)
+        write_split(tmp_path / "inbox", NIGHT_B, "mlp", split, seed=10 + index, wide=index == 1)
     return tmp_path
 
 
@@ -99,6 +107,28 @@ def test_run_killed_at_a_point_loses_and_tears_nothing(committed, point):
     assert query(committed, "SELECT count(*) FROM losses")[0][0] == before + 600
     stale = query(committed, "SELECT count(*) FROM job_runs WHERE status = 'running'")
     assert stale == [(0,)]
+
+
+@pytest.mark.parametrize("point", ["after_place:1", "after_place:2", "before_commit"])
+def test_a_batch_carried_over_killed_at_a_point_loses_nothing(committed, point):
+    """Night A's mlp test dump changes: its batch file is retired whole and the rows of
+    the other two dumps move to a new file (placed second). Killed anywhere, the night
+    keeps every row; the next run lands it."""
+    night = f"SELECT count(*), count(DISTINCT split) FROM losses WHERE snapshot_date = '{NIGHT_A}'"
+    before = query(committed, night)
+    files = "SELECT count(DISTINCT path), count(*) FROM live_files WHERE snapshot_date = "
+    files += f"'{NIGHT_A}'"
+    assert query(committed, files) == [(3, 4)]  # mlp's train and test dumps share a file
+    write_split(committed / "inbox", NIGHT_A, "mlp", "test", seed=99)  # same size, new rows
+    reader = Reader(committed)
+    assert lossgram(committed, "run", kill_at=point) == -signal.SIGKILL
+    assert query(committed, night) == before
+    assert lossgram(committed, "run") == 0
+    seen = reader.finish()
+    assert seen["torn"] == [] and seen["errors"] == []
+    check_accounting(committed)
+    assert query(committed, night) == before
+    assert query(committed, files) == [(4, 4)]  # mlp train moved out of the batch file
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from pipeline import compute, nightly
 from pipeline.cli import app
 from pipeline.contract import open_batch
+from pipeline.layout import DUMP_COLUMN
 from pipeline.nightly import rerun_job, run_job
 from pipeline.settings import Settings
 from pipeline.user_sql import run_user_query
@@ -452,6 +453,47 @@ def test_small_dumps_read_in_one_query_land_as_if_read_one_by_one(tmp_path, monk
     assert query(settings, "select distinct epoch from losses order by 1") == [(3,), (4,), (None,)]
 
 
+def test_a_batch_is_one_file_and_a_dump_read_again_replaces_only_its_rows(settings, tmp_path):
+    """Small dumps read in one query land as one file, listed once per dump; a dump that
+    changes replaces its own rows, the others' move to a new file; a dump rejected after
+    the batch was written (it repeats another's ids) leaves no row behind."""
+    paths = {split: write_split(settings.inbox, "mlp", split, seed=i)
+             for i, split in enumerate(("train", "test", "val"))}  # fmt: skip
+    repeat = paths["test"].with_name("part-1.parquet")  # the same ids again: rejected
+    shutil.copy(paths["test"], repeat)
+    summary = run_job(settings)
+    assert summary.status == "partial"
+    [rejected] = [o for o in summary.outcomes if o.status == "rejected"]
+    assert rejected.path == repeat and "already counted from" in rejected.error
+    listed = query(settings, "select path, dump_path, rows from live_files order by dump_path")
+    assert {path for path, _, _ in listed} == {listed[0][0]}  # one file
+    assert [(dump, rows) for _, dump, rows in listed] == sorted(
+        (str(path), 200) for path in paths.values()
+    )
+    assert query(settings, "select count(*) from losses") == [(600,)]
+    columns = [name for (name, *_) in query(settings, "describe select * from losses")]
+    assert DUMP_COLUMN not in columns
+    manifest = json.loads((settings.warehouse / "losses" / "_manifest.json").read_text())
+    assert [entry["rows"] for entry in manifest["files"]] == [600]
+
+    repeat.unlink()
+    write_split(settings.inbox, "mlp", "val", n=150, seed=9)  # changed: read again
+    again = run_job(settings)
+    assert [o.path for o in again.outcomes] == [paths["val"]]
+    retired = query(settings, "select path from retired_files")
+    assert retired == [(listed[0][0],)]  # the batch file went whole ...
+    listed = query(settings, "select dump_path, rows from live_files order by dump_path")
+    assert listed == sorted([(str(paths["train"]), 200), (str(paths["test"]), 200),
+                             (str(paths["val"]), 150)])  # fmt: skip
+    # ... and the night is what a fresh warehouse makes of today's inbox.
+    fresh = dataclasses.replace(settings, warehouse=tmp_path / "fresh")
+    run_job(fresh)
+    assert query(settings, "select * from losses order by all") == query(
+        fresh, "select * from losses order by all"
+    )
+    assert snapshot_tables(settings) == snapshot_tables(fresh)
+
+
 def test_a_batch_with_a_corrupt_page_is_redone_file_by_file(settings):
     """A footer that reads but data that does not fails the batch's one query: every
     file is then read alone, so only the corrupt one is rejected."""
@@ -717,11 +759,16 @@ def test_an_older_warehouse_is_adopted_without_losing_a_row(settings):
     before = query(settings, "select count(*), round(sum(ce), 9) from losses")
     database = settings.warehouse / "lossgram.duckdb"
     with duckdb.connect(str(database)) as con:  # as the older lossgram left it
-        for path, dump in con.execute("select path, dump_path from live_files").fetchall():
+        listed = con.execute("select path, dump_path from live_files").fetchall()
+        for path, dump in listed:  # an older lossgram wrote a file per dump
             current = settings.warehouse / path
             legacy = current.with_name(hashlib.sha256(dump.encode()).hexdigest()[:20] + ".parquet")
-            pl.read_parquet(current).drop("snapshot_date").write_parquet(legacy)
-            current.unlink()
+            rows = pl.read_parquet(current)
+            if DUMP_COLUMN in rows.columns:
+                rows = rows.filter(pl.col(DUMP_COLUMN) == dump).drop(DUMP_COLUMN)
+            rows.drop("snapshot_date").write_parquet(legacy)
+        for path, _ in listed:
+            (settings.warehouse / path).unlink(missing_ok=True)
         con.execute("delete from live_files; delete from schema_version where version >= 3")
         con.execute("alter table verdicts rename column label_entropy to prior_entropy")
     # An upgrade killed before its commit, then done again, adopts each file once.

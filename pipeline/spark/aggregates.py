@@ -56,11 +56,13 @@ def aggregate_snapshot_on_spark(
     """aggregate_snapshot, the work done by Spark on the files the catalog lists for the
     night (root: the warehouse folder they are relative to)."""
     scope = clear_aggregates(connection, snapshot_date, models)
-    files = [
-        str(root / placed.path)
-        for placed in live_files(connection)
-        if placed.snapshot_date == snapshot_date and (not models or placed.model in models)
-    ]
+    files = list(  # a batch file is listed once per dump it holds
+        dict.fromkeys(
+            str(root / placed.path)
+            for placed in live_files(connection)
+            if placed.snapshot_date == snapshot_date and (not models or placed.model in models)
+        )
+    )
     if not files:
         return
     spark.read.schema(READ_SCHEMA).parquet(*files).createOrReplaceTempView("night_losses")

@@ -4,12 +4,14 @@ warehouse (an object store, its catalog on this disk)."""
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import fsspec
+import pyarrow.parquet as pq
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,11 @@ def check_accounting(root: Path | Stored) -> None:
     on_disk = stored(root).parquet_files("losses")
     assert on_disk == referenced, f"orphans: {sorted(on_disk - referenced)}"
     manifest = json.loads(stored(root).read_bytes("losses/_manifest.json"))
-    live = {p for (p,) in query(root, "SELECT path FROM live_files")}
-    assert {"losses/" + f["path"] for f in manifest["files"]} == live
+    live = dict(query(root, "SELECT path, sum(rows) FROM live_files GROUP BY path"))
+    assert {"losses/" + f["path"]: f["rows"] for f in manifest["files"]} == live
+    for path, rows in live.items():  # a batch file's rows: those of the dumps it holds
+        footer = pq.ParquetFile(io.BytesIO(stored(root).read_bytes(path))).metadata
+        assert footer.num_rows == rows, path
     check_exports(root)
 
 
