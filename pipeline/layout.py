@@ -350,22 +350,23 @@ def _by_path(files: Iterable[PlacedFile]) -> dict[str, list[PlacedFile]]:
     return by_path
 
 
+def _manifest_entry(path: str, of_file: list[PlacedFile]) -> dict[str, object]:
+    """What the manifest says of one file: its rows are those of every dump it holds."""
+    return {
+        "path": Path(path).relative_to("losses").as_posix(),
+        "snapshot_date": of_file[0].snapshot_date.isoformat(),
+        "model": of_file[0].model,
+        "rows": sum(placed.rows for placed in of_file),
+    }
+
+
 def write_manifest(layout: Layout, files: list[PlacedFile], commit: str) -> None:
     """losses/_manifest.json: the committed file list, for readers outside DuckDB (Polars,
     Spark) that must not glob the folders (uncommitted files may lie there)."""
     manifest = {
         "version": 1,
         "commit": commit,
-        "files": [
-            {
-                "path": Path(path).relative_to("losses").as_posix(),
-                "snapshot_date": first.snapshot_date.isoformat(),
-                "model": first.model,
-                "rows": sum(placed.rows for placed in of_file),
-            }
-            for path, of_file in _by_path(files).items()
-            for first in of_file[:1]
-        ],
+        "files": [_manifest_entry(path, of_file) for path, of_file in _by_path(files).items()],
     }
     text = json.dumps(manifest, indent=1) + "\n"
     if layout.store is not None:

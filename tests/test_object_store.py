@@ -165,13 +165,27 @@ def test_a_rerun_on_an_object_store_replaces_the_night(tmp_path, committed):
     night = f"SELECT count(*) FROM losses WHERE snapshot_date = '{NIGHT_A}'"
     before = query(committed, night)[0][0]
     killed = lossgram(
-        tmp_path, committed.location, "rerun", "--date", NIGHT_A, kill_at="after_place:2"
-    )
+        tmp_path, committed.location, "rerun", "--date", NIGHT_A, kill_at="after_place:1"
+    )  # the night's four small dumps are one batch: one file per model placed
     assert killed.returncode == -signal.SIGKILL
     assert query(committed, night)[0][0] == before
     done = lossgram(tmp_path, committed.location, "rerun", "--date", NIGHT_A)
     assert done.returncode == 0, done.stderr
     assert query(committed, night)[0][0] == before
+    check_accounting(committed)
+
+
+def test_a_batch_file_on_an_object_store_is_carried_over(tmp_path, committed):
+    """One dump of night A's batch changes: the batch's objects are retired whole and
+    the other dumps' rows are copied (downloaded, filtered, uploaded) into new objects."""
+    night = f"SELECT count(*), count(DISTINCT split) FROM losses WHERE snapshot_date = '{NIGHT_A}'"
+    before = query(committed, night)
+    write_hive_split(tmp_path / "inbox", NIGHT_A, "mlp", "test", n=300, signal=0.5, seed=77)
+    done = lossgram(tmp_path, committed.location, "run")
+    assert done.returncode == 0, done.stderr
+    assert query(committed, night) == before
+    retired = query(committed, "SELECT count(*) FROM retired_files")
+    assert retired == [(1,)]  # mlp's file of the batch; tree's holds no changed dump
     check_accounting(committed)
 
 
