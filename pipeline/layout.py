@@ -219,15 +219,8 @@ def place(
     metadata = pq.ParquetFile(staged).metadata
     frame = pl.scan_parquet(staged)
     if DUMP_COLUMN in metadata.schema.names:
+        frame = frame.filter(pl.col(DUMP_COLUMN).is_in(dumps))
         rows_of = _rows_by_model_and_dump(frame)
-        kept = set(dumps)
-        whole = all(dump in kept for by_dump in rows_of.values() for dump in by_dump)
-        frame = frame if whole else frame.filter(pl.col(DUMP_COLUMN).is_in(dumps))
-        rows_of = {
-            model: {dump: rows for dump, rows in by_dump.items() if dump in kept}
-            for model, by_dump in rows_of.items()
-        }
-        rows_of = {model: by_dump for model, by_dump in rows_of.items() if by_dump}
     else:  # one dump's rows
         (dump,) = dumps
         models = _single_model(metadata)
@@ -236,26 +229,26 @@ def place(
             rows_of = {model: {dump: rows} for model, rows in counted.iter_rows()}
         else:
             rows_of = {models[0]: {dump: metadata.num_rows}}  # its footer, read once
-        whole = True
+    kept = sum(rows for by_dump in rows_of.values() for rows in by_dump.values())
     placed = []
     for index, model in enumerate(sorted(rows_of)):
-        target = layout.partition(snapshot_date, model) / f"{name}-{index}.parquet"
-        if whole and len(rows_of) == 1:
-            finished = staged
+        target = layout.relative(layout.partition(snapshot_date, model) / f"{name}-{index}.parquet")
+        if len(rows_of) == 1 and kept == metadata.num_rows:
+            finished = staged  # every row stays where it is
         else:
             finished = staged.with_name(f"{staged.stem}-{index}.parquet")
             frame.filter(pl.col("model") == model).sink_parquet(finished)
-        layout.publish(finished, layout.relative(target))
-        relative = layout.relative(target)
+        layout.publish(finished, target)
         placed += [
-            PlacedFile(relative, snapshot_date, model, dump, rows)
+            PlacedFile(target, snapshot_date, model, dump, rows)
             for dump, rows in sorted(rows_of[model].items())
         ]
     return placed
 
 
 def _rows_by_model_and_dump(frame: pl.LazyFrame) -> dict[str, dict[str, int]]:
-    """A batch file's rows, by model and dump (its dictionary-coded columns: cheap)."""
+    """A batch file's rows (those kept), by model and dump: its dictionary-coded columns
+    alone are read."""
     counted = frame.group_by("model", DUMP_COLUMN).len().collect()
     rows_of: dict[str, dict[str, int]] = {}
     for model, dump, rows in counted.iter_rows():

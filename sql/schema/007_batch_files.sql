@@ -15,6 +15,7 @@ SELECT path, snapshot_date, model, dump_path, rows, run_id, loss_fingerprint FRO
 DROP TABLE live_files;
 ALTER TABLE live_files_by_dump RENAME TO live_files;
 
+-- The old table took its comments with it: they are set again, for the new key.
 COMMENT ON TABLE live_files IS 'The committed per-sample Parquet files, once per dump whose rows each holds (a batch of small dumps shares one file): the losses view reads exactly these files.';
 COMMENT ON COLUMN live_files.path IS 'Path relative to the warehouse.';
 COMMENT ON COLUMN live_files.snapshot_date IS 'The night of its rows.';
