@@ -124,8 +124,8 @@ def run_torch(path: Path, kind: str) -> np.ndarray:
 
 def run_lossgram_stage(path: Path, kind: str) -> object:
     from pipeline.contract import open_dump
+    from pipeline.ingest.loss_pass import dump_losses_to_parquet
     from pipeline.settings import Settings
-    from pipeline.stage import dump_losses_to_parquet
 
     settings = Settings()
     dump = open_dump(path, settings.reader_options())
@@ -135,7 +135,7 @@ def run_lossgram_stage(path: Path, kind: str) -> object:
 
 def run_lossgram_compute(path: Path, kind: str) -> Any:
     from pipeline.contract import open_dump
-    from pipeline.losses import per_sample_losses
+    from pipeline.contract.cross_entropy import per_sample_losses
     from pipeline.settings import Settings
 
     settings = Settings()
@@ -172,8 +172,8 @@ def preload(name: str) -> None:
     modules = {
         "read-polars": ["polars"],
         "torch": ["torch"],
-        "lossgram-stage": ["pipeline.stage"],
-        "lossgram-compute": ["pipeline.stage"],
+        "lossgram-stage": ["pipeline.ingest.loss_pass"],
+        "lossgram-compute": ["pipeline.ingest.loss_pass"],
     }
     for module in modules.get(name, []):
         __import__(module)
@@ -232,8 +232,8 @@ def torch_available() -> bool:
 def stage_output(path: Path) -> pa.Table:
     """Run the CE stage once to a temp file; stop if lossgram rejects the dump."""
     from pipeline.contract import open_dump, problems_found
+    from pipeline.ingest.loss_pass import dump_losses_to_parquet
     from pipeline.settings import Settings
-    from pipeline.stage import dump_losses_to_parquet
 
     settings = Settings()
     dump = open_dump(path, settings.reader_options())

@@ -18,11 +18,11 @@ import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
+from pipeline.base.options import ReaderOptions  # noqa: E402
 from pipeline.contract import open_dump  # noqa: E402
-from pipeline.losses import per_sample_losses  # noqa: E402
-from pipeline.options import ReaderOptions  # noqa: E402
-from pipeline.queries import query_frame  # noqa: E402
-from pipeline.stage import dump_losses_to_parquet  # noqa: E402
+from pipeline.contract.cross_entropy import per_sample_losses  # noqa: E402
+from pipeline.ingest.loss_pass import dump_losses_to_parquet  # noqa: E402
+from pipeline.warehouse.queries import query_frame  # noqa: E402
 
 IMPORTS = time.perf_counter() - started
 

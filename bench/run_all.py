@@ -324,7 +324,7 @@ def bare_run(inbox: Path, edges_file: Path) -> dict[str, Any]:
 
 def edges_file() -> Path:
     """lossgram's default bin edges (lower edges, then +inf) for numpy.histogram."""
-    from pipeline.bins import log_bin_scheme
+    from pipeline.analysis.bins import log_bin_scheme
 
     path = WORK / "edges.json"
     path.write_text(json.dumps([*log_bin_scheme().edges, float("inf")]))

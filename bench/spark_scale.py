@@ -70,7 +70,7 @@ def make_inbox(rows: int) -> Path:
 
 def child(engine: str, master: str, inbox: Path, warehouse: Path) -> dict[str, Any]:
     """In the child process: one run, timed, with its peaks."""
-    from pipeline import nightly
+    from pipeline.nightly import driver as nightly
     from pipeline.settings import Settings
 
     timings: dict[str, float] = {}

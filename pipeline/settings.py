@@ -11,22 +11,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.bins import (
+from pipeline.analysis.bins import (
     LINEAR_BIN_MAX,
     LINEAR_BIN_WIDTH,
     BinScheme,
     linear_bin_scheme,
     log_bin_scheme,
 )
-from pipeline.errors import LossgramError
-from pipeline.options import (
+from pipeline.base.errors import LossgramError
+from pipeline.base.options import (
     AnalysisOptions,
     LossSpec,
     ReaderOptions,
     ReportOptions,
     Thresholds,
 )
-from pipeline.storage import is_object_store, local_path
+from pipeline.warehouse.store import is_object_store, local_path
 
 # The defaults of the option objects are the product's defaults, written once.
 LOSS, THRESHOLDS, ANALYSIS = LossSpec(), Thresholds(), AnalysisOptions()

@@ -4,7 +4,7 @@
 -- of epochs predicted right, forgetting events = epochs where it turned from right to
 -- wrong since the epoch before. A temporary view for the cartography queries.
 -- Literal: :snapshot_date, :model, :split (DDL takes no parameters, so
--- pipeline.queries.ddl quotes them in). Binds: none
+-- pipeline.warehouse.queries.ddl quotes them in). Binds: none
 CREATE OR REPLACE TEMP VIEW sample_dynamics AS
 WITH per_epoch AS (
     SELECT sample_id, label, epoch, p_true, correct,

@@ -1,3 +1,3 @@
--- One night's histograms, for its Parquet copy under tables/ (pipeline/exports.py).
+-- One night's histograms, for its Parquet copy under tables/ (pipeline/warehouse/exports.py).
 -- Binds: $snapshot_date
 SELECT * FROM histograms WHERE snapshot_date = $snapshot_date ORDER BY ALL

@@ -2,7 +2,7 @@
 -- path, so the stock duckdb CLI reads them from any folder. A catalog copied or moved
 -- elsewhere raises an error naming what to do, instead of reading the old folder's files.
 -- Literal: :losses_files (a list), :database_path (DDL takes no parameters, so
--- pipeline.queries.ddl quotes them in). Binds: none
+-- pipeline.warehouse.queries.ddl quotes them in). Binds: none
 CREATE OR REPLACE VIEW losses AS
 SELECT committed.*
 FROM losses_parquet(:losses_files) AS committed

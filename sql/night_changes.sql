@@ -1,5 +1,5 @@
 -- Each verdict of a night beside the same model's and held-out split's verdict on its
--- previous night with one (for pipeline/changes.py to classify), plus the (model,
+-- previous night with one (for pipeline/analysis/changes.py to classify), plus the (model,
 -- held-out split) verdicts the night before (in the warehouse) had and this night
 -- lacks, with verdict NULL;
 -- night_before is NULL on the warehouse's first night (nothing to compare with).

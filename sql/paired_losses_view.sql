@@ -2,7 +2,7 @@
 -- model at its judged epoch, as a temporary view for the comparison's paired queries:
 -- loss_a / loss_b, their predictions, and difference = loss_b - loss_a (positive: B is
 -- worse). Literal: :snapshot_date, :model_a, :model_b, :split (DDL takes no parameters,
--- so pipeline.queries.ddl quotes them in). Binds: none
+-- so pipeline.warehouse.queries.ddl quotes them in). Binds: none
 CREATE OR REPLACE TEMP VIEW paired_losses AS
 WITH at_judged AS (
     SELECT l.model, l.sample_id, l.label, l.ce, l.pred, l.confidence

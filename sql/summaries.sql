@@ -2,7 +2,7 @@
 -- calibration (ECE over 15 equal-width confidence bins), Brier, clipped count, ln C and
 -- the entropy (nats) of the split's label distribution. The loss quantiles are left NULL
 -- here and set by set_summary_quantiles.sql: a quantile_cont holds about two copies of
--- the group's losses, numpy one (pipeline/aggregates.py; figures in bench/README.md).
+-- the group's losses, numpy one (pipeline/analysis/aggregates.py; figures in bench/README.md).
 -- Binds: $snapshot_date, $ece_bins, $models (list; empty = every model), $run_id
 INSERT INTO summaries
 WITH samples AS (

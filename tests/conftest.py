@@ -18,8 +18,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "probes"))
 
 from pipeline.contract import DumpError, open_dump, problems_found
+from pipeline.ingest.loss_pass import dump_losses_to_parquet
 from pipeline.settings import Settings
-from pipeline.stage import dump_losses_to_parquet
 
 
 def fixed_size(values: np.ndarray) -> pa.Array:

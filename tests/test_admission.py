@@ -7,8 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipeline.admission import _may_share_ids, shared_ids_in_duckdb
-from pipeline.layout import DUMP_COLUMN, Layout
+from pipeline.ingest.admission import _may_share_ids, shared_ids_in_duckdb
+from pipeline.warehouse.layout import DUMP_COLUMN, Layout
 
 
 def losses_file(path: Path, ids: list[object], model: str = "m", epoch: int | None = None) -> str:

@@ -25,14 +25,14 @@ from scipy.special import softmax
 from scipy.stats import entropy, ks_2samp, wasserstein_distance
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from pipeline.aggregates import aggregate_snapshot
-from pipeline.bins import BinScheme, log_bin_scheme
-from pipeline.layout import PlacedFile
-from pipeline.ledger import commit_files
-from pipeline.nightly import rerun_job, run_job
+from pipeline.analysis.aggregates import aggregate_snapshot, register_bin_scheme
+from pipeline.analysis.bins import BinScheme, log_bin_scheme
+from pipeline.analysis.statistics import bootstrap_gap_ci
+from pipeline.nightly.driver import rerun_job, run_job
 from pipeline.settings import Settings
-from pipeline.split_statistics import bootstrap_gap_ci
-from pipeline.warehouse import Warehouse
+from pipeline.warehouse.catalog import Warehouse
+from pipeline.warehouse.layout import PlacedFile
+from pipeline.warehouse.ledger import commit_files
 
 DATE = "2026-11-20"
 EPS_CAP = 27.631021115928547  # -log(1e-12), the default eps cap
@@ -99,7 +99,7 @@ def aggregated(
     with warehouse.commit() as catalog:
         commit_files(catalog, "test", placed, None)
         warehouse.bind_losses_view(catalog)
-        warehouse.register_bin_scheme(catalog, scheme)
+        register_bin_scheme(catalog, scheme)
         for day in snapshots:
             analysis = config.analysis_options()
             aggregate_snapshot(catalog, dt.date.fromisoformat(day), analysis, scheme)
@@ -644,7 +644,7 @@ def test_split_distances_match_scipy_and_sklearn_in_any_chunking(monkeypatch, ch
     from scipy.stats import ks_2samp, wasserstein_distance
     from sklearn.metrics import roc_auc_score, roc_curve
 
-    from pipeline import split_statistics as statistics
+    from pipeline.analysis import statistics
 
     monkeypatch.setattr(statistics, "CHUNK", chunk)
     rng = np.random.default_rng(chunk)
@@ -670,7 +670,7 @@ def test_split_distances_windows_give_scipy_on_awkward_inputs(monkeypatch, chunk
     from scipy.stats import ks_2samp, wasserstein_distance
     from sklearn.metrics import roc_auc_score
 
-    from pipeline import split_statistics as statistics
+    from pipeline.analysis import statistics
 
     monkeypatch.setattr(statistics, "CHUNK", chunk)
     rng = np.random.default_rng(7)
@@ -693,7 +693,7 @@ def test_split_distances_windows_give_scipy_on_awkward_inputs(monkeypatch, chunk
 
 @pytest.mark.parametrize("size", [1, 2, 3, 10, 101, 1000])
 def test_sorted_quantiles_equal_numpy_linear_exactly(size):
-    from pipeline.split_statistics import sorted_quantiles
+    from pipeline.analysis.statistics import sorted_quantiles
 
     rng = np.random.default_rng(size)
     values = np.sort(np.round(rng.exponential(1.0, size), 3))  # ties included

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import EXIT_FAILED, app
+from pipeline.cli.app import EXIT_FAILED, app
 from pipeline.contract import DumpError
 
 N = 6

@@ -23,13 +23,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.nightly import run_job
+from pipeline.nightly.driver import run_job
 from pipeline.report import pages
 from pipeline.report.charts import EXTRA_COLOURS
 from pipeline.report.data import model_report, night_models, night_report, page_name
 from pipeline.report.pages import shared_bundle
 from pipeline.settings import Settings
-from pipeline.warehouse import Warehouse
+from pipeline.warehouse.catalog import Warehouse
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():

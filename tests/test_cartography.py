@@ -10,13 +10,13 @@ import polars as pl
 import pytest
 from conftest import write_dump
 
-from pipeline.nightly import run_job
-from pipeline.options import ReportOptions
+from pipeline.base.options import ReportOptions
+from pipeline.nightly.driver import run_job
 from pipeline.report.cartography import AMBIGUOUS, EASY, cartography
 from pipeline.report.data import model_report
 from pipeline.report.pages import render_model_page
 from pipeline.settings import Settings
-from pipeline.warehouse import reading
+from pipeline.warehouse.catalog import reading
 
 NIGHT = "2026-11-23"
 

@@ -14,11 +14,19 @@ import pytest
 from conftest import write_dump
 from typer.testing import CliRunner
 
-from pipeline.changes import IMPROVEMENT, NOTE, REGRESSION, Z95, classify, gap_move, night_changes
-from pipeline.cli import app
-from pipeline.nightly import run_job
+from pipeline.analysis.changes import (
+    IMPROVEMENT,
+    NOTE,
+    REGRESSION,
+    Z95,
+    classify,
+    gap_move,
+    night_changes,
+)
+from pipeline.cli.app import app
+from pipeline.nightly.driver import run_job
 from pipeline.settings import Settings
-from pipeline.warehouse import reading
+from pipeline.warehouse.catalog import reading
 
 SCHEMA = Path(__file__).parent.parent / "docs" / "verdicts.schema.json"
 

@@ -14,7 +14,7 @@ import pytest
 from scipy.special import log_softmax
 from typer.testing import CliRunner
 
-from pipeline.cli import app
+from pipeline.cli.app import app
 
 runner = CliRunner()
 

@@ -10,9 +10,9 @@ import pytest
 from dumps import write_hive_split
 from typer.testing import CliRunner
 
-from pipeline import compute
-from pipeline.cli import app
-from pipeline.nightly import run_job
+from pipeline.cli.app import app
+from pipeline.ingest import compute
+from pipeline.nightly.driver import run_job
 from pipeline.settings import Settings
 
 DAY = "2026-11-20"
@@ -94,7 +94,7 @@ def test_report_of_what_is_not_there_names_what_is(landed, tmp_path, flags, mess
 def test_long_errors_are_cut_in_the_terminal_and_kept_whole_in_the_ledger(tmp_path):
     import duckdb
 
-    from pipeline.console import LONGEST_LINE
+    from pipeline.cli.console import LONGEST_LINE
 
     settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
     deep = settings.inbox / DAY / "/".join(["x" * 100] * 8)  # an 800-character path

@@ -13,11 +13,11 @@ from conftest import write_dump
 from scipy import stats
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.nightly import run_job
+from pipeline.cli.app import app
+from pipeline.nightly.driver import run_job
 from pipeline.report.compare import DIFFERENCE_BINS, SAME_LOSS, comparison
 from pipeline.settings import Settings
-from pipeline.warehouse import reading
+from pipeline.warehouse.catalog import reading
 
 NIGHT = "2026-11-23"
 

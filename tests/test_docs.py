@@ -32,9 +32,9 @@ def test_readme_sql_examples_run(tmp_path):
     import numpy as np
     import polars as pl
 
-    from pipeline.nightly import run_job
+    from pipeline.cli.user_sql import run_user_query
+    from pipeline.nightly.driver import run_job
     from pipeline.settings import Settings
-    from pipeline.user_sql import run_user_query
 
     rng = np.random.default_rng(0)
     for day in ("2026-11-20", "2026-11-21"):
@@ -62,7 +62,7 @@ def test_readme_sql_examples_run(tmp_path):
 
 def test_readme_scikit_learn_writer_example_runs(tmp_path, monkeypatch):
     """The write_dump example with scikit-learn runs and its dumps pass `lossgram losses`."""
-    from pipeline.losses_file import losses_to_parquet
+    from pipeline.cli.losses_command import losses_to_parquet
     from pipeline.settings import Settings
 
     blocks = re.findall(r"```python\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)
@@ -82,7 +82,7 @@ def test_readme_recipes_without_lossgram_write_valid_dumps(tmp_path, monkeypatch
     import polars as pl
     from scipy.special import log_softmax
 
-    from pipeline.losses_file import losses_to_parquet
+    from pipeline.cli.losses_command import losses_to_parquet
     from pipeline.settings import Settings
 
     blocks = re.findall(r"```python\n(.+?)\n```", (ROOT / "README.md").read_text(), re.S)

@@ -155,7 +155,7 @@ def test_rerun_killed_keeps_the_night_it_was_replacing(committed, point, model):
 def test_readers_never_break_the_nightly_run(committed):
     """A reader polling at 20 Hz and one holding a connection for the whole time: 20 of
     20 runs succeed, and neither reader ever sees a torn night."""
-    from pipeline.nightly import run_job
+    from pipeline.nightly.driver import run_job
     from pipeline.settings import Settings
 
     settings = Settings(inbox=committed / "inbox", warehouse=committed / "wh", lock_timeout=0)

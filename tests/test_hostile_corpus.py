@@ -16,8 +16,8 @@ from corpus import CASES, INGESTED
 from dumps import write_hive_split
 from scipy.special import log_softmax
 
-from pipeline.ledger import RunSummary
-from pipeline.nightly import run_job
+from pipeline.base.results import RunSummary
+from pipeline.nightly.driver import run_job
 from pipeline.settings import Settings
 
 DAY = "2026-11-20"

@@ -23,7 +23,7 @@ import pytest
 from dumps import write_hive_split
 from scipy.special import log_softmax
 
-from pipeline.nightly import run_job
+from pipeline.nightly.driver import run_job
 from pipeline.settings import Settings
 
 DAY = "2026-11-20"
@@ -287,7 +287,7 @@ def test_control_characters_are_escaped_in_everything_printed(night):
     ESC and BEL reached the terminal raw."""
     from typer.testing import CliRunner
 
-    from pipeline.cli import app
+    from pipeline.cli.app import app
 
     forged = night.inbox / DAY / "x\nrejected: forged.parquet"
     pq.write_table(pa.table({"sample_id": [1], "prob": [2.0], "label": [1]}), forged)

@@ -19,14 +19,15 @@ import pytest
 from dumps import write_hive_split
 from typer.testing import CliRunner
 
-from pipeline import compute, nightly
-from pipeline.cli import app
+from pipeline.cli.app import app
+from pipeline.cli.user_sql import run_user_query
 from pipeline.contract import open_batch
-from pipeline.layout import DUMP_COLUMN
-from pipeline.nightly import rerun_job, run_job
+from pipeline.ingest import compute
+from pipeline.nightly import driver as nightly
+from pipeline.nightly.driver import rerun_job, run_job
 from pipeline.settings import Settings
-from pipeline.user_sql import run_user_query
-from pipeline.warehouse import Warehouse, WarehouseError
+from pipeline.warehouse.catalog import Warehouse, WarehouseError
+from pipeline.warehouse.layout import DUMP_COLUMN
 
 DAY = "2026-11-20"
 TABLES = ("histograms", "summaries", "verdicts")
@@ -810,7 +811,7 @@ def test_a_changed_dump_rejected_leaves_no_old_rows_to_count_twice(settings):
 def test_placed_names_reach_the_disk_once_per_folder_before_the_commit(tmp_path, monkeypatch):
     """Each folder a night's files were placed in is fsynced once (not once per dump),
     and before the commit that lists the files."""
-    from pipeline import layout as layout_module
+    from pipeline.warehouse import layout as layout_module
 
     events: list[tuple[str, Path]] = []
     real_flush, real_commit = layout_module.flush, nightly._commit_snapshot

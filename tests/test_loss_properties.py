@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.special import log_softmax
 
-from pipeline.losses import per_sample_losses
-from pipeline.options import LossSpec
+from pipeline.base.options import LossSpec
+from pipeline.contract.cross_entropy import per_sample_losses
 
 finite = st.floats(-30, 30, allow_nan=False, allow_infinity=False)
 

@@ -22,9 +22,9 @@ from accounting import Stored, check_accounting, query
 from dumps import write_hive_split
 from s3_server import s3_server
 
-from pipeline.exports import EXPORTED_TABLES, export_path, exported_runs
-from pipeline.queries import execute
-from pipeline.warehouse import Warehouse
+from pipeline.warehouse.catalog import Warehouse
+from pipeline.warehouse.exports import EXPORTED_TABLES, export_path, exported_runs
+from pipeline.warehouse.queries import execute
 
 LOSSGRAM = str(Path(sys.executable).parent / "lossgram")
 NIGHT_A, NIGHT_B = "2026-11-20", "2026-11-21"

@@ -15,9 +15,9 @@ from altair.utils.schemapi import validate_jsonschema
 from altair.vegalite.v6.schema.core import load_schema
 from conftest import write_dump
 
-from pipeline.bins import log_bin_scheme
-from pipeline.nightly import run_job
-from pipeline.options import ReportOptions
+from pipeline.analysis.bins import log_bin_scheme
+from pipeline.base.options import ReportOptions
+from pipeline.nightly.driver import run_job
 from pipeline.report import charts
 from pipeline.report.data import linear_bins, model_report, page_name
 from pipeline.report.pages import (
@@ -28,7 +28,7 @@ from pipeline.report.pages import (
     vega_bundle,
 )
 from pipeline.settings import Settings
-from pipeline.warehouse import reading
+from pipeline.warehouse.catalog import reading
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("LOSSGRAM_UPDATE_GOLDEN") == "1"

@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.schedule import cron_trigger, missed_fire_time
+from pipeline.nightly.schedule import cron_trigger, missed_fire_time
 from pipeline.settings import SettingsError
-from pipeline.warehouse import Warehouse
+from pipeline.warehouse.catalog import Warehouse
 
 UTC = dt.UTC
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "2026-11-23"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.sketches import (
+from pipeline.analysis.sketches import (
     FINE_LOW,
     FINE_PER_DECADE,
     FINE_RELATIVE_WIDTH,
@@ -18,7 +18,7 @@ from pipeline.sketches import (
     sketch_distances,
     sketch_quantiles,
 )
-from pipeline.split_statistics import bootstrap_gap_ci, sorted_quantiles, split_distances
+from pipeline.analysis.statistics import bootstrap_gap_ci, sorted_quantiles, split_distances
 
 
 def pairs():

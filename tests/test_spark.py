@@ -18,11 +18,11 @@ import pytest
 from polars.testing import assert_frame_equal
 from spark_cluster import spark_env, standalone_cluster
 
-from pipeline.nightly import rerun_job, run_job
+from pipeline.analysis.sketches import FINE_RELATIVE_WIDTH
+from pipeline.nightly.driver import rerun_job, run_job
 from pipeline.settings import Settings
-from pipeline.sketches import FINE_RELATIVE_WIDTH
 from pipeline.spark.compute import plan_tasks
-from pipeline.warehouse import reading
+from pipeline.warehouse.catalog import reading
 from pipeline.writer import write_dump
 
 DAY = "2026-11-20"

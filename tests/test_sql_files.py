@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.queries import ddl, load_sql, sql_dir
+from pipeline.warehouse.queries import ddl, load_sql, sql_dir
 
 STATEMENTS = sorted(path.stem for path in sql_dir().glob("*.sql"))
 PARAMETER = re.compile(r"\$([a-z_]+)")

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from pipeline.cli import app
-from pipeline.nightly import run_job
+from pipeline.cli.app import app
+from pipeline.nightly.driver import run_job
 from pipeline.settings import Settings
 
 

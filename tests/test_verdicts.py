@@ -16,10 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from pipeline.nightly import run_job
-from pipeline.options import Thresholds
-from pipeline.settings import Settings
-from pipeline.verdicts import (
+from pipeline.analysis.verdicts import (
     GOOD_FIT,
     INSUFFICIENT,
     OVERFIT,
@@ -27,6 +24,9 @@ from pipeline.verdicts import (
     Evidence,
     decide,
 )
+from pipeline.base.options import Thresholds
+from pipeline.nightly.driver import run_job
+from pipeline.settings import Settings
 
 H = math.log(10)
 

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 from scipy.special import log_softmax
 
+from pipeline.cli.losses_command import losses_to_parquet
 from pipeline.contract import DumpError
-from pipeline.losses_file import losses_to_parquet
 from pipeline.settings import Settings
 from pipeline.writer import write_dump
 

@@ -1,4 +1,5 @@
-"""The dump contract: find dumps, read them lazily, check them.
+"""The dump contract: what a dump is and what its loss means. Find dumps, read them
+lazily, check them; cross_entropy holds the per-sample loss, PyTorch's semantics.
 
 problems (what is wrong) -> discovery (which files) -> batching (which files read
 together) -> reader (footer + schema) -> canonical (the steps in identity, scores,
@@ -8,7 +9,8 @@ targets) -> checks (row rules counted in the losses pass).
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from pipeline.contract.discovery import FolderScan, Skipped, find_dumps, scan_folder
+from pipeline.base.results import Skipped
+from pipeline.contract.discovery import FolderScan, find_dumps, scan_folder
 from pipeline.contract.problems import DumpError, DumpsRejected, Problem
 
 if TYPE_CHECKING:

@@ -9,15 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.base.results import Skipped
 from pipeline.contract.problems import DumpError, Problem
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """An inbox entry lossgram does not read, and why (listed in the run summary)."""
-
-    path: Path
-    reason: str
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import polars as pl
 
 from pipeline.contract.batching import FILE_INDEX
 from pipeline.contract.checks import as_int64, ids_out_of_order
+from pipeline.contract.cross_entropy import LOSS_COLUMNS
 from pipeline.contract.source import Draft, Source
-from pipeline.losses import LOSS_COLUMNS
 
 IDENTITY_KEYS = ("split", "model", "epoch")
 # Columns lossgram computes: a dump column (or key=value folder) of the same name would

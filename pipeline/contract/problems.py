@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import LossgramError
+from pipeline.base.errors import LossgramError
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
+from pipeline.base.options import ReaderOptions
 from pipeline.contract.batching import FILE_INDEX, PATH_VALUE
 from pipeline.contract.canonical import build_dump
 from pipeline.contract.discovery import hive_keys
 from pipeline.contract.problems import DumpError, Problem
 from pipeline.contract.source import Dump, Source
-from pipeline.options import ReaderOptions
 
 
 def open_dump(path: Path, options: ReaderOptions) -> Dump:

@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
+from pipeline.base.options import ReaderOptions
 from pipeline.contract.checks import leaf_nulls, not_all_finite
 from pipeline.contract.source import (
     BINARY_COLUMNS,
@@ -18,7 +19,6 @@ from pipeline.contract.source import (
     Draft,
     Source,
 )
-from pipeline.options import ReaderOptions
 
 SUM_TOLERANCE = 1e-3  # rows of probabilities must sum to 1 within this
 CLASSES_METADATA_KEY = b"lossgram.classes"

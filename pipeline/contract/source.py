@@ -15,11 +15,11 @@ from pathlib import Path
 
 import polars as pl
 
+from pipeline.base.options import ReaderOptions
 from pipeline.contract.batching import PATH_VALUE
 from pipeline.contract.checks import Check, flag_name
 from pipeline.contract.discovery import hive_keys
 from pipeline.contract.problems import Problem
-from pipeline.options import ReaderOptions
 
 BINARY_COLUMNS = ("logit", "prob")
 VECTOR_COLUMNS = ("logits", "probs")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 
 from pipeline.contract.checks import as_int64, not_all_finite
+from pipeline.contract.cross_entropy import ignored_label
 from pipeline.contract.scores import probability_rows, vector
 from pipeline.contract.source import Draft, Source
-from pipeline.losses import ignored_label
 
 
 def target(

@@ -1,1 +1,2 @@
-"""Static offline HTML reports: chart builders (charts), page builder (pages)."""
+"""Static offline HTML reports: data (queries per page) -> charts (Altair specs) -> pages
+(Jinja templates, one bundle of Vega per reports folder)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from pipeline.queries import ddl, query_frame
+from pipeline.warehouse.queries import ddl, query_frame
 
 MIN_EPOCHS = 3
 # Regions: variability from AMBIGUOUS up is ambiguous; below it, confidence from EASY up

@@ -14,9 +14,9 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipeline.queries import ddl, execute, query_frame
+from pipeline.analysis.statistics import split_distances
 from pipeline.report.data import safe_name
-from pipeline.split_statistics import split_distances
+from pipeline.warehouse.queries import ddl, execute, query_frame
 
 MOST_WORSE = 25
 # Two losses closer than this count as the same (float noise of one computation).

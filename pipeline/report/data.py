@@ -14,10 +14,10 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from pipeline.changes import Change, night_changes
-from pipeline.options import ReportOptions
-from pipeline.queries import execute, query_frame
+from pipeline.analysis.changes import Change, night_changes
+from pipeline.base.options import ReportOptions
 from pipeline.report.cartography import Cartography, cartography
+from pipeline.warehouse.queries import execute, query_frame
 
 TOP_LOSSES = 25
 SLICE_VALUES = 20  # a slice column with more values on a night is not tabulated

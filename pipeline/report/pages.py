@@ -21,11 +21,10 @@ import polars as pl
 import vl_convert
 from markupsafe import Markup
 
-from pipeline.faults import fault_point
-from pipeline.files import atomic_write_bytes, atomic_write_text
-from pipeline.options import ReportOptions
-from pipeline.progress import Progress, no_progress
-from pipeline.queries import query_frame
+from pipeline.base.faults import fault_point
+from pipeline.base.files import atomic_write_bytes, atomic_write_text
+from pipeline.base.options import ReportOptions
+from pipeline.base.progress import Progress, no_progress
 from pipeline.report import charts
 from pipeline.report.cartography import AMBIGUOUS, EASY
 from pipeline.report.compare import Comparison, comparison
@@ -38,7 +37,8 @@ from pipeline.report.data import (
     nights,
     page_name,
 )
-from pipeline.warehouse import Warehouse, WarehouseError
+from pipeline.warehouse.catalog import Warehouse, WarehouseError
+from pipeline.warehouse.queries import query_frame
 
 STATISTIC_COLUMNS = (
     "split", "n", "mean_ce", "std_ce", "median_ce", "p90_ce", "p99_ce", "max_ce", "accuracy",

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import pyarrow.parquet as pq
 
-from pipeline.admission import NightPart, SharedPair
-from pipeline.layout import DUMP_COLUMN
-from pipeline.queries import load_sql
+from pipeline.ingest.admission import NightPart, SharedPair
+from pipeline.warehouse.layout import DUMP_COLUMN
+from pipeline.warehouse.queries import load_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

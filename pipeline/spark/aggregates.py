@@ -4,7 +4,7 @@ DuckDB catalog inside the caller's transaction (as aggregates.aggregate_snapshot
 Spark reads the night's committed loss files and runs sql/spark/*.sql: the histograms
 (exact counts, the same bin scheme), the summaries, and one fine sketch per split. The
 driver receives only those: rows O(models x splits x bins), never a loss per sample;
-quantiles and the split statistics come from the sketches (pipeline/sketches.py, with
+quantiles and the split statistics come from the sketches (pipeline/analysis/sketches.py, with
 their worst-case errors), the verdicts from the same rules as the embedded engine's.
 """
 
@@ -17,20 +17,20 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-from pipeline.aggregates import QUANTILES, clear_aggregates
-from pipeline.bins import BinScheme
-from pipeline.faults import fault_point
-from pipeline.ledger import live_files
-from pipeline.options import AnalysisOptions
-from pipeline.queries import execute, load_sql, query_frame, registered
-from pipeline.sketches import (
+from pipeline.analysis.aggregates import QUANTILES, clear_aggregates
+from pipeline.analysis.bins import BinScheme
+from pipeline.analysis.evidence import GroupKey, verdict_rows
+from pipeline.analysis.sketches import (
     FINE_LAST_BIN,
     FINE_LOW,
     FINE_PER_DECADE,
     Sketch,
     sketch_quantiles,
 )
-from pipeline.snapshot_verdicts import GroupKey, verdict_rows
+from pipeline.base.faults import fault_point
+from pipeline.base.options import AnalysisOptions
+from pipeline.warehouse.ledger import live_files
+from pipeline.warehouse.queries import execute, load_sql, query_frame, registered
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

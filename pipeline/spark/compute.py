@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from pipeline.compute import compute_snapshot
-from pipeline.faults import executor_fault_point
-from pipeline.ledger import ComputedDump
-from pipeline.options import IngestOptions
-from pipeline.progress import Progress, no_progress
+from pipeline.base.faults import executor_fault_point
+from pipeline.base.options import IngestOptions
+from pipeline.base.progress import Progress, no_progress
+from pipeline.base.results import ComputedDump
+from pipeline.ingest.compute import compute_snapshot
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

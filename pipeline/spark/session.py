@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pipeline.errors import LossgramError
+from pipeline.base.errors import LossgramError
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

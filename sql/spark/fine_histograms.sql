@@ -1,4 +1,4 @@
--- Each split's fine loss sketch (pipeline/sketches.py): FINE_PER_DECADE log bins a
+-- Each split's fine loss sketch (pipeline/analysis/sketches.py): FINE_PER_DECADE log bins a
 -- decade from FINE_LOW, keeping count, sum, min and max per bin, so the driver gets the
 -- quantiles, KS, W1, AUC, TPR and the bootstrap in memory O(bins), not O(rows).
 -- Reads the temp view night_losses. Binds: :fine_low, :fine_per_decade, :fine_last_bin

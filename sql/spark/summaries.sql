@@ -1,7 +1,7 @@
 -- The per-split statistics of one night on Spark, as sql/summaries.sql computes them in
 -- DuckDB (accuracy, ECE over equal-width confidence bins, Brier, clipped, ln C, label
 -- entropy); the loss quantiles are left NULL and set on the driver from the fine
--- histograms (pipeline/sketches.py). Reads the temp view night_losses.
+-- histograms (pipeline/analysis/sketches.py). Reads the temp view night_losses.
 -- Binds: :snapshot_date, :ece_bins, :run_id
 WITH calibration_bins AS (
     SELECT

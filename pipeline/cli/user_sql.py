@@ -1,0 +1,139 @@
+"""`lossgram sql`: a user's query on the warehouse, read-only for real.
+
+One statement, and only a read (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN),
+classified by DuckDB's own parser. File access is limited to the warehouse's losses
+folder and then the connection's configuration is locked, so a query cannot read other
+files, write any, attach databases, install extensions or change settings. A query
+that runs past its time limit is interrupted.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from pipeline.warehouse.catalog import Warehouse, WarehouseError
+from pipeline.warehouse.queries import execute
+
+if TYPE_CHECKING:  # `lossgram sql` prints DuckDB's own rows: it starts without Polars
+    import polars as pl
+
+READ_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A query's result, at most the limit asked for, and whether more was left out: as
+    DuckDB's Python rows (a table or JSON: no Polars needed), or for bulk output (CSV,
+    every row by default) as a Polars frame made from Arrow, which writes millions of
+    rows in a second where Python's csv module takes tens."""
+
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    truncated: bool
+    bulk: pl.DataFrame | None = None
+
+    @property
+    def frame(self) -> pl.DataFrame:
+        """The result as a Polars frame, for the CSV writer and Python callers."""
+        if self.bulk is not None:
+            return self.bulk
+        import polars as pl
+
+        return pl.DataFrame(self.rows, schema=self.columns, orient="row", infer_schema_length=None)
+
+
+def run_user_query(
+    root: Path | str, query: str, *, timeout_seconds: float, limit: int | None, bulk: bool = False
+) -> QueryResult:
+    """Run a user's read statement on a read-only connection to the warehouse; `bulk`
+    fetches it as Arrow into a Polars frame (QueryResult.bulk) instead of Python rows."""
+    _check_is_one_read(query)
+    warehouse = Warehouse(root)
+    connection = warehouse.connect(losses_view="losses" in query.lower())
+    try:
+        _lock_down(connection, warehouse)
+        timer = threading.Timer(timeout_seconds, connection.interrupt)
+        timer.start()
+        try:
+            relation = connection.sql(query)
+            if relation is None:
+                return QueryResult([], [], False)
+            relation = _printable(relation)
+            if limit is not None:
+                relation = relation.limit(limit + 1)
+            if bulk:
+                import polars as pl
+
+                frame = pl.from_arrow(relation.to_arrow_table())
+                assert isinstance(frame, pl.DataFrame)
+                if limit is not None and frame.height > limit:
+                    return QueryResult(frame.columns, [], True, frame.head(limit))
+                return QueryResult(frame.columns, [], False, frame)
+            columns, rows = relation.columns, relation.fetchall()
+        finally:
+            timer.cancel()
+    except duckdb.InterruptException as error:
+        raise WarehouseError(
+            f"query stopped after {timeout_seconds:g} s (--timeout): narrow it, or allow more"
+        ) from error
+    except duckdb.Error as error:
+        first_line = str(error).splitlines()[0]
+        raise WarehouseError(f"query failed: {first_line}") from error
+    finally:
+        connection.close()
+    if limit is not None and len(rows) > limit:
+        return QueryResult(columns, rows[:limit], True)
+    return QueryResult(columns, rows, False)
+
+
+# DuckDB types that a table, CSV or JSON cannot show as they are, alone or nested: shown as text.
+TEXT_ONLY_TYPES = re.compile(r"\b(VARIANT|INTERVAL|UNION|BIT|BLOB|GEOMETRY)\b")
+
+
+def _printable(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """The result with text-only types cast to VARCHAR and repeated column names made
+    unique (a, a -> a, a_2), so every result can be printed as a table, CSV or JSON."""
+    seen: set[str] = set()
+    columns = []
+    typed = zip(relation.columns, relation.types, strict=True)
+    for position, (name, kind) in enumerate(typed, start=1):
+        unique, suffix = name, 1
+        while unique in seen:
+            suffix += 1
+            unique = f"{name}_{suffix}"
+        seen.add(unique)
+        value = f"#{position}"
+        if TEXT_ONLY_TYPES.search(str(kind)):
+            value = f"CAST({value} AS VARCHAR)"
+        quoted = unique.replace('"', '""')
+        columns.append(f'{value} AS "{quoted}"')
+    return relation.project(", ".join(columns))
+
+
+def _check_is_one_read(query: str) -> None:
+    try:
+        statements = duckdb.extract_statements(query)
+    except duckdb.Error as error:
+        raise WarehouseError(f"query failed: {str(error).splitlines()[0]}") from error
+    if len(statements) != 1:
+        raise WarehouseError(f"lossgram sql runs one statement at a time, got {len(statements)}")
+    kind = statements[0].type
+    if kind not in READ_STATEMENTS:
+        raise WarehouseError(
+            f"lossgram sql is read-only: {kind.name} statements are refused (allowed: "
+            "SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)"
+        )
+
+
+def _lock_down(connection: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
+    """Files: only the warehouse's losses folder, read; settings: locked."""
+    folder = warehouse.layout.location("losses") + "/"
+    execute(connection, "reader_allowed_directories", {"folders": [folder]})
+    execute(connection, "reader_no_external_access")
+    execute(connection, "reader_lock_configuration")

@@ -1,0 +1,72 @@
+"""A run as users meet it: the job, then the reports of the nights it touched. The CLI's
+run/rerun/backfill/demo and the scheduler all go through `run_then_report`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pipeline.base.progress import Progress, no_progress
+from pipeline.base.results import RunSummary
+from pipeline.nightly.driver import pending_report_nights, record_reports_outcome
+from pipeline.settings import Settings
+
+Job = Callable[..., RunSummary]  # nightly.run_job or nightly.rerun_job
+
+
+def gate(summary: RunSummary, fail_on: Sequence[str]) -> list[str]:
+    """Why the run's nights trip fail_on: each verdict named there, and each regression
+    since the previous night when `regressed` is named."""
+    reasons = [
+        f"{v['snapshot_date']} {v['model']} {v['heldout_split']}: {v['verdict']}"
+        for v in summary.verdicts
+        if v["verdict"] in fail_on
+    ]
+    if "regressed" in fail_on:
+        reasons += [
+            f"{c['snapshot_date']} regressed: {c['text']}"
+            for c in summary.changes
+            if c["severity"] == "regression"
+        ]
+    return reasons
+
+
+def run_then_report(
+    job: Job,
+    settings: Settings,
+    *,
+    progress: Progress = no_progress,
+    report_progress: Progress = no_progress,
+    default_dates: Sequence[str] = (),
+    **arguments: Any,
+) -> RunSummary:
+    """Run the job, then render the nights it touched (or default_dates when it touched
+    none: the demo shows its nights even when they were ingested before)."""
+    summary = job(settings, progress=progress, **arguments)
+    summary.gate = gate(summary, settings.fail_on)
+    if not summary.snapshot_dates:
+        summary.snapshot_dates = list(default_dates)
+    pending = pending_report_nights(settings, summary.snapshot_dates)
+    nights = sorted({*summary.snapshot_dates, *pending})
+    if not nights:
+        return summary
+    # Imported here: the report layer (altair, jinja2) loads only when pages are written.
+    from pipeline.report.pages import write_reports
+
+    try:
+        pages = write_reports(
+            settings.warehouse,
+            settings.reports,
+            settings.report_options(),
+            [dt.date.fromisoformat(day) for day in nights],
+            progress=report_progress,
+        )
+    except Exception as error:  # the data landed: the run says so, the next one renders
+        message = f"reports not written to {settings.reports}: {type(error).__name__}: {error}"
+        record_reports_outcome(settings, summary, nights, message)
+        return summary
+    summary.reports = [str(page) for page in pages]
+    if pending:
+        record_reports_outcome(settings, summary, pending, None)
+    return summary

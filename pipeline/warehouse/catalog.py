@@ -1,0 +1,418 @@
+"""The catalog: one DuckDB file of aggregate tables, the ledger, the committed list of
+per-sample files and the `losses` view over them (file layout: pipeline/warehouse/layout.py).
+
+Readers never block the writer: the writer never opens the committed file. Each commit
+copies it, applies one transaction to the copy and swaps the copy in by an atomic rename;
+open readers keep the snapshot they opened, new readers see the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+
+import duckdb
+
+from pipeline.base.errors import LossgramError
+from pipeline.base.faults import fault_point
+from pipeline.base.files import NoSpaceError, atomic_output, atomic_write_text, flush, is_no_space
+from pipeline.warehouse.layout import CATALOG_POINTER, Layout, PlacedFile, placed_frame
+from pipeline.warehouse.queries import ddl, execute, registered, sql_dir
+from pipeline.warehouse.store import ObjectStore, is_object_store, local_path
+
+if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars
+    import polars as pl
+
+# Storage readable by DuckDB 1.4+ too, so the stock `duckdb` CLI (1.5 on PyPI today)
+# opens the file; fixed when the file is created.
+STORAGE_VERSION = "v1.4.0"
+# The migration that brought live_files: older warehouses' files are adopted then.
+LIVE_FILES_VERSION = 3
+
+
+class WarehouseError(LossgramError, RuntimeError):
+    """The warehouse cannot be used as asked (newer schema, locked, missing)."""
+
+
+def migrations() -> list[tuple[int, Path]]:
+    """(version, file) of sql/schema/NNN_*.sql, in order."""
+    return [
+        (int(path.name[:3]), path)
+        for path in sorted((sql_dir() / "schema").glob("[0-9][0-9][0-9]_*.sql"))
+    ]
+
+
+def known_version() -> int:
+    return max(version for version, _ in migrations())
+
+
+class Warehouse:
+    """One warehouse folder: its layout, read-only connections to its committed catalog,
+    and commits (a transaction on a copy, swapped in)."""
+
+    def __init__(
+        self, root: Path | str, memory_limit: str | None = None, catalog: Path | None = None
+    ) -> None:
+        name = str(root) if is_object_store(root) else str(local_path(root).resolve())
+        if any(character in name for character in "*?[]{}"):
+            # DuckDB reads every listed file name as a pattern: another folder could match.
+            raise WarehouseError(f"warehouse {root} has one of * ? [ ] {{ }}: rename it")
+        if is_object_store(root):
+            self.layout = self._on_object_store(ObjectStore.at(name), catalog)
+        else:
+            self.layout = Layout(Path(name))
+        self.root = self.layout.root
+        self.name = self.layout.name
+        self.database = self.layout.database
+        if catalog is not None and catalog.resolve() != self.database:
+            self.database = self._catalog_moved_to(catalog.resolve())
+        self.memory_limit = memory_limit  # a writer's; None leaves DuckDB's default
+
+    @staticmethod
+    def _on_object_store(store: ObjectStore, catalog: Path | None) -> Layout:
+        """An object-store warehouse: its catalog on this machine's disk, named by the
+        setting or by the catalog.location object a run left in the store."""
+        recorded = store.read_text(CATALOG_POINTER)
+        known = Path(recorded.strip()) if recorded else None
+        if catalog is None and known is None:
+            raise WarehouseError(
+                f"no catalog for {store.uri}: a warehouse on an object store needs the "
+                "setting catalog (LOSSGRAM_CATALOG), a file on this machine's disk; once a "
+                "run has used it, readers find it from the URI"
+            )
+        if catalog is not None and known is not None and catalog.resolve() != known:
+            raise WarehouseError(
+                f"the warehouse's catalog is {known}, the setting catalog names "
+                f"{catalog.resolve()}: move the file there (with lossgram stopped) or fix "
+                "the setting"
+            )
+        database = known or (catalog.resolve() if catalog is not None else None)
+        assert database is not None
+        if known is None:
+            store.write_text(CATALOG_POINTER, f"{database}\n")
+        return Layout(database.parent, store, database)
+
+    def _catalog_moved_to(self, catalog: Path) -> Path:
+        """The setting `catalog` names another file than the warehouse's: a new warehouse
+        records it (catalog.location); one that has a catalog elsewhere is an error."""
+        if self.database.exists() or self.layout.store is not None:
+            raise WarehouseError(
+                f"the warehouse's catalog is {self.database}, the setting catalog names "
+                f"{catalog}: move the file there (with lossgram stopped) or fix the setting"
+            )
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.layout.catalog_pointer, f"{catalog}\n")
+        return catalog
+
+    def connect(self, *, losses_view: bool = True) -> duckdb.DuckDBPyConnection:
+        """A read-only connection to the committed catalog, with its own `losses` view
+        over the committed files under this folder (wherever the folder now is). Binding
+        it reads every file's footer: callers that read only tables go without."""
+        if not self.database.exists():
+            raise WarehouseError(f"no warehouse at {self.name} (run `lossgram run` first)")
+        # Readers load or install no extension on their own (a query could ask for one).
+        no_extensions: dict[str, str | bool | int | float | list[str]] = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+        connection = duckdb.connect(str(self.database), read_only=True, config=no_extensions)
+        try:
+            self.register_store(connection)
+            if schema_version(connection, self.database) < known_version():
+                raise WarehouseError(
+                    f"{self.database} was made by an older lossgram: run `lossgram run` "
+                    "once to upgrade it"
+                )
+            if losses_view and not self._stored_view_current(connection):
+                # Moved or copied since its last commit: read the files where they are now.
+                self._bind_losses_view(connection, stored=False)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    @contextlib.contextmanager
+    def reading(self, *, losses_view: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection (connect()), closed afterwards."""
+        connection = self.connect(losses_view=losses_view)
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    @contextlib.contextmanager
+    def commit(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction on a private copy of the catalog. When the
+        block succeeds the copy is checkpointed, flushed and renamed over the catalog (the
+        commit point); when it fails, or the process dies, the catalog is as it was."""
+        self._absorb_stray_wal()
+        self.layout.catalogs.mkdir(parents=True, exist_ok=True)
+        draft = self.layout.catalogs / f"next-{uuid.uuid4().hex[:12]}.duckdb"
+        try:
+            if self.database.exists():
+                shutil.copyfile(self.database, draft)
+            connection = self._open_writer(draft)
+            try:
+                with transaction(connection):
+                    yield connection
+                connection.execute("CHECKPOINT")
+            finally:
+                connection.close()
+            flush(draft)
+            fault_point("before_catalog_swap")
+            os.replace(draft, self.database)
+            flush(self.database.parent)
+            fault_point("after_catalog_swap")
+        except (OSError, duckdb.Error) as error:
+            if is_no_space(error):
+                size = self.database.stat().st_size if self.database.exists() else None
+                raise NoSpaceError(draft, size) from error
+            raise
+        finally:
+            draft.unlink(missing_ok=True)
+            draft.with_name(draft.name + ".wal").unlink(missing_ok=True)
+
+    def register_store(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Let the connection read the losses on an object store (nothing to do on disk)."""
+        if self.layout.store is not None:
+            self.layout.store.register(connection)
+
+    def committed_paths(self) -> set[str] | None:
+        """The files the committed catalog lists (None if it cannot be read)."""
+        try:
+            with self.reading(losses_view=False) as connection:
+                return {path for (path,) in execute(connection, "live_file_paths")}
+        except (duckdb.Error, WarehouseError):
+            return None
+
+    def bind_losses_view(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Within a commit: the stored `losses` view over the files live_files lists (for
+        the stock duckdb CLI), and this session's own (for the aggregates)."""
+        self._bind_losses_view(connection, stored=True)
+        execute(connection, "clear_catalog_location")
+        execute(connection, "set_catalog_location", {"path": str(self.database)})
+
+    def scope_losses(
+        self, connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date, models: list[str]
+    ) -> None:
+        """Point this session's `losses` view at the files of some models of one night:
+        a report page reads those alone, instead of every file's footer of every night
+        (a year of nights is thousands of files; on an object store each is a request)."""
+        rows = execute(
+            connection, "model_night_files", {"snapshot_date": snapshot_date, "models": models}
+        )
+        files = [self.layout.location(path) for (path,) in rows]
+        if files:
+            connection.execute(ddl("losses_view_temp", losses_files=files))
+        else:
+            execute(connection, "losses_view_empty_temp")
+
+    def _stored_view_current(self, connection: duckdb.DuckDBPyConnection) -> bool:
+        """The stored `losses` view names this catalog's files where they are (one view,
+        so `show tables` lists losses once)."""
+        rows = execute(connection, "catalog_location")
+        return bool(rows) and rows[0][0] == str(self.database)
+
+    def follow_move(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Within a commit: make the stored view again if the warehouse was copied or
+        moved since it was made (its absolute paths name the old folder), or if an older
+        lossgram made it."""
+        if not self._stored_view_current(connection):
+            self.bind_losses_view(connection)
+
+    def _bind_losses_view(self, connection: duckdb.DuckDBPyConnection, *, stored: bool) -> None:
+        paths = execute(connection, "live_file_paths")
+        files = [self.layout.location(path) for (path,) in paths]
+        if stored and files:
+            # Absolute paths, so the CLI works from any folder; a guard names a copied
+            # or moved catalog instead of reading the old folder's files.
+            database = str(self.database)
+            connection.execute(ddl("losses_view", losses_files=files, database_path=database))
+        elif stored:
+            execute(connection, "losses_view_empty")
+        if stored:
+            execute(connection, "comment_losses_view")
+            execute(connection, "named_losses_view")
+            execute(connection, "comment_named_losses_view")
+        if files:
+            connection.execute(ddl("losses_view_temp", losses_files=files))
+        else:
+            execute(connection, "losses_view_empty_temp")
+
+    def _open_writer(self, path: Path) -> duckdb.DuckDBPyConnection:
+        config: dict[str, str | bool | int | float | list[str]] = {
+            # Bounded memory: big aggregations spill to a folder inside the warehouse.
+            "temp_directory": str(self.layout.spill),
+            # One thread: parallel float sums depend on scheduling, and a rerun must
+            # give bit-identical tables.
+            "threads": 1,
+            # Hand freed memory back to the OS in the background, so the quantiles'
+            # memory does not stay resident under the statistics step that follows.
+            "allocator_background_threads": True,
+            "storage_compatibility_version": STORAGE_VERSION,
+        }
+        if self.memory_limit is not None:
+            config["memory_limit"] = self.memory_limit
+        connection = duckdb.connect(str(path), config=config)
+        try:
+            self.register_store(connection)
+            execute(connection, "session_settings")
+            self._migrate(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _absorb_stray_wal(self) -> None:
+        """A write-ahead log beside the catalog: commits an older lossgram's writer or an
+        analyst's read-write session made to this file (fold them in before the file is
+        copied, or they would be lost), or the log of a catalog since replaced (it no
+        longer matches: set it aside, or nobody could open the catalog)."""
+        wal = self.database.with_name(self.database.name + ".wal")
+        if not wal.exists():
+            return
+        try:
+            with contextlib.closing(duckdb.connect(str(self.database))) as connection:
+                connection.execute("CHECKPOINT")
+        except duckdb.Error as error:
+            if "does not match" in str(error):  # a log of a replaced generation
+                self.layout.catalogs.mkdir(parents=True, exist_ok=True)
+                os.replace(wal, self.layout.catalogs / f"stale-{uuid.uuid4().hex[:8]}.wal")
+                return
+            raise WarehouseError(
+                f"{self.database} is open read-write by another process (a {wal.name} "
+                "exists): close that session; open the catalog read-only (lossgram sql, "
+                "duckdb -readonly)"
+            ) from error
+
+    def _migrate(self, connection: duckdb.DuckDBPyConnection) -> None:
+        execute(connection, "create_schema_version")
+        current = schema_version(connection, self.database)
+        pending = [(version, path) for version, path in migrations() if version > current]
+        for version, path in pending:
+            with transaction(connection):
+                connection.execute(path.read_text())
+                execute(connection, "record_migration", {"version": version, "name": path.name})
+        if pending:
+            # The per-sample schema lives in pipeline/contract/cross_entropy.py; a change to
+            # it comes with a migration, which brings this table along.
+            with registered(connection, empty_losses=_empty_losses()):
+                execute(connection, "create_loss_columns")
+            execute(connection, "comment_loss_columns")
+        if current and current < LIVE_FILES_VERSION <= known_version():
+            self._adopt_legacy_files(connection)
+
+    def _adopt_legacy_files(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Files an older lossgram wrote (visible by folder, without a snapshot_date
+        column) become live files of the new layout, so the upgrade loses none."""
+        import polars as pl
+
+        if execute(connection, "live_file_count")[0][0]:
+            return
+        dumps = {
+            hashlib.sha256(path.encode()).hexdigest()[:20]: path
+            for (path,) in execute(connection, "legacy_dump_paths")
+        }
+        adopted = []
+        for old in sorted(self.layout.data_files()):
+            if old.parent.name == "adopted":
+                continue  # an adoption that died before its commit: done again below
+            snapshot_date = dt.date.fromisoformat(old.parent.parent.name.partition("=")[2])
+            frame = pl.read_parquet(old).with_columns(snapshot_date=pl.lit(snapshot_date))
+            model = str(frame["model"][0]) if frame.height else unquote(old.parent.name[6:])
+            # A folder the older lossgram's view (model=*/*.parquet) does not read, so its
+            # readers never see a row twice while the upgrade commits.
+            new = old.parent / "adopted" / old.name
+            with atomic_output(new) as partial:
+                frame.write_parquet(partial)
+            dump = dumps.get(old.stem, str(old))
+            relative = self.layout.relative(new)
+            adopted.append(PlacedFile(relative, snapshot_date, model, dump, frame.height))
+        with registered(connection, placed_files=placed_frame(adopted)):
+            # Computed by an older lossgram with settings nobody recorded: stale until rerun.
+            no_fingerprint = {"run_id": "adopted", "loss_fingerprint": None}
+            execute(connection, "add_live_files", no_fingerprint)
+        self.bind_losses_view(connection)
+
+    @contextlib.contextmanager
+    def lock(self, timeout_seconds: float) -> Iterator[None]:
+        """Hold the warehouse's writer lock, waiting up to timeout_seconds for it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self.layout.lock_file.open("a+") as handle:
+            deadline = time.monotonic() + timeout_seconds
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        handle.seek(0)
+                        holder = handle.read().strip() or "another process"
+                        raise WarehouseError(
+                            f"{self.name} is locked by another lossgram run ({holder}); "
+                            f"gave up after {timeout_seconds:g} s (setting lock_timeout)"
+                        ) from None
+                    time.sleep(0.2)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _empty_losses() -> pl.DataFrame:
+    """No rows, the columns of every losses file (pipeline/contract/cross_entropy.py) and
+    snapshot_date."""
+    import polars as pl
+
+    from pipeline.contract.cross_entropy import LOSS_SCHEMA
+
+    return pl.DataFrame(schema={**LOSS_SCHEMA, "snapshot_date": pl.Date()})
+
+
+def schema_version(connection: duckdb.DuckDBPyConnection, database: Path) -> int:
+    """The file's schema version (0 for a new file); a WarehouseError if a newer lossgram
+    made it."""
+    current = 0
+    if execute(connection, "schema_version_exists")[0][0]:
+        current = execute(connection, "schema_version")[0][0] or 0
+    if current > known_version():
+        raise WarehouseError(
+            f"{database} has schema version {current}, newer than this lossgram "
+            f"knows ({known_version()}): upgrade lossgram"
+        )
+    return int(current)
+
+
+@contextlib.contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Everything in the block commits together, or not at all."""
+    connection.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def reading(root: Path | str, *, losses_view: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to a warehouse, closed afterwards."""
+    with Warehouse(root).reading(losses_view=losses_view) as connection:
+        yield connection

@@ -1,0 +1,368 @@
+"""The warehouse's file layout: where per-sample losses live, how a run stages and places
+them, and how what a dead run left is cleaned up.
+
+<warehouse>/lossgram.duckdb                                  the committed catalog
+<warehouse>/losses/snapshot_date=D/model=M/<run>-<n>.parquet  per-sample losses
+<warehouse>/losses/_manifest.json                            the committed file list
+<warehouse>/.staging/<run>/<D>/   .catalog/                  a run's work in progress
+<warehouse>/.lock   .tmp/                                    writer lock, DuckDB spill
+<warehouse>/tables/<table>/snapshot_date=D/data.parquet      aggregate tables (exports.py)
+
+On an object store (pipeline/warehouse/store.py) the losses, the manifest, the tables and
+catalog.location are objects under the warehouse URI; the catalog, the lock, staging and
+the spill stay in the catalog's folder on the driver's disk.
+
+Data files are immutable and named after the run that wrote them; which of them make up
+the warehouse is decided by the catalog alone (its `live_files`), so a file on disk is
+visible only once a commit lists it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+from pipeline.base.files import atomic_write_text, flush
+from pipeline.warehouse.store import ObjectStore, is_object_store
+
+if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars or pyarrow
+    import polars as pl
+    import pyarrow.parquet as pq
+
+DATABASE_FILE = "lossgram.duckdb"
+# Names the catalog file when it lives outside the warehouse folder (setting `catalog`).
+CATALOG_POINTER = "catalog.location"
+MANIFEST_FILE = "_manifest.json"
+# The dump each row came from, in a file holding several dumps' rows (a batch of small
+# dumps is one file). The `losses` view leaves it out; live_files maps files to dumps.
+DUMP_COLUMN = "lossgram_dump"
+# A model name too long for one folder name (file systems allow 255 bytes) gets a
+# shortened, hashed folder; the real name is in the files and the catalog.
+MAX_FOLDER_VALUE = 200
+# Writers truncate long Parquet statistics (Polars at 64 bytes): only shorter values are
+# taken as exact.
+STATISTICS_EXACT_BYTES = 64
+
+
+def model_folder_value(name: str) -> str:
+    """A model name for its model= folder: percent-encoded, as DuckDB, Polars and pyarrow
+    decode it (no separators, no traversal); a long name is cut and given a hash."""
+    encoded = quote(name, safe="")
+    if len(encoded.encode()) <= MAX_FOLDER_VALUE:
+        return encoded
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    head = quote(name[:40], safe="")[:120].rstrip("%0123456789ABCDEF") or "model"
+    return f"{head}~{digest}"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The paths of one warehouse: a folder, or an object store (store) whose local
+    work (lock, staging, spill) lives in root, the catalog's folder."""
+
+    root: Path
+    store: ObjectStore | None = None
+    catalog: Path | None = None  # an object-store warehouse's catalog file
+
+    @property
+    def database(self) -> Path:
+        """The DuckDB catalog: <root>/lossgram.duckdb, or the file catalog.location names
+        (a catalog kept on the driver's disk, the losses on a shared file system or an
+        object store)."""
+        if self.catalog is not None:
+            return self.catalog
+        pointer = self.root / CATALOG_POINTER
+        if pointer.is_file():
+            return Path(pointer.read_text().strip())
+        return self.root / DATABASE_FILE
+
+    @property
+    def name(self) -> str:
+        """The warehouse as its user named it: a folder or a URI."""
+        return self.store.uri if self.store is not None else str(self.root)
+
+    def location(self, relative: str) -> str:
+        """A warehouse-relative path as readers open it: an absolute path or a URI."""
+        if self.store is not None:
+            return self.store.location(relative)
+        return str(self.root / relative)
+
+    def footer(self, location: str) -> pq.FileMetaData:
+        """The Parquet footer of a file at a location() or a local path."""
+        import pyarrow.parquet as pq
+
+        if self.store is not None and is_object_store(location):
+            with self.store.open(location) as handle:
+                return pq.ParquetFile(handle).metadata
+        return pq.ParquetFile(location).metadata
+
+    def remove(self, relative: str) -> None:
+        """Delete one data file (gone already is fine)."""
+        if self.store is not None:
+            self.store.delete([relative])
+        else:
+            (self.root / relative).unlink(missing_ok=True)
+
+    def publish(self, local: Path, relative: str) -> None:
+        """A finished local file to its place in the warehouse, whole: a rename on disk,
+        an upload to an object store (then the local file goes)."""
+        if self.store is not None:
+            self.store.put(local, relative)
+            local.unlink(missing_ok=True)
+            return
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(local, target)
+        flush(target)
+
+    @property
+    def catalog_pointer(self) -> Path:
+        return self.root / CATALOG_POINTER
+
+    @property
+    def losses(self) -> Path:
+        return self.root / "losses"
+
+    @property
+    def manifest(self) -> Path:
+        return self.losses / MANIFEST_FILE
+
+    @property
+    def staging(self) -> Path:
+        return self.root / ".staging"
+
+    @property
+    def catalogs(self) -> Path:
+        """Where a run builds the next catalog before it is swapped in (beside it: the
+        swap is a rename)."""
+        return self.database.parent / ".catalog"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / ".lock"
+
+    @property
+    def spill(self) -> Path:
+        return self.root / ".tmp"
+
+    def partition(self, snapshot_date: dt.date, model: str | None = None) -> Path:
+        folder = self.losses / f"snapshot_date={snapshot_date.isoformat()}"
+        return folder if model is None else folder / f"model={model_folder_value(model)}"
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def data_files(self) -> Iterator[Path]:
+        """Every per-sample Parquet file on disk, committed or not."""
+        return self.losses.glob("snapshot_date=*/model=*/**/*.parquet")
+
+
+@dataclass(frozen=True)
+class PlacedFile:
+    """A losses file in its partition, not yet committed: what live_files will hold."""
+
+    path: str  # relative to the warehouse
+    snapshot_date: dt.date
+    model: str
+    dump_path: str
+    rows: int
+
+
+def placed_frame(files: Iterable[PlacedFile]) -> pl.DataFrame:
+    """Placed files as rows (path, snapshot_date, model, dump_path, rows), for the catalog."""
+    import polars as pl
+
+    return pl.DataFrame(
+        [(f.path, f.snapshot_date, f.model, f.dump_path, f.rows) for f in files],
+        schema={
+            "path": pl.String,
+            "snapshot_date": pl.Date,
+            "model": pl.String,
+            "dump_path": pl.String,
+            "rows": pl.Int64,
+        },
+        orient="row",
+    )
+
+
+@contextlib.contextmanager
+def staging_folder(layout: Layout, run_id: str, snapshot_date: dt.date) -> Iterator[Path]:
+    """A run's staging folder for one snapshot, removed afterwards whatever happens."""
+    folder = layout.staging / run_id / snapshot_date.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def place(
+    layout: Layout, snapshot_date: dt.date, staged: Path, dumps: Sequence[str], name: str
+) -> list[PlacedFile]:
+    """Move staged losses into losses/snapshot_date=D/model=M/<name>-<n>.parquet, one file
+    per model they hold, keeping the rows of `dumps` alone (a batch file may hold rows of
+    dumps rejected since). Nothing is replaced: the names are the run's own, and the files
+    count only once the catalog commits them (after flush_names). Returns one PlacedFile
+    per (file, dump)."""
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(staged).metadata
+    frame = pl.scan_parquet(staged)
+    if DUMP_COLUMN in metadata.schema.names:
+        frame = frame.filter(pl.col(DUMP_COLUMN).is_in(dumps))
+        rows_of = _rows_by_model_and_dump(frame)
+    else:  # one dump's rows
+        (dump,) = dumps
+        models = _single_model(metadata)
+        if models is None:
+            counted = frame.group_by("model").len().collect()
+            rows_of = {model: {dump: rows} for model, rows in counted.iter_rows()}
+        else:
+            rows_of = {models[0]: {dump: metadata.num_rows}}  # its footer, read once
+    kept = sum(rows for by_dump in rows_of.values() for rows in by_dump.values())
+    placed = []
+    for index, model in enumerate(sorted(rows_of)):
+        target = layout.relative(layout.partition(snapshot_date, model) / f"{name}-{index}.parquet")
+        if len(rows_of) == 1 and kept == metadata.num_rows:
+            finished = staged  # every row stays where it is
+        else:
+            finished = staged.with_name(f"{staged.stem}-{index}.parquet")
+            frame.filter(pl.col("model") == model).sink_parquet(finished)
+        layout.publish(finished, target)
+        placed += [
+            PlacedFile(target, snapshot_date, model, dump, rows)
+            for dump, rows in sorted(rows_of[model].items())
+        ]
+    return placed
+
+
+def _rows_by_model_and_dump(frame: pl.LazyFrame) -> dict[str, dict[str, int]]:
+    """A batch file's rows (those kept), by model and dump: its dictionary-coded columns
+    alone are read."""
+    counted = frame.group_by("model", DUMP_COLUMN).len().collect()
+    rows_of: dict[str, dict[str, int]] = {}
+    for model, dump, rows in counted.iter_rows():
+        rows_of.setdefault(model, {})[dump] = rows
+    return rows_of
+
+
+def carry_over(layout: Layout, file: str, dumps: Sequence[str], staging: Path) -> Path:
+    """A committed batch file's rows of `dumps`, copied into staging: what stays of it
+    when a run reads some of its other dumps again (the file is retired whole)."""
+    import polars as pl
+
+    location = layout.location(file)
+    if layout.store is not None:
+        local = staging / f"carried-{Path(file).name}"
+        with layout.store.open(location) as source, local.open("wb") as copy:
+            shutil.copyfileobj(source, copy)
+        location = str(local)
+    carried = staging / f"carried-{Path(file).stem}-kept.parquet"
+    kept = pl.scan_parquet(location).filter(pl.col(DUMP_COLUMN).is_in(dumps))
+    kept.sink_parquet(carried)
+    return carried
+
+
+def flush_names(layout: Layout, placed: Iterable[PlacedFile]) -> None:
+    """Put the placed files' new names on disk before the commit that lists them: each
+    folder once, however many dumps a night places in it (per file, 1,000 small dumps
+    spent 0.5 s here)."""
+    if layout.store is not None:
+        return  # an upload is whole once it returns
+    folders = {(layout.root / file.path).parent for file in placed}
+    for folder in sorted({*folders, *(folder.parent for folder in folders)}):
+        flush(folder)
+
+
+def _single_model(metadata: pq.FileMetaData) -> list[str] | None:
+    """[model] when the footer's min/max statistics say the file holds one model (cheaper
+    than scanning the column: bench/README.md), else None."""
+    column = metadata.schema.to_arrow_schema().get_field_index("model")
+    values = set()
+    for index in range(metadata.num_row_groups):
+        statistics = metadata.row_group(index).column(column).statistics
+        if statistics is None or not statistics.has_min_max or statistics.min != statistics.max:
+            return None
+        if len(str(statistics.min).encode()) >= STATISTICS_EXACT_BYTES:
+            return None
+        values.add(statistics.min)
+    return [str(value) for value in values] if len(values) == 1 else None
+
+
+def clear_work_in_progress(layout: Layout) -> None:
+    """Remove what a run that died left besides data files: staging, unfinished catalogs.
+    A partition an older lossgram's rerun had moved aside goes back first."""
+    for aside in sorted(layout.staging.glob("*/*/trash/*")):
+        target = layout.losses / aside.name.replace("+", "/")
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(aside, target)
+    shutil.rmtree(layout.staging, ignore_errors=True)
+    shutil.rmtree(layout.catalogs, ignore_errors=True)
+
+
+def remove_unreferenced(layout: Layout, keep: Iterable[str]) -> int:
+    """Delete the data files not in keep (relative paths): files of a run that died
+    before its commit, and retired files no reader can still need. A file the catalog
+    lists is in keep and never touched. Returns how many were removed."""
+    keep = set(keep)
+    if layout.store is not None:
+        objects = layout.store.files("losses")
+        unlisted = [key for key in objects if key.endswith(".parquet") and key not in keep]
+        layout.store.delete(unlisted)
+        return len(unlisted)
+    removed = 0
+    for path in list(layout.data_files()):
+        if layout.relative(path) not in keep:
+            path.unlink(missing_ok=True)
+            removed += 1
+    for partial in list(layout.losses.glob("snapshot_date=*/**/.*.tmp")):
+        partial.unlink(missing_ok=True)  # a write that died half-way
+    for folder, _, _ in sorted(os.walk(layout.losses), reverse=True):
+        if Path(folder) != layout.losses:
+            with contextlib.suppress(OSError):
+                Path(folder).rmdir()  # only when empty
+    return removed
+
+
+def _by_path(files: Iterable[PlacedFile]) -> dict[str, list[PlacedFile]]:
+    """Placed files by file: a batch file is listed once per dump it holds."""
+    by_path: dict[str, list[PlacedFile]] = {}
+    for placed in files:
+        by_path.setdefault(placed.path, []).append(placed)
+    return by_path
+
+
+def _manifest_entry(path: str, of_file: list[PlacedFile]) -> dict[str, object]:
+    """What the manifest says of one file: its rows are those of every dump it holds."""
+    return {
+        "path": Path(path).relative_to("losses").as_posix(),
+        "snapshot_date": of_file[0].snapshot_date.isoformat(),
+        "model": of_file[0].model,
+        "rows": sum(placed.rows for placed in of_file),
+    }
+
+
+def write_manifest(layout: Layout, files: list[PlacedFile], commit: str) -> None:
+    """losses/_manifest.json: the committed file list, for readers outside DuckDB (Polars,
+    Spark) that must not glob the folders (uncommitted files may lie there)."""
+    manifest = {
+        "version": 1,
+        "commit": commit,
+        "files": [_manifest_entry(path, of_file) for path, of_file in _by_path(files).items()],
+    }
+    text = json.dumps(manifest, indent=1) + "\n"
+    if layout.store is not None:
+        layout.store.write_text(f"losses/{MANIFEST_FILE}", text)
+    else:
+        atomic_write_text(layout.manifest, text)

@@ -1,0 +1,299 @@
+"""The ledger: runs (job_runs), the dumps each run read (ingested_files) and the rows it
+dropped (rejected_rows), and the outcome of a run as it is printed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+from pipeline.base.errors import InboxError
+from pipeline.base.results import (
+    ComputedDump,
+    Fingerprint,
+    KnownDump,
+    RunSummary,
+    Skipped,
+)
+from pipeline.warehouse.layout import PlacedFile, placed_frame
+from pipeline.warehouse.queries import execute, query_frame, registered
+
+if TYPE_CHECKING:  # imported where frames are made: a run with nothing new goes without
+    import polars as pl
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """What made a run's numbers: the lossgram version and the settings that shape them
+    (loss_settings: those that shape the per-sample losses themselves)."""
+
+    version: str
+    settings: dict[str, Any]
+    loss_settings: dict[str, Any]
+
+    @staticmethod
+    def fingerprint_of(values: dict[str, Any]) -> str:
+        text = json.dumps(values, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def fingerprint(self) -> str:
+        return self.fingerprint_of({"version": self.version, **self.settings})
+
+    @property
+    def loss_fingerprint(self) -> str:
+        return self.fingerprint_of(self.loss_settings)
+
+
+def start_run(
+    connection: duckdb.DuckDBPyConnection, run_id: str, command: str, lineage: Lineage
+) -> None:
+    """Mark runs that died mid-way as failed, then record this one as running."""
+    execute(connection, "abandon_stale_runs")
+    execute(
+        connection,
+        "start_job_run",
+        {
+            "run_id": run_id,
+            "command": command,
+            "lossgram_version": lineage.version,
+            "settings": json.dumps(lineage.settings, sort_keys=True, default=str),
+            "settings_fingerprint": lineage.fingerprint,
+        },
+    )
+
+
+def stale_snapshots(connection: duckdb.DuckDBPyConnection, lineage: Lineage) -> list[str]:
+    """Nights whose losses were computed with other loss settings than this run's."""
+    rows = execute(connection, "stale_snapshots", {"loss_fingerprint": lineage.loss_fingerprint})
+    return [day.isoformat() for (day,) in rows]
+
+
+def record_snapshot(
+    connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date, run_id: str, lineage: Lineage
+) -> None:
+    """Note the run that committed a night and the loss settings of its losses."""
+    execute(
+        connection,
+        "record_snapshot",
+        {
+            "snapshot_date": snapshot_date,
+            "run_id": run_id,
+            "loss_settings": json.dumps(lineage.loss_settings, sort_keys=True, default=str),
+            "loss_fingerprint": lineage.loss_fingerprint,
+        },
+    )
+
+
+def commit_files(
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    placed: Sequence[PlacedFile],
+    lineage: Lineage | None,
+    replaced: pl.DataFrame | None = None,
+    rerun: tuple[dt.date, list[str]] | None = None,
+) -> None:
+    """Make placed files live (noting the loss settings they were computed with) and
+    retire the ones they replace: the live files of the dumps read again
+    (`replaced`: path, snapshot_date), or of a rerun's night
+    (`rerun`: the date and its models, [] for all)."""
+    if rerun is not None:
+        snapshot_date, models = rerun
+        scope = {"run_id": run_id, "snapshot_date": snapshot_date, "models": models}
+        execute(connection, "retire_snapshot_files", scope)
+    if replaced is not None and replaced.height:
+        with registered(connection, replaced_dumps=replaced):
+            execute(connection, "retire_dump_files", {"run_id": run_id})
+    execute(connection, "drop_retired_live_files", {"run_id": run_id})
+    fingerprint = lineage.loss_fingerprint if lineage is not None else None
+    with registered(connection, placed_files=placed_frame(placed)):
+        execute(connection, "add_live_files", {"run_id": run_id, "loss_fingerprint": fingerprint})
+
+
+def live_files(connection: duckdb.DuckDBPyConnection) -> list[PlacedFile]:
+    """The committed per-sample files (for the manifest)."""
+    return [
+        PlacedFile(path, snapshot_date, model, dump_path, rows)
+        for path, snapshot_date, model, dump_path, rows in execute(connection, "live_files_listed")
+    ]
+
+
+def kept_files(connection: duckdb.DuckDBPyConnection, retired_after_seconds: float) -> set[str]:
+    """Forget files retired more than retired_after_seconds ago; the files still
+    referenced (live, or retired more recently) are returned and kept on disk."""
+    execute(connection, "expire_retired_files", {"seconds": retired_after_seconds})
+    return {path for (path,) in execute(connection, "kept_files")}
+
+
+def finish_run(connection: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
+    execute(
+        connection,
+        "finish_job_run",
+        {
+            "run_id": summary.run_id,
+            "status": summary.status,
+            "snapshot_dates": ",".join(summary.snapshot_dates),
+            "files_seen": summary.files_seen,
+            "files_ingested": summary.files_ingested,
+            "files_rejected": summary.files_rejected,
+            "files_unchanged": summary.files_unchanged,
+            "rows_ingested": summary.rows_ingested,
+            "rows_rejected": summary.rows_rejected,
+            "seconds": summary.seconds,
+            "error": summary.error,
+        },
+    )
+
+
+def record_skipped(
+    connection: duckdb.DuckDBPyConnection, run_id: str, skipped: Sequence[Skipped]
+) -> None:
+    """Keep the inbox entries a run did not read, with the reason."""
+    import polars as pl
+
+    frame = pl.DataFrame(
+        {"path": [str(s.path) for s in skipped], "reason": [s.reason for s in skipped]},
+        schema={"path": pl.String, "reason": pl.String},
+    )
+    with registered(connection, skipped=frame):
+        execute(connection, "record_skipped_entries", {"run_id": run_id})
+
+
+def known_dumps(connection: duckdb.DuckDBPyConnection) -> list[KnownDump]:
+    """The latest record of every dump the ledger has read, oldest first."""
+    return _known(execute(connection, "known_files"))
+
+
+def _known(rows: Sequence[tuple[Any, ...]]) -> list[KnownDump]:
+    return [
+        KnownDump(path, inbox, Fingerprint(size, mtime, sha256))
+        for path, inbox, size, mtime, sha256 in rows
+    ]
+
+
+def recorded_inboxes(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> list[str]:
+    """The inbox folders a date's dumps were read from (one, unless the setting moved)."""
+    rows = execute(connection, "inboxes_of_date", {"snapshot_date": snapshot_date})
+    return [inbox for (inbox,) in rows if inbox is not None]
+
+
+def dumps_of_model(
+    connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date, model: str
+) -> list[str]:
+    """The dumps holding rows of one model on a night; an InboxError naming the models
+    there when it has none."""
+    scope = {"snapshot_date": snapshot_date, "model": model}
+    dumps = [path for (path,) in execute(connection, "dumps_of_model", scope)]
+    if not dumps:
+        rows = execute(connection, "models_of_date", {"snapshot_date": snapshot_date})
+        there = ", ".join(name for (name,) in rows) or "none"
+        raise InboxError(f"no model {model!r} on {snapshot_date}; models there: {there}")
+    return dumps
+
+
+def recorded_dumps(
+    connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date
+) -> list[KnownDump]:
+    """The dumps recorded for a date (what `rerun` re-reads)."""
+    return _known(execute(connection, "files_of_date", {"snapshot_date": snapshot_date}))
+
+
+def run_verdicts(
+    connection: duckdb.DuckDBPyConnection, snapshot_dates: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The verdicts of the snapshots a run wrote, for its summary."""
+    dates = {"snapshot_dates": list(snapshot_dates)}
+    return query_frame(connection, "run_verdicts", dates).to_dicts()
+
+
+def record_dumps(
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    computed: Sequence[ComputedDump],
+    inbox: Path | None,
+    replaced: pl.DataFrame,
+) -> None:
+    """Record every dump of a snapshot (and its dropped rows) with a few statements, in
+    place of the records of the dumps read again (`replaced`: path, snapshot_date); the
+    inbox they were read from names their key=value folders for a rerun."""
+    import polars as pl
+
+    recorded_schema = pl.Schema(
+        {  # type: ignore[arg-type]  # a List dtype beside plain ones: mypy infers object
+            "path": pl.String,
+            "size": pl.Int64,
+            "mtime": pl.Float64,
+            "sha256": pl.String,
+            "snapshot_date": pl.Date,
+            "status": pl.String,
+            "rows": pl.Int64,
+            "rows_ignored": pl.Int64,
+            "rows_rejected": pl.Int64,
+            "error": pl.String,
+            "run_id": pl.String,
+            "inbox": pl.String,
+            "classes": pl.List(pl.String),
+        }
+    )
+    dropped_schema = pl.Schema(
+        {
+            "sample_id": pl.String,
+            "column_name": pl.String,
+            "problem": pl.String,
+            "path": pl.String,
+            "snapshot_date": pl.Date,
+        }
+    )
+    files = pl.DataFrame(
+        [
+            {
+                "path": str(c.outcome.path),
+                "size": c.fingerprint.size,
+                "mtime": c.fingerprint.mtime,
+                "sha256": c.fingerprint.sha256,
+                "snapshot_date": c.outcome.snapshot_date,
+                "status": c.outcome.status,
+                "rows": c.outcome.rows,
+                "rows_ignored": c.outcome.rows_ignored,
+                "rows_rejected": c.outcome.rows_rejected,
+                "error": c.outcome.error,
+                "run_id": run_id,
+                "inbox": None if inbox is None else str(inbox),
+                "classes": None if c.outcome.classes is None else list(c.outcome.classes),
+            }
+            for c in computed
+            if c.record
+        ],
+        schema=recorded_schema,
+    )
+    dropped = pl.concat(
+        [
+            pl.DataFrame(schema=dropped_schema),
+            *(
+                c.dropped.with_columns(
+                    path=pl.lit(str(c.outcome.path)),
+                    snapshot_date=pl.lit(c.outcome.snapshot_date),
+                )
+                for c in computed
+                if c.dropped.height and c.record
+            ),
+        ],
+        how="diagonal_relaxed",
+    )
+    with registered(
+        connection, recorded_files=files, dropped_rows=dropped, replaced_dumps=replaced
+    ):
+        for statement in ("forget_rejected_rows", "forget_files", "record_files"):
+            execute(connection, statement)
+        execute(connection, "record_rejected_rows", {"run_id": run_id})
+
+
+def job_history(connection: duckdb.DuckDBPyConnection, limit: int) -> pl.DataFrame:
+    """The most recent job runs, newest first."""
+    return query_frame(connection, "job_history", {"limit": limit})
