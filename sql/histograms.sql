@@ -1,22 +1,15 @@
--- Store the loss histograms per (snapshot, model, split, epoch), for all classes (label
+-- The loss histograms of one night per (model, split, epoch), for all classes (label
 -- NULL) and per class, on a fixed bin scheme: bins are [lower, upper). The bin is guessed
 -- from the scheme's formula, then moved by one where float rounding put it across a
 -- stored edge: an equi-join, far cheaper than an ASOF join on the edges (bench/README.md).
--- Binds: $snapshot_date, $scheme_id, $models (list; empty = every
--- model), $guess_kind ('log' or 'linear'), $guess_a, $guess_b, $last_bin, $run_id
-INSERT INTO histograms
-WITH bins AS (
-    SELECT bin, lower, upper FROM bin_schemes WHERE scheme_id = $scheme_id
-),
-samples AS (
-    SELECT model, split, epoch, label, ce, weight
-    FROM losses
-    WHERE snapshot_date = $snapshot_date
-      AND in_models($models, model)
-),
-guessed AS (
+-- Engine-neutral: reads the night's rows from the view night_losses and the scheme from
+-- bin_edges (bin, lower, upper), which each engine provides; DuckDB runs it as written,
+-- Spark as sql/spark/histograms.sql, generated from it (scripts/generate_spark_sql.py).
+-- Binds: $snapshot_date, $scheme_id, $guess_kind ('log' or 'linear'), $guess_a,
+-- $guess_b, $last_bin, $run_id
+WITH guessed AS (
     SELECT
-        samples.*,
+        model, split, epoch, label, ce, weight,
         CAST(least($last_bin, greatest(0, CASE
             -- log: [0, low) is bin 0, then per_decade bins per decade from low ($guess_a)
             WHEN $guess_kind = 'log' THEN
@@ -25,18 +18,17 @@ guessed AS (
             -- linear: bins of width $guess_a from 0
             ELSE floor(ce / $guess_a)
         END)) AS INTEGER) AS guess
-    FROM samples
+    FROM night_losses
 ),
 binned AS (
     SELECT
-        guessed.model, guessed.split, guessed.epoch, guessed.label, guessed.ce,
-        guessed.weight,
+        guessed.model, guessed.split, guessed.epoch, guessed.label, guessed.weight,
         CASE
-            WHEN guessed.ce < bins.lower THEN guessed.guess - 1
-            WHEN guessed.ce >= bins.upper THEN guessed.guess + 1
+            WHEN guessed.ce < edges.lower THEN guessed.guess - 1
+            WHEN guessed.ce >= edges.upper THEN guessed.guess + 1
             ELSE guessed.guess
         END AS bin
-    FROM guessed JOIN bins ON bins.bin = guessed.guess
+    FROM guessed JOIN bin_edges AS edges ON edges.bin = guessed.guess
 ),
 counted AS (
     SELECT
@@ -48,21 +40,22 @@ counted AS (
     GROUP BY GROUPING SETS ((model, split, epoch, bin), (model, split, epoch, label, bin))
 )
 SELECT
-    $snapshot_date::DATE AS snapshot_date,
+    CAST($snapshot_date AS DATE) AS snapshot_date,
     counted.model,
     counted.split,
     counted.epoch,
-    CASE WHEN all_classes THEN NULL ELSE counted.label END AS label,
+    CASE WHEN counted.all_classes THEN NULL ELSE counted.label END AS label,
     $scheme_id AS scheme_id,
     counted.bin,
-    bins.lower,
-    bins.upper,
+    edges.lower,
+    edges.upper,
     counted.count,
     counted.weight_sum,
     counted.count / sum(counted.count) OVER (
-        PARTITION BY counted.model, counted.split, counted.epoch, counted.label, all_classes
+        PARTITION BY counted.model, counted.split, counted.epoch, counted.label,
+            counted.all_classes
     ) AS fraction,
     $run_id AS run_id
-FROM counted JOIN bins USING (bin)
-WHERE all_classes OR counted.label IS NOT NULL
+FROM counted JOIN bin_edges AS edges ON edges.bin = counted.bin
+WHERE counted.all_classes OR counted.label IS NOT NULL
 ORDER BY ALL

@@ -1,3 +1,3 @@
--- Store histograms another engine computed (Spark), from the registered frame
--- `computed_histograms` (the histograms columns). Binds: none
+-- Store the histograms either engine computed (sql/histograms.sql), from the registered
+-- frame `computed_histograms` (the histograms columns). Binds: none
 INSERT INTO histograms BY NAME SELECT * FROM computed_histograms

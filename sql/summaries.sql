@@ -1,23 +1,18 @@
--- Store the per-split statistics per (snapshot, model, split, epoch): accuracy,
--- calibration (ECE over 15 equal-width confidence bins), Brier, clipped count, ln C and
--- the entropy (nats) of the split's label distribution. The loss quantiles are left NULL
--- here and set by set_summary_quantiles.sql: a quantile_cont holds about two copies of
--- the group's losses, numpy one (pipeline/analysis/aggregates.py; figures in bench/README.md).
--- Binds: $snapshot_date, $ece_bins, $models (list; empty = every model), $run_id
-INSERT INTO summaries
-WITH samples AS (
-    SELECT model, split, epoch, label, ce, correct, confidence, brier, clipped, n_classes
-    FROM losses
-    WHERE snapshot_date = $snapshot_date
-      AND in_models($models, model)
-),
-calibration_bins AS (
+-- The per-split statistics of one night per (model, split, epoch): accuracy,
+-- calibration (ECE over equal-width confidence bins), Brier, clipped count, ln C and the
+-- entropy (nats) of the split's label distribution. The loss quantiles are left NULL
+-- here and set from each split's losses by the engine (pipeline/analysis/aggregates.py:
+-- exact in numpy, or from Spark's fine sketches; figures in bench/README.md).
+-- Engine-neutral: reads the night's rows from the view night_losses, which each engine
+-- provides; DuckDB runs it as written, Spark as sql/spark/summaries.sql, generated from
+-- it (scripts/generate_spark_sql.py). Binds: $snapshot_date, $ece_bins, $run_id
+WITH calibration_bins AS (
     SELECT
         model, split, epoch,
         least(floor(confidence * $ece_bins), $ece_bins - 1) AS confidence_bin,
-        sum(correct::INTEGER) AS hits,
+        sum(CAST(correct AS INTEGER)) AS hits,
         sum(confidence) AS confidence_sum
-    FROM samples
+    FROM night_losses
     WHERE confidence IS NOT NULL
     GROUP BY ALL
 ),
@@ -28,7 +23,7 @@ calibration AS (
 ),
 label_counts AS (
     SELECT model, split, epoch, label, count(*) AS k
-    FROM samples
+    FROM night_losses
     WHERE label IS NOT NULL
     GROUP BY ALL
 ),
@@ -46,19 +41,21 @@ per_split AS (
         avg(ce) AS mean_ce,
         stddev_pop(ce) AS std_ce,
         max(ce) AS max_ce,
-        avg(correct::INTEGER) AS accuracy,
+        avg(CAST(correct AS INTEGER)) AS accuracy,
         avg(confidence) AS mean_confidence,
         avg(brier) AS brier,
         count(*) FILTER (WHERE clipped) AS clipped,
         max(n_classes) AS n_classes
-    FROM samples
+    FROM night_losses
     GROUP BY ALL
 )
 SELECT
-    $snapshot_date::DATE AS snapshot_date,
+    CAST($snapshot_date AS DATE) AS snapshot_date,
     per_split.model, per_split.split, per_split.epoch,
     n, mean_ce, std_ce,
-    NULL::DOUBLE AS median_ce, NULL::DOUBLE AS p90_ce, NULL::DOUBLE AS p99_ce,
+    CAST(NULL AS DOUBLE) AS median_ce,
+    CAST(NULL AS DOUBLE) AS p90_ce,
+    CAST(NULL AS DOUBLE) AS p99_ce,
     max_ce, accuracy, mean_confidence,
     calibration.abs_gap_sum / n AS ece,
     brier, clipped, n_classes,

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sketching import merged, sketch_of
 
 from pipeline.analysis.sketches import (
     FINE_LOW,
     FINE_PER_DECADE,
     FINE_RELATIVE_WIDTH,
-    Sketch,
     count_from_bin_sorted,
     fine_bins,
     sketch_bootstrap_gap_ci,
@@ -39,7 +39,7 @@ def pairs():
 def test_sketch_statistics_stay_within_their_bounds(name, members, others):
     members, others = np.sort(members), np.sort(others)
     exact = split_distances(members, others)
-    sketched = sketch_distances(Sketch.of(members), Sketch.of(others))
+    sketched = sketch_distances(sketch_of(members), sketch_of(others))
     for key in ("ks", "wasserstein", "mia_auc", "tpr_at_1pct_fpr"):
         bound = sketched[{"tpr_at_1pct_fpr": "tpr_bound"}.get(key, f"{key}_bound")]
         assert abs(sketched[key] - exact[key]) <= bound + 1e-12, (name, key)
@@ -56,7 +56,7 @@ def test_sketch_quantiles_are_within_one_fine_bin(name, members, others):
     values = np.sort(members)
     wanted = (0.0, 0.01, 0.5, 0.9, 0.99, 1.0)
     for exact, sketched in zip(
-        sorted_quantiles(values, wanted), sketch_quantiles(Sketch.of(values), wanted), strict=True
+        sorted_quantiles(values, wanted), sketch_quantiles(sketch_of(values), wanted), strict=True
     ):
         assert abs(sketched - exact) <= FINE_RELATIVE_WIDTH * exact + 1e-12, name
 
@@ -64,13 +64,13 @@ def test_sketch_quantiles_are_within_one_fine_bin(name, members, others):
 def test_shard_sketches_merge_to_the_whole():
     rng = np.random.default_rng(3)
     losses = rng.lognormal(0, 1, 10_000)
-    whole = Sketch.of(losses)
-    merged = Sketch.of(losses[:3_000]).merged(Sketch.of(losses[3_000:]))
-    np.testing.assert_array_equal(merged.bins, whole.bins)
-    np.testing.assert_array_equal(merged.counts, whole.counts)
-    np.testing.assert_allclose(merged.sums, whole.sums, rtol=1e-12)
-    np.testing.assert_array_equal(merged.lows, whole.lows)
-    np.testing.assert_array_equal(merged.highs, whole.highs)
+    whole = sketch_of(losses)
+    together = merged(sketch_of(losses[:3_000]), sketch_of(losses[3_000:]))
+    np.testing.assert_array_equal(together.bins, whole.bins)
+    np.testing.assert_array_equal(together.counts, whole.counts)
+    np.testing.assert_allclose(together.sums, whole.sums, rtol=1e-12)
+    np.testing.assert_array_equal(together.lows, whole.lows)
+    np.testing.assert_array_equal(together.highs, whole.highs)
 
 
 @pytest.mark.parametrize("value", [0.5, -np.log(0.05), 7.0, 1e-3])
@@ -78,7 +78,7 @@ def test_count_from_a_bin_is_exact(value):
     losses = np.random.default_rng(5).lognormal(0, 1.2, 50_000)
     first = int(fine_bins(np.array([value]))[0])
     expected = int((fine_bins(losses) >= first).sum())
-    assert Sketch.of(losses).count_from_bin(first) == expected
+    assert sketch_of(losses).count_from_bin(first) == expected
     # ... and within the one bin holding the value of a plain count above it
     holding = int((fine_bins(losses) == first).sum())
     assert abs(expected - int((losses > value).sum())) <= holding
@@ -112,7 +112,7 @@ def test_sketch_bootstrap_agrees_with_the_exact_one():
     reference, heldout = rng.lognormal(-1, 1, 50_000), rng.lognormal(-0.9, 1, 8_000)
     options = {"resamples": 2000, "max_samples": 20_000, "seed": 0}
     exact = bootstrap_gap_ci(np.sort(reference), np.sort(heldout), **options)
-    sketched = sketch_bootstrap_gap_ci(Sketch.of(reference), Sketch.of(heldout), **options)
+    sketched = sketch_bootstrap_gap_ci(sketch_of(reference), sketch_of(heldout), **options)
     width = exact[1] - exact[0]
     assert abs(sketched[0] - exact[0]) <= 0.1 * width
     assert abs(sketched[1] - exact[1]) <= 0.1 * width

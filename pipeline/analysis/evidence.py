@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, Self
 
 import numpy as np
 import polars as pl
 
-from pipeline.analysis.sketches import (
-    Sketch,
-    count_from_bin_sorted,
-    fine_bins,
-    sketch_bootstrap_gap_ci,
-    sketch_distances,
-)
-from pipeline.analysis.statistics import bootstrap_gap_ci, split_distances
+from pipeline.analysis.sketches import fine_bins
 from pipeline.analysis.verdicts import (
     CONFIDENTLY_WRONG_P,
     INSUFFICIENT,
@@ -33,8 +26,30 @@ from pipeline.base.options import AnalysisOptions
 
 # A summary group: (model, split, epoch), as in the summaries table.
 GroupKey = tuple[str, str, int | None]
-# A group's losses: all of them sorted (embedded engine), or a fine sketch (Spark).
-GroupLosses = np.ndarray | Sketch
+
+
+class SplitLosses(Protocol):
+    """One summary group's losses as the evidence reads them, whichever engine made them:
+    all of them sorted (statistics.SortedLosses, embedded) or a fine sketch
+    (sketches.Sketch, Spark, with the worst-case errors it states). Two splits compared
+    are of one kind: an engine makes every split of a night."""
+
+    @property
+    def n(self) -> int: ...
+
+    def quantiles(self, wanted: Sequence[float]) -> list[float]: ...
+
+    def distances(self, others: Self) -> dict[str, float]:
+        """At least DISTANCES, this split being the members (the reference)."""
+        ...
+
+    def bootstrap_gap_ci(
+        self, heldout: Self, *, resamples: int, max_samples: int, seed: int
+    ) -> tuple[float, float]: ...
+
+    def count_from_bin(self, first: int) -> int: ...
+
+
 DISTANCES = ("ks", "wasserstein", "mia_auc", "tpr_at_1pct_fpr")
 # Losses from the fine bin holding -ln(CONFIDENTLY_WRONG_P) up are confidently wrong:
 # counted on the fine bins by both engines, so both count the same samples.
@@ -49,7 +64,7 @@ COMPARISON_COLUMNS = (
 def verdict_rows(
     snapshot_date: dt.date,
     summaries: pl.DataFrame,
-    losses: Mapping[GroupKey, GroupLosses],
+    losses: Mapping[GroupKey, SplitLosses],
     analysis: AnalysisOptions,
 ) -> list[dict[str, Any]]:
     """One verdict per (model, held-out split) present in the snapshot."""
@@ -99,7 +114,7 @@ class _Comparison:
 
 
 def _judge(
-    comparison: _Comparison, losses: Mapping[GroupKey, GroupLosses], analysis: AnalysisOptions
+    comparison: _Comparison, losses: Mapping[GroupKey, SplitLosses], analysis: AnalysisOptions
 ) -> dict[str, Any]:
     reference_losses = losses[comparison.reference_key]
     heldout_losses = losses[comparison.heldout_key]
@@ -108,18 +123,10 @@ def _judge(
         "max_samples": analysis.bootstrap_max_samples,
         "seed": analysis.seed,
     }
-    if isinstance(reference_losses, Sketch) and isinstance(heldout_losses, Sketch):
-        # Spark: fine sketches of the splits (pipeline/analysis/sketches.py states the errors).
-        estimated = sketch_distances(reference_losses, heldout_losses)
-        distances = {name: estimated[name] for name in DISTANCES}
-        low, high = sketch_bootstrap_gap_ci(reference_losses, heldout_losses, **bootstrap)
-        wrong = heldout_losses.count_from_bin(CONFIDENTLY_WRONG_BIN)
-    else:
-        assert isinstance(reference_losses, np.ndarray)
-        assert isinstance(heldout_losses, np.ndarray)
-        distances = split_distances(reference_losses, heldout_losses)
-        low, high = bootstrap_gap_ci(reference_losses, heldout_losses, **bootstrap)
-        wrong = count_from_bin_sorted(heldout_losses, CONFIDENTLY_WRONG_BIN)
+    measured = reference_losses.distances(heldout_losses)
+    distances = {name: measured[name] for name in DISTANCES}
+    low, high = reference_losses.bootstrap_gap_ci(heldout_losses, **bootstrap)
+    wrong = heldout_losses.count_from_bin(CONFIDENTLY_WRONG_BIN)
     reference, heldout = comparison.reference, comparison.heldout
     evidence = Evidence(
         n_reference=int(reference["n"]),

@@ -5,7 +5,7 @@ A sketch is one split's losses binned on a fixed log scale (FINE_PER_DECADE bins
 decade from FINE_LOW; [0, FINE_LOW) below, [FINE_HIGH, inf) above), keeping per bin the
 count, the sum, the smallest and the largest loss. Sketches of shards add up exactly
 (counts and sums add; min of mins, max of maxes). From two sketches come the statistics
-of split_statistics.py, each with a worst-case error that the sketch itself bounds:
+of statistics.py, each with a worst-case error that the sketch itself bounds:
 
 - quantile: linear interpolation inside the bin holding the rank; off by at most the
   bin's loss range (hi - lo), i.e. a relative 10**(1/FINE_PER_DECADE) - 1 = 0.23%;
@@ -69,45 +69,30 @@ class Sketch:
     lows: np.ndarray
     highs: np.ndarray
 
-    @classmethod
-    def of(cls, losses: np.ndarray) -> Sketch:
-        """The sketch of an array of losses (what Spark computes, made here for tests)."""
-        bins = fine_bins(losses)
-        present, inverse = np.unique(bins, return_inverse=True)
-        size = len(present)
-        return cls(
-            present,
-            np.bincount(inverse, minlength=size).astype(np.int64),
-            np.bincount(inverse, weights=losses, minlength=size),
-            _reduce(np.minimum, inverse, losses, size, np.inf),
-            _reduce(np.maximum, inverse, losses, size, -np.inf),
+    @property
+    def n(self) -> int:
+        return int(self.counts.sum())
+
+    # The split's losses as the verdict evidence reads them (evidence.SplitLosses).
+
+    def quantiles(self, wanted: Sequence[float]) -> list[float]:
+        return sketch_quantiles(self, wanted)
+
+    def distances(self, others: Sketch) -> dict[str, float]:
+        """KS, W1, membership AUC and TPR at 1% FPR to `others` (this: the members)."""
+        return sketch_distances(self, others)
+
+    def bootstrap_gap_ci(
+        self, heldout: Sketch, *, resamples: int, max_samples: int, seed: int
+    ) -> tuple[float, float]:
+        """The bootstrap CI of mean(heldout) - mean(this split)."""
+        return sketch_bootstrap_gap_ci(
+            self, heldout, resamples=resamples, max_samples=max_samples, seed=seed
         )
 
     def count_from_bin(self, first: int) -> int:
         """How many losses lie in fine bin `first` or above (exact)."""
         return int(self.counts[self.bins >= first].sum())
-
-    def merged(self, other: Sketch) -> Sketch:
-        """The sketch of both shards' losses together (what Spark's partial
-        aggregates do): counts and sums add, lows and highs take the extremes."""
-        bins = np.union1d(self.bins, other.bins)
-        counts = np.zeros(len(bins), dtype=np.int64)
-        sums, lows, highs = (
-            np.zeros(len(bins)),
-            np.full(len(bins), np.inf),
-            np.full(len(bins), -np.inf),
-        )
-        for part in (self, other):
-            at = np.searchsorted(bins, part.bins)
-            counts[at] += part.counts
-            sums[at] += part.sums
-            lows[at] = np.minimum(lows[at], part.lows)
-            highs[at] = np.maximum(highs[at], part.highs)
-        return Sketch(bins, counts, sums, lows, highs)
-
-    @property
-    def n(self) -> int:
-        return int(self.counts.sum())
 
     @property
     def means(self) -> np.ndarray:
@@ -123,14 +108,6 @@ class Sketch:
         within = (ranks - starts) / spread
         values: np.ndarray = self.lows[where] + (self.highs[where] - self.lows[where]) * within
         return values
-
-
-def _reduce(
-    ufunc: np.ufunc, groups: np.ndarray, values: np.ndarray, size: int, start: float
-) -> np.ndarray:
-    out = np.full(size, start)
-    ufunc.at(out, groups, values)
-    return out
 
 
 def sketch_quantiles(sketch: Sketch, quantiles: Sequence[float]) -> list[float]:

@@ -5,8 +5,42 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import numpy as np
+
+from pipeline.analysis.sketches import count_from_bin_sorted
+
+
+@dataclass(frozen=True)
+class SortedLosses:
+    """One split's losses, every one of them, ascending (the embedded engine's): the split
+    as the verdict evidence reads it (evidence.SplitLosses), with exact statistics."""
+
+    values: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.values)
+
+    def quantiles(self, wanted: Sequence[float]) -> list[float]:
+        return sorted_quantiles(self.values, wanted)
+
+    def distances(self, others: SortedLosses) -> dict[str, float]:
+        """KS, W1, membership AUC and TPR at 1% FPR to `others` (this: the members)."""
+        return split_distances(self.values, others.values)
+
+    def bootstrap_gap_ci(
+        self, heldout: SortedLosses, *, resamples: int, max_samples: int, seed: int
+    ) -> tuple[float, float]:
+        """The bootstrap CI of mean(heldout) - mean(this split)."""
+        return bootstrap_gap_ci(
+            self.values, heldout.values, resamples=resamples, max_samples=max_samples, seed=seed
+        )
+
+    def count_from_bin(self, first: int) -> int:
+        """How many losses lie in fine bin `first` or above (exact, by binary search)."""
+        return count_from_bin_sorted(self.values, first)
 
 
 def bootstrap_gap_ci(

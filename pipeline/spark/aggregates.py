@@ -1,10 +1,12 @@
 """Histograms, summaries and verdicts of one night computed by Spark, stored in the
-DuckDB catalog inside the caller's transaction (as aggregates.aggregate_snapshot does).
+DuckDB catalog inside the caller's transaction (by aggregates.store_aggregates, as the
+embedded engine's are).
 
-Spark reads the night's committed loss files and runs sql/spark/*.sql: the histograms
-(exact counts, the same bin scheme), the summaries, and one fine sketch per split. The
-driver receives only those: rows O(models x splits x bins), never a loss per sample;
-quantiles and the split statistics come from the sketches (pipeline/analysis/sketches.py, with
+Spark reads the night's committed loss files as the temp view night_losses and runs
+sql/spark/*.sql: the histograms and summaries (generated from the statements the embedded
+engine runs, pipeline/spark/transpile.py) and one fine sketch per split. The driver
+receives only those: rows O(models x splits x bins), never a loss per sample; quantiles
+and the split statistics come from the sketches (pipeline/analysis/sketches.py, with
 their worst-case errors), the verdicts from the same rules as the embedded engine's.
 """
 
@@ -17,20 +19,21 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-from pipeline.analysis.aggregates import QUANTILES, clear_aggregates
-from pipeline.analysis.bins import BinScheme
-from pipeline.analysis.evidence import GroupKey, verdict_rows
-from pipeline.analysis.sketches import (
-    FINE_LAST_BIN,
-    FINE_LOW,
-    FINE_PER_DECADE,
-    Sketch,
-    sketch_quantiles,
+from pipeline.analysis.aggregates import (
+    NightAggregates,
+    bin_edges,
+    clear_aggregates,
+    histogram_parameters,
+    store_aggregates,
+    summary_parameters,
 )
+from pipeline.analysis.bins import BinScheme
+from pipeline.analysis.evidence import GroupKey
+from pipeline.analysis.sketches import FINE_LAST_BIN, FINE_LOW, FINE_PER_DECADE, Sketch
 from pipeline.base.faults import fault_point
 from pipeline.base.options import AnalysisOptions
 from pipeline.warehouse.ledger import live_files
-from pipeline.warehouse.queries import execute, load_sql, query_frame, registered
+from pipeline.warehouse.queries import load_sql
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -41,6 +44,11 @@ READ_SCHEMA = (
     "model string, split string, epoch long, label long, weight double, n_classes int, "
     "ce double, correct boolean, confidence double, clipped boolean, brier double"
 )
+FINE_PARAMETERS = {
+    "fine_low": FINE_LOW,
+    "fine_per_decade": FINE_PER_DECADE,
+    "fine_last_bin": FINE_LAST_BIN,
+}
 
 
 def aggregate_snapshot_on_spark(
@@ -66,30 +74,19 @@ def aggregate_snapshot_on_spark(
     if not files:
         return
     spark.read.schema(READ_SCHEMA).parquet(*files).createOrReplaceTempView("night_losses")
-    edges = [(index, lower, upper) for _, index, lower, upper in scheme.rows()]
-    spark.createDataFrame(edges, "bin int, lower double, upper double").createOrReplaceTempView(
-        "bin_edges"
-    )
-    night = {"snapshot_date": snapshot_date.isoformat(), "run_id": run_id}
-    bins = {"scheme_id": scheme.scheme_id, **scheme.guess_parameters()}
-    histograms = _collect(spark.sql(load_sql("spark/histograms"), args={**night, **bins}))
+    edges = spark.createDataFrame(bin_edges(scheme).rows(), "bin int, lower double, upper double")
+    edges.createOrReplaceTempView("bin_edges")
+    histograms = _run(spark, "histograms", histogram_parameters(snapshot_date, scheme, run_id))
     fault_point("during_aggregation")
-    summaries = _collect(
-        spark.sql(load_sql("spark/summaries"), args={**night, "ece_bins": analysis.ece_bins})
-    )
-    fine = {
-        "fine_low": FINE_LOW,
-        "fine_per_decade": FINE_PER_DECADE,
-        "fine_last_bin": FINE_LAST_BIN,
-    }
-    sketches = _sketches(_collect(spark.sql(load_sql("spark/fine_histograms"), args=fine)))
-    summaries = _with_quantiles(summaries, sketches)
-    with registered(connection, computed_histograms=histograms, computed_summaries=summaries):
-        execute(connection, "insert_histograms")
-        execute(connection, "insert_summaries")
-    stored = query_frame(connection, "snapshot_summaries", scope)
-    for row in verdict_rows(snapshot_date, stored, sketches, analysis):
-        execute(connection, "insert_verdict", {**row, "run_id": run_id})
+    summaries = _run(spark, "summaries", summary_parameters(snapshot_date, analysis, run_id))
+    sketches = _sketches(_run(spark, "fine_histograms", FINE_PARAMETERS))
+    night = NightAggregates(histograms, summaries, sketches)
+    store_aggregates(connection, scope, night, analysis, run_id)
+
+
+def _run(spark: SparkSession, name: str, parameters: dict[str, Any]) -> pl.DataFrame:
+    """sql/spark/<name>.sql with bound parameters; its (small) result as a Polars frame."""
+    return _collect(spark.sql(load_sql(f"spark/{name}"), args=parameters))
 
 
 def _collect(frame: DataFrame) -> pl.DataFrame:
@@ -100,7 +97,8 @@ def _collect(frame: DataFrame) -> pl.DataFrame:
 
 
 def _sketches(fine: pl.DataFrame) -> dict[GroupKey, Sketch]:
-    sketches: dict[GroupKey, Any] = {}
+    """Each split's sketch from the rows of sql/spark/fine_histograms.sql."""
+    sketches: dict[GroupKey, Sketch] = {}
     for (model, split, epoch), rows in fine.sort("bin").group_by(
         "model", "split", "epoch", maintain_order=True
     ):
@@ -112,16 +110,3 @@ def _sketches(fine: pl.DataFrame) -> dict[GroupKey, Sketch]:
             rows["high"].to_numpy(),
         )
     return sketches
-
-
-def _with_quantiles(summaries: pl.DataFrame, sketches: dict[GroupKey, Sketch]) -> pl.DataFrame:
-    """median_ce, p90_ce, p99_ce of each summary row, from its split's sketch."""
-    values = [
-        sketch_quantiles(sketches[(str(model), str(split), epoch)], QUANTILES)
-        for model, split, epoch in summaries.select("model", "split", "epoch").iter_rows()
-    ]
-    columns = ("median_ce", "p90_ce", "p99_ce")
-    return summaries.with_columns(
-        pl.Series(name, [row[index] for row in values], dtype=pl.Float64)
-        for index, name in enumerate(columns)
-    )

@@ -1,53 +1,88 @@
--- The loss histograms of one night on Spark, as sql/histograms.sql computes them in
--- DuckDB: the same bin scheme (the temp view bin_edges: bin, lower, upper), the same
--- O(1) guess of a loss's bin from the scheme's formula, moved by one where float
--- rounding put it across a stored edge. Reads the temp view night_losses.
--- Binds: :snapshot_date, :scheme_id, :guess_kind, :guess_a, :guess_b, :last_bin, :run_id
+-- Generated from sql/histograms.sql by scripts/generate_spark_sql.py (SQLGlot, DuckDB
+-- to Spark): edit that file and run the script; a test fails on any drift.
+-- The loss histograms of one night per (model, split, epoch), for all classes (label
+-- NULL) and per class, on a fixed bin scheme: bins are [lower, upper). The bin is guessed
+-- from the scheme's formula, then moved by one where float rounding put it across a
+-- stored edge: an equi-join, far cheaper than an ASOF join on the edges (bench/README.md).
+-- Engine-neutral: reads the night's rows from the view night_losses and the scheme from
+-- bin_edges (bin, lower, upper), which each engine provides; DuckDB runs it as written,
+-- Spark as sql/spark/histograms.sql, generated from it (scripts/generate_spark_sql.py).
+-- Binds: :snapshot_date, :scheme_id, :guess_kind ('log' or 'linear'), :guess_a,
+-- :guess_b, :last_bin, :run_id
 WITH guessed AS (
-    SELECT
-        model, split, epoch, label, ce, weight,
-        CAST(least(:last_bin, greatest(0, CASE
-            WHEN :guess_kind = 'log' THEN
-                CASE WHEN ce < :guess_a THEN 0
-                     ELSE 1 + floor(:guess_b * log10(ce / :guess_a)) END
-            ELSE floor(ce / :guess_a)
-        END)) AS INT) AS guess
-    FROM night_losses
-),
-binned AS (
-    SELECT
-        g.model, g.split, g.epoch, g.label, g.weight,
+  SELECT
+    model,
+    split,
+    epoch,
+    label,
+    ce,
+    weight,
+    CAST(LEAST(
+      :last_bin,
+      GREATEST(
+        0,
         CASE
-            WHEN g.ce < b.lower THEN g.guess - 1
-            WHEN g.ce >= b.upper THEN g.guess + 1
-            ELSE g.guess
-        END AS bin
-    FROM guessed AS g JOIN bin_edges AS b ON b.bin = g.guess
-),
-counted AS (
-    SELECT
-        model, split, epoch, label, bin,
-        grouping(label) = 1 AS all_classes,
-        count(*) AS count,
-        sum(weight) AS weight_sum
-    FROM binned
-    GROUP BY GROUPING SETS ((model, split, epoch, bin), (model, split, epoch, label, bin))
+          WHEN :guess_kind = 'log'
+          THEN CASE WHEN ce < :guess_a THEN 0 ELSE 1 + FLOOR(:guess_b * LOG10(ce / :guess_a)) END
+          ELSE FLOOR(ce / :guess_a)
+        END
+      )
+    ) AS INT) AS guess
+  FROM night_losses
+), binned AS (
+  SELECT
+    guessed.model,
+    guessed.split,
+    guessed.epoch,
+    guessed.label,
+    guessed.weight,
+    CASE
+      WHEN guessed.ce < edges.lower
+      THEN guessed.guess - 1
+      WHEN guessed.ce >= edges.upper
+      THEN guessed.guess + 1
+      ELSE guessed.guess
+    END AS bin
+  FROM guessed
+  JOIN bin_edges AS edges
+    ON edges.bin = guessed.guess
+), counted AS (
+  SELECT
+    model,
+    split,
+    epoch,
+    label,
+    bin,
+    GROUPING(label) = 1 AS all_classes,
+    COUNT(*) AS count,
+    SUM(weight) AS weight_sum
+  FROM binned
+  GROUP BY
+    GROUPING SETS (
+      (model, split, epoch, bin),
+      (model, split, epoch, label, bin)
+    )
 )
 SELECT
-    CAST(:snapshot_date AS DATE) AS snapshot_date,
-    c.model,
-    c.split,
-    c.epoch,
-    CASE WHEN c.all_classes THEN NULL ELSE c.label END AS label,
-    :scheme_id AS scheme_id,
-    c.bin,
-    b.lower,
-    b.upper,
-    c.count,
-    c.weight_sum,
-    c.count / sum(c.count) OVER (
-        PARTITION BY c.model, c.split, c.epoch, c.label, c.all_classes
-    ) AS fraction,
-    :run_id AS run_id
-FROM counted AS c JOIN bin_edges AS b ON b.bin = c.bin
-WHERE c.all_classes OR c.label IS NOT NULL
+  CAST(:snapshot_date AS DATE) AS snapshot_date,
+  counted.model,
+  counted.split,
+  counted.epoch,
+  CASE WHEN counted.all_classes THEN NULL ELSE counted.label END AS label,
+  :scheme_id AS scheme_id,
+  counted.bin,
+  edges.lower,
+  edges.upper,
+  counted.count,
+  counted.weight_sum,
+  counted.count / SUM(counted.count) OVER (
+    PARTITION BY counted.model, counted.split, counted.epoch, counted.label, counted.all_classes
+  ) AS fraction,
+  :run_id AS run_id
+FROM counted
+JOIN bin_edges AS edges
+  ON edges.bin = counted.bin
+WHERE
+  counted.all_classes OR NOT counted.label IS NULL
+ORDER BY
+  ALL NULLS LAST

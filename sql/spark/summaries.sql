@@ -1,66 +1,104 @@
--- The per-split statistics of one night on Spark, as sql/summaries.sql computes them in
--- DuckDB (accuracy, ECE over equal-width confidence bins, Brier, clipped, ln C, label
--- entropy); the loss quantiles are left NULL and set on the driver from the fine
--- histograms (pipeline/analysis/sketches.py). Reads the temp view night_losses.
--- Binds: :snapshot_date, :ece_bins, :run_id
+-- Generated from sql/summaries.sql by scripts/generate_spark_sql.py (SQLGlot, DuckDB
+-- to Spark): edit that file and run the script; a test fails on any drift.
+-- The per-split statistics of one night per (model, split, epoch): accuracy,
+-- calibration (ECE over equal-width confidence bins), Brier, clipped count, ln C and the
+-- entropy (nats) of the split's label distribution. The loss quantiles are left NULL
+-- here and set from each split's losses by the engine (pipeline/analysis/aggregates.py:
+-- exact in numpy, or from Spark's fine sketches; figures in bench/README.md).
+-- Engine-neutral: reads the night's rows from the view night_losses, which each engine
+-- provides; DuckDB runs it as written, Spark as sql/spark/summaries.sql, generated from
+-- it (scripts/generate_spark_sql.py). Binds: :snapshot_date, :ece_bins, :run_id
 WITH calibration_bins AS (
+  SELECT
+    model,
+    split,
+    epoch,
+    LEAST(FLOOR(confidence * :ece_bins), :ece_bins - 1) AS confidence_bin,
+    SUM(CAST(correct AS INT)) AS hits,
+    SUM(confidence) AS confidence_sum
+  FROM night_losses
+  WHERE
+    NOT confidence IS NULL
+  GROUP BY ALL
+), calibration AS (
+  SELECT
+    model,
+    split,
+    epoch,
+    SUM(ABS(hits - confidence_sum)) AS abs_gap_sum
+  FROM calibration_bins
+  GROUP BY ALL
+), label_counts AS (
+  SELECT
+    model,
+    split,
+    epoch,
+    label,
+    COUNT(*) AS k
+  FROM night_losses
+  WHERE
+    NOT label IS NULL
+  GROUP BY ALL
+), label_entropy AS (
+  SELECT
+    model,
+    split,
+    epoch,
+    -SUM(k / total * LN(k / total)) AS label_entropy
+  FROM (
     SELECT
-        model, split, epoch,
-        least(floor(confidence * :ece_bins), :ece_bins - 1) AS confidence_bin,
-        sum(CAST(correct AS INT)) AS hits,
-        sum(confidence) AS confidence_sum
-    FROM night_losses
-    WHERE confidence IS NOT NULL
-    GROUP BY model, split, epoch, least(floor(confidence * :ece_bins), :ece_bins - 1)
-),
-calibration AS (
-    SELECT model, split, epoch, sum(abs(hits - confidence_sum)) AS abs_gap_sum
-    FROM calibration_bins
-    GROUP BY model, split, epoch
-),
-label_counts AS (
-    SELECT model, split, epoch, label, count(*) AS k
-    FROM night_losses
-    WHERE label IS NOT NULL
-    GROUP BY model, split, epoch, label
-),
-label_entropy AS (
-    SELECT model, split, epoch, -sum(k / total * ln(k / total)) AS label_entropy
-    FROM (
-        SELECT *, sum(k) OVER (PARTITION BY model, split, epoch) AS total FROM label_counts
-    )
-    GROUP BY model, split, epoch
-),
-per_split AS (
-    SELECT
-        model, split, epoch,
-        count(*) AS n,
-        avg(ce) AS mean_ce,
-        stddev_pop(ce) AS std_ce,
-        max(ce) AS max_ce,
-        avg(CAST(correct AS INT)) AS accuracy,
-        avg(confidence) AS mean_confidence,
-        avg(brier) AS brier,
-        count_if(clipped) AS clipped,
-        max(n_classes) AS n_classes
-    FROM night_losses
-    GROUP BY model, split, epoch
+      *,
+      SUM(k) OVER (PARTITION BY model, split, epoch) AS total
+    FROM label_counts
+  )
+  GROUP BY ALL
+), per_split AS (
+  SELECT
+    model,
+    split,
+    epoch,
+    COUNT(*) AS n,
+    AVG(ce) AS mean_ce,
+    STDDEV_POP(ce) AS std_ce,
+    MAX(ce) AS max_ce,
+    AVG(CAST(correct AS INT)) AS accuracy,
+    AVG(confidence) AS mean_confidence,
+    AVG(brier) AS brier,
+    COUNT(*) FILTER(WHERE
+      clipped) AS clipped,
+    MAX(n_classes) AS n_classes
+  FROM night_losses
+  GROUP BY ALL
 )
 SELECT
-    CAST(:snapshot_date AS DATE) AS snapshot_date,
-    p.model, p.split, p.epoch,
-    p.n, p.mean_ce, p.std_ce,
-    CAST(NULL AS DOUBLE) AS median_ce,
-    CAST(NULL AS DOUBLE) AS p90_ce,
-    CAST(NULL AS DOUBLE) AS p99_ce,
-    p.max_ce, p.accuracy, p.mean_confidence,
-    c.abs_gap_sum / p.n AS ece,
-    p.brier, p.clipped, p.n_classes,
-    ln(p.n_classes) AS ln_c,
-    l.label_entropy,
-    :run_id AS run_id
-FROM per_split AS p
-LEFT JOIN calibration AS c
-    ON c.model = p.model AND c.split = p.split AND c.epoch <=> p.epoch
-LEFT JOIN label_entropy AS l
-    ON l.model = p.model AND l.split = p.split AND l.epoch <=> p.epoch
+  CAST(:snapshot_date AS DATE) AS snapshot_date,
+  per_split.model,
+  per_split.split,
+  per_split.epoch,
+  n,
+  mean_ce,
+  std_ce,
+  CAST(NULL AS DOUBLE) AS median_ce,
+  CAST(NULL AS DOUBLE) AS p90_ce,
+  CAST(NULL AS DOUBLE) AS p99_ce,
+  max_ce,
+  accuracy,
+  mean_confidence,
+  calibration.abs_gap_sum / n AS ece,
+  brier,
+  clipped,
+  n_classes,
+  LN(n_classes) AS ln_c,
+  label_entropy.label_entropy,
+  :run_id AS run_id
+FROM per_split
+LEFT JOIN calibration
+  ON calibration.model = per_split.model
+  AND calibration.split = per_split.split
+  AND calibration.epoch IS NOT DISTINCT FROM per_split.epoch
+LEFT JOIN label_entropy
+  ON label_entropy.model = per_split.model
+  AND label_entropy.split = per_split.split
+  AND label_entropy.epoch IS NOT DISTINCT FROM per_split.epoch
+ORDER BY
+  ALL NULLS LAST
