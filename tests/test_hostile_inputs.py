@@ -11,7 +11,6 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -346,7 +345,7 @@ def test_a_dump_that_takes_too_long_is_given_up_and_the_night_goes_on(night):
     huge = night.inbox / DAY / "huge.parquet"
     with huge.open("wb") as handle:
         handle.truncate(64 * 2**30)
-    bounded = replace(night, dump_timeout=1.0)
+    bounded = night.model_copy(update={"dump_timeout": 1.0})
     started = time.monotonic()
     summary = run_job(bounded)
     assert time.monotonic() - started < 30

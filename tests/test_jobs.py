@@ -487,7 +487,7 @@ def test_a_batch_is_one_file_and_a_dump_read_again_replaces_only_its_rows(settin
     assert listed == sorted([(str(paths["train"]), 200), (str(paths["test"]), 200),
                              (str(paths["val"]), 150)])  # fmt: skip
     # ... and the night is what a fresh warehouse makes of today's inbox.
-    fresh = dataclasses.replace(settings, warehouse=tmp_path / "fresh")
+    fresh = settings.model_copy(update={"warehouse": tmp_path / "fresh"})
     run_job(fresh)
     assert query(settings, "select * from losses order by all") == query(
         fresh, "select * from losses order by all"
@@ -735,7 +735,7 @@ def test_lineage_every_number_names_the_run_and_settings_that_made_it(settings, 
     assert json.loads(stored)["engine"] == "duckdb"
     for table in ("histograms", "summaries", "verdicts"):
         assert query(settings, f"select distinct run_id from {table}") == [(first.run_id,)]
-    changed = dataclasses.replace(settings, eps=1e-6)
+    changed = settings.model_copy(update={"eps": 1e-6})
     write_split(changed.inbox, "mlp", "val", seed=2, day="2026-11-21")
     summary = run_job(changed)
     assert summary.stale_snapshots == [DAY]
