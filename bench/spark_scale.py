@@ -70,14 +70,15 @@ def make_inbox(rows: int) -> Path:
 
 def child(engine: str, master: str, inbox: Path, warehouse: Path) -> dict[str, Any]:
     """In the child process: one run, timed, with its peaks."""
-    from pipeline.nightly import driver as nightly
+    from pipeline.nightly import job_options
+    from pipeline.nightly.driver import run_job
     from pipeline.settings import Settings
 
     timings: dict[str, float] = {}
-    choose = nightly.engine_for
+    choose = job_options.engine_for
 
-    def timed_engine(settings: Settings, spark: Any) -> Any:
-        engine = choose(settings, spark)
+    def timed_engine(layout: Any, options: Any, spark: Any) -> Any:
+        engine = choose(layout, options, spark)
         compute = engine.compute
 
         def timed(*args: Any, **kwargs: Any) -> Any:
@@ -91,10 +92,10 @@ def child(engine: str, master: str, inbox: Path, warehouse: Path) -> dict[str, A
 
         return dataclasses.replace(engine, compute=timed)
 
-    nightly.engine_for = timed_engine  # type: ignore[assignment]
+    job_options.engine_for = timed_engine  # type: ignore[assignment]
     settings = Settings(inbox=inbox, warehouse=warehouse, engine=engine, spark_master=master)
     started = time.perf_counter()
-    summary = nightly.run_job(settings)
+    summary = run_job(settings)
     seconds = time.perf_counter() - started
     jvm_rss = None
     if engine == "spark":

@@ -3,14 +3,14 @@
 -- p_true, variability = population standard deviation of p_true, correctness = share
 -- of epochs predicted right, forgetting events = epochs where it turned from right to
 -- wrong since the epoch before. A temporary view for the cartography queries.
--- Literal: :snapshot_date, :model, :split (DDL takes no parameters, so
+-- Literal: {{snapshot_date}}, {{model}}, {{split}} (DDL takes no parameters, so
 -- pipeline.warehouse.queries.ddl quotes them in). Binds: none
 CREATE OR REPLACE TEMP VIEW sample_dynamics AS
 WITH per_epoch AS (
     SELECT sample_id, label, epoch, p_true, correct,
         lag(correct) OVER (PARTITION BY sample_id ORDER BY epoch) AS correct_before
     FROM losses
-    WHERE snapshot_date = CAST(:snapshot_date AS DATE) AND model = :model AND split = :split
+    WHERE snapshot_date = CAST({{snapshot_date}} AS DATE) AND model = {{model}} AND split = {{split}}
       AND epoch IS NOT NULL
 )
 SELECT

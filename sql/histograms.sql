@@ -5,18 +5,18 @@
 -- Engine-neutral: reads the night's rows from the view night_losses and the scheme from
 -- bin_edges (bin, lower, upper), which each engine provides; DuckDB runs it as written,
 -- Spark as sql/spark/histograms.sql, generated from it (scripts/generate_spark_sql.py).
--- Binds: $snapshot_date, $scheme_id, $guess_kind ('log' or 'linear'), $guess_a,
--- $guess_b, $last_bin, $run_id
+-- Binds: $snapshot_date, $scheme_id, $guess_kind ('log' or 'linear'), $log_low,
+-- $bins_per_decade, $linear_width, $last_bin, $run_id
 WITH guessed AS (
     SELECT
         model, split, epoch, label, ce, weight,
         CAST(least($last_bin, greatest(0, CASE
-            -- log: [0, low) is bin 0, then per_decade bins per decade from low ($guess_a)
+            -- log: [0, low) is bin 0, then bins_per_decade bins per decade from low
             WHEN $guess_kind = 'log' THEN
-                CASE WHEN ce < $guess_a THEN 0
-                     ELSE 1 + floor($guess_b * log10(ce / $guess_a)) END
-            -- linear: bins of width $guess_a from 0
-            ELSE floor(ce / $guess_a)
+                CASE WHEN ce < $log_low THEN 0
+                     ELSE 1 + floor($bins_per_decade * log10(ce / $log_low)) END
+            -- linear: bins of width linear_width from 0
+            ELSE floor(ce / $linear_width)
         END)) AS INTEGER) AS guess
     FROM night_losses
 ),

@@ -1,6 +1,8 @@
 -- The most recent job runs, with what made their numbers (lossgram version, settings
--- fingerprint) and whether their pages were written. Binds: $limit
-SELECT run_id, command, started_at, finished_at, status, snapshot_dates, files_seen,
+-- fingerprint) and whether their pages were written; the nights as printed text.
+-- Binds: $limit
+SELECT run_id, command, started_at, finished_at, status,
+       array_to_string(snapshot_dates, ',') AS snapshot_dates, files_seen,
        files_ingested, files_rejected, files_unchanged, rows_ingested, rows_rejected,
        round(seconds, 3) AS seconds, error, lossgram_version, settings_fingerprint,
        reports_error

@@ -1,7 +1,7 @@
 -- The samples two models share on one night (same held-out split and sample_id), each
 -- model at its judged epoch, as a temporary view for the comparison's paired queries:
 -- loss_a / loss_b, their predictions, and difference = loss_b - loss_a (positive: B is
--- worse). Literal: :snapshot_date, :model_a, :model_b, :split (DDL takes no parameters,
+-- worse). Literal: {{snapshot_date}}, {{model_a}}, {{model_b}}, {{split}} (DDL takes no parameters,
 -- so pipeline.warehouse.queries.ddl quotes them in). Binds: none
 CREATE OR REPLACE TEMP VIEW paired_losses AS
 WITH at_judged AS (
@@ -10,8 +10,8 @@ WITH at_judged AS (
     JOIN judged_epochs AS j
         ON j.snapshot_date = l.snapshot_date AND j.model = l.model
         AND l.epoch IS NOT DISTINCT FROM j.epoch
-    WHERE l.snapshot_date = CAST(:snapshot_date AS DATE) AND l.split = :split
-      AND l.model IN (:model_a, :model_b)
+    WHERE l.snapshot_date = CAST({{snapshot_date}} AS DATE) AND l.split = {{split}}
+      AND l.model IN ({{model_a}}, {{model_b}})
 )
 SELECT
     a.sample_id,
@@ -25,4 +25,4 @@ SELECT
     b.ce - a.ce AS difference
 FROM at_judged AS a
 JOIN at_judged AS b ON a.sample_id = b.sample_id
-WHERE a.model = :model_a AND b.model = :model_b
+WHERE a.model = {{model_a}} AND b.model = {{model_b}}

@@ -91,10 +91,10 @@ def aggregated(
         snapshot_date = dt.date.fromisoformat(day)
         for name, frame in files:
             model = frame["model"][0]
-            path = warehouse.layout.partition(snapshot_date, model) / name
+            relative = f"{warehouse.layout.partition(snapshot_date, model)}/{name}"
+            path = root / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             frame.with_columns(snapshot_date=pl.lit(snapshot_date)).write_parquet(path)
-            relative = warehouse.layout.relative(path)
             placed.append(PlacedFile(relative, snapshot_date, model, name, frame.height))
     with warehouse.commit() as catalog:
         commit_files(catalog, "test", placed, None)

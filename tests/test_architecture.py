@@ -124,3 +124,43 @@ def test_layering_contract_can_fail(tmp_path):
     result = lint_imports(tmp_path)
     assert result.returncode != 0
     assert "pipeline.contract.probe -> pipeline.cli.app" in result.stdout
+
+
+def test_readme_lists_every_entry_of_the_package_one_line_each():
+    """The README's map of the code is `ls pipeline/`, one line per entry, no more."""
+    text = (ROOT / "README.md").read_text()
+    block = text.split("## How the code is laid out", 1)[1].split("```text\n", 1)[1]
+    listed = [line.split()[0] for line in block.split("```", 1)[0].splitlines()[1:]]
+    present = [
+        path.name + ("/" if path.is_dir() else "")
+        for path in (ROOT / "pipeline").iterdir()
+        if path.name != "__pycache__"
+    ]
+    assert sorted(listed) == sorted(present)
+    assert len(present) <= 13  # ~10 stages and modules, plus __init__ and __main__
+
+
+def test_each_folder_says_its_one_job():
+    for init in (ROOT / "pipeline").glob("*/__init__.py"):
+        docstring = init.read_text().lstrip()
+        assert docstring.startswith('"""') and len(docstring) > 40, init
+
+
+def test_the_store_is_one_seam():
+    """Only the store module tells a folder from an object store: no caller branches on
+    `store is None` or on the location's scheme."""
+    for module in (ROOT / "pipeline").rglob("*.py"):
+        if module.name == "store.py" or module.name == "settings.py":
+            continue  # settings parses the location once, through the store's helpers
+        text = module.read_text()
+        for branch in ("store is None", "store is not None", "is_object_store("):
+            assert branch not in text, f"{module.relative_to(ROOT)}: {branch}"
+
+
+def test_no_module_outgrows_one_job():
+    """A module past 400 lines does two jobs (CONVENTIONS: split it along them)."""
+    sizes = {
+        str(module.relative_to(ROOT)): len(module.read_text().splitlines())
+        for module in (ROOT / "pipeline").rglob("*.py")
+    }
+    assert {name: lines for name, lines in sizes.items() if lines > 400} == {}

@@ -135,7 +135,7 @@ def build(inbox: Path, root: Path) -> Settings:
     settings = Settings(inbox=inbox, warehouse=root / "warehouse", reports=root / "reports")
     summary = run_job(settings)
     assert summary.status == "succeeded", summary
-    pages.write_reports(settings.warehouse, settings.reports, settings.report_options())
+    pages.write_reports(Warehouse(settings.warehouse), settings.reports, settings.report_options())
     return settings
 
 
@@ -209,7 +209,7 @@ def test_page_draws_its_charts_offline(demo, visit, page, charts):
 def test_standalone_pages_carry_their_scripts(demo, visit, tmp_path, page, charts):
     """--standalone: a page copied anywhere alone still draws, requesting nothing else."""
     pages.write_reports(
-        demo.warehouse, tmp_path / "reports", demo.report_options(), standalone=True
+        Warehouse(demo.warehouse), tmp_path / "reports", demo.report_options(), standalone=True
     )
     alone = tmp_path / "elsewhere" / "page.html"
     alone.parent.mkdir()
@@ -300,7 +300,7 @@ def test_the_night_page_flags_what_changed(tmp_path, visit):
 
 def test_comparison_page_draws_and_names_the_models(demo, tmp_path, visit):
     page = pages.write_comparison(
-        demo.warehouse, tmp_path / "reports", demo.report_options(), ["mlp", "forest"]
+        Warehouse(demo.warehouse), tmp_path / "reports", demo.report_options(), ["mlp", "forest"]
     )
     opened = visit(page, 2)  # the overlaid histograms, the paired differences
     opened.assert_clean()

@@ -26,7 +26,7 @@ from pipeline.analysis.changes import (
 from pipeline.cli.app import app
 from pipeline.nightly.driver import run_job
 from pipeline.settings import Settings
-from pipeline.warehouse.catalog import reading
+from pipeline.warehouse.catalog import Warehouse, reading
 
 SCHEMA = Path(__file__).parent.parent / "docs" / "verdicts.schema.json"
 
@@ -171,7 +171,7 @@ def test_verdicts_json_follows_its_documented_schema(two_nights):
     run_job(two_nights)
     from pipeline.report.pages import write_reports
 
-    write_reports(two_nights.warehouse, two_nights.reports, two_nights.report_options())
+    write_reports(Warehouse(two_nights.warehouse), two_nights.reports, two_nights.report_options())
     schema = json.loads(SCHEMA.read_text())
     document = json.loads((two_nights.reports / "2026-11-23" / "verdicts.json").read_text())
     jsonschema.validate(document, schema)

@@ -19,14 +19,15 @@ import pytest
 from dumps import write_hive_split
 from typer.testing import CliRunner
 
+from pipeline.base.errors import WarehouseError
 from pipeline.cli.app import app
 from pipeline.cli.user_sql import run_user_query
 from pipeline.contract import open_batch
 from pipeline.ingest import compute
-from pipeline.nightly import driver as nightly
+from pipeline.nightly import job_options
 from pipeline.nightly.driver import rerun_job, run_job
 from pipeline.settings import Settings
-from pipeline.warehouse.catalog import Warehouse, WarehouseError
+from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.layout import DUMP_COLUMN
 
 DAY = "2026-11-20"
@@ -88,7 +89,7 @@ def test_run_fills_every_table(settings):
     write_split(settings.inbox, "mlp", "test", signal=1.0, seed=1)
     summary = run_job(settings)
     assert summary.status == "succeeded" and summary.files_ingested == 2
-    assert summary.snapshot_dates == [DAY]  # from the inbox's date folder
+    assert summary.snapshot_dates == [dt.date.fromisoformat(DAY)]  # from the date folder
     assert query(settings, "select count(*) from losses")[0][0] == 400
     assert query(settings, "select count(*) from summaries")[0][0] == 2
     assert query(settings, "select sum(count) from histograms where label is null")[0][0] == 400
@@ -234,9 +235,11 @@ def test_crash_mid_run_keeps_previous_state_and_next_run_completes(settings, mon
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    engine = nightly.engine_for
+    engine = job_options.engine_for
     monkeypatch.setattr(
-        nightly, "engine_for", lambda *args: dataclasses.replace(engine(*args), aggregate=crash)
+        job_options,
+        "engine_for",
+        lambda *args: dataclasses.replace(engine(*args), aggregate=crash),
     )
     with pytest.raises(RuntimeError):
         run_job(settings)
@@ -344,10 +347,10 @@ def test_cli_run_json_sql_and_history(settings):
 def test_backfill_reads_only_date_folders_in_range(settings):
     write_split(settings.inbox, "mlp", "test", day="2026-11-01")
     write_split(settings.inbox, "mlp", "test", day="2026-11-05")
-    summary = nightly.run_job(
+    summary = run_job(
         settings, date_range=(dt.date(2026, 11, 4), dt.date(2026, 11, 6)), command="backfill"
     )
-    assert summary.snapshot_dates == ["2026-11-05"]
+    assert summary.snapshot_dates == [dt.date(2026, 11, 5)]
 
 
 def test_model_names_survive_the_warehouse_exactly(settings):
@@ -811,19 +814,20 @@ def test_a_changed_dump_rejected_leaves_no_old_rows_to_count_twice(settings):
 def test_placed_names_reach_the_disk_once_per_folder_before_the_commit(tmp_path, monkeypatch):
     """Each folder a night's files were placed in is fsynced once (not once per dump),
     and before the commit that lists the files."""
-    from pipeline.warehouse import layout as layout_module
+    from pipeline.nightly import landing
+    from pipeline.warehouse import store as store_module
 
     events: list[tuple[str, Path]] = []
-    real_flush, real_commit = layout_module.flush, nightly._commit_snapshot
+    real_flush, real_commit = store_module.flush, landing._commit_night
     monkeypatch.setattr(
-        layout_module, "flush", lambda path: (events.append(("flush", path)), real_flush(path))
+        store_module, "flush", lambda path: (events.append(("flush", path)), real_flush(path))
     )
 
     def commit(*args, **kwargs):
         events.append(("commit", Path()))
         return real_commit(*args, **kwargs)
 
-    monkeypatch.setattr(nightly, "_commit_snapshot", commit)
+    monkeypatch.setattr(landing, "_commit_night", commit)
     settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
     for model in ("mlp", "forest"):
         for seed, split in enumerate(("train", "val", "test")):  # three dumps, one folder

@@ -12,7 +12,7 @@ from pipeline.warehouse.queries import ddl, load_sql, sql_dir
 
 STATEMENTS = sorted(path.stem for path in sql_dir().glob("*.sql"))
 PARAMETER = re.compile(r"\$([a-z_]+)")
-LITERAL = re.compile(r"(?<!:):([a-z_]+)\b")
+LITERAL = re.compile(r"\{\{([a-z_]+)\}\}")
 
 
 def header_and_body(name: str) -> tuple[str, str]:
@@ -26,7 +26,9 @@ def header_and_body(name: str) -> tuple[str, str]:
 def declared(header: str, label: str) -> set[str] | None:
     """The names after `Binds:` (or `Literal:`), up to the end of that sentence."""
     match = re.search(label + r":(.*?)(?:\.\s|\.$|$)", header)
-    return None if match is None else set(re.findall(r"[$:]([a-z_]+)", match.group(1)))
+    # $name (DuckDB) or :name (Spark) binds, {{name}} literals
+    names = r"[$:]([a-z_]+)|\{\{([a-z_]+)\}\}"
+    return None if match is None else {a or b for a, b in re.findall(names, match.group(1))}
 
 
 def test_there_are_statements():
@@ -46,7 +48,7 @@ def test_binds_header_matches_the_parameters_used(name):
 @pytest.mark.parametrize("name", STATEMENTS)
 def test_each_file_is_one_whole_statement(name):
     _, body = header_and_body(name)
-    text = ddl(name, **dict.fromkeys(LITERAL.findall(body), "x")) if ":" in body else body
+    text = ddl(name, **dict.fromkeys(LITERAL.findall(body), "x")) if "{{" in body else body
     assert len(duckdb.extract_statements(text)) == 1
 
 

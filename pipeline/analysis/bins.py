@@ -19,11 +19,15 @@ class BinScheme:
     guess: tuple[str, float, float]
 
     def guess_parameters(self) -> dict[str, Any]:
+        """The binds of sql/histograms.sql's guess; the other kind's get harmless values
+        (SQL binds every parameter, and Spark's ANSI mode refuses a division by zero)."""
         kind, first, second = self.guess
+        log = kind == "log"
         return {
             "guess_kind": kind,
-            "guess_a": first,
-            "guess_b": second,
+            "log_low": first if log else 1.0,
+            "bins_per_decade": second if log else 0.0,
+            "linear_width": 1.0 if log else first,
             "last_bin": len(self.edges) - 1,
         }
 

@@ -15,3 +15,7 @@ class LossgramError(Exception):
 class InboxError(LossgramError, RuntimeError):
     """The inbox cannot be planned: a date folder that is no date, or (for a rerun) the
     recorded dumps are missing or changed."""
+
+
+class WarehouseError(LossgramError, RuntimeError):
+    """The warehouse cannot be used as asked (newer schema, locked, missing)."""

@@ -45,6 +45,15 @@ class IngestOptions:
 
 
 @dataclass(frozen=True)
+class EngineOptions:
+    """Which engine does a run's heavy parts, and how to reach Spark when it is Spark."""
+
+    name: str = "duckdb"  # the embedded engine, or "spark"
+    spark_master: str = "local[*]"
+    spark_conf: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Thresholds:
     """The verdict thresholds in force; stored with every verdict."""
 

@@ -93,7 +93,7 @@ class RunSummary:
     run_id: str
     command: str
     status: str = "running"
-    snapshot_dates: list[str] = field(default_factory=list)  # ISO text, as printed
+    snapshot_dates: list[dt.date] = field(default_factory=list)
     files_seen: int = 0
     files_unchanged: int = 0
     outcomes: list[FileOutcome] = field(default_factory=list)
@@ -135,7 +135,7 @@ class RunSummary:
             "run_id": self.run_id,
             "command": self.command,
             "status": self.status,
-            "snapshot_dates": self.snapshot_dates,
+            "snapshot_dates": [night.isoformat() for night in self.snapshot_dates],
             "files_seen": self.files_seen,
             "files_ingested": self.files_ingested,
             "files_rejected": self.files_rejected,
@@ -149,10 +149,18 @@ class RunSummary:
                 for o in self.outcomes
                 if o.status == "rejected"
             ],
-            "verdicts": self.verdicts,
-            "changes": self.changes,
+            "verdicts": [_printable(verdict) for verdict in self.verdicts],
+            "changes": [_printable(change) for change in self.changes],
             "gate": self.gate,
             "reports": self.reports,
             "stale_snapshots": self.stale_snapshots,
             "skipped": [{"path": str(s.path), "reason": s.reason} for s in self.skipped],
         }
+
+
+def _printable(row: dict[str, Any]) -> dict[str, Any]:
+    """A verdict or change as printed: its night as ISO text."""
+    return {
+        key: value.isoformat() if isinstance(value, dt.date) else value
+        for key, value in row.items()
+    }

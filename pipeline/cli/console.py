@@ -125,7 +125,7 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
         for verdict in summary.verdicts:
             gap = verdict["normalised_gap"]
             table.add_row(
-                verdict["snapshot_date"],
+                verdict["snapshot_date"].isoformat(),
                 printable(verdict["model"]),
                 printable(verdict["heldout_split"]),
                 "" if verdict["epoch"] is None else str(verdict["epoch"]),
@@ -148,7 +148,7 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
         page
         for page in summary.reports
         if summary.snapshot_dates
-        and Path(page).parts[-2:] == (summary.snapshot_dates[-1], "index.html")
+        and Path(page).parts[-2:] == (summary.snapshot_dates[-1].isoformat(), "index.html")
     ]
     if latest:
         say(f"report: {Path(latest[0]).resolve()}")

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from pipeline.warehouse.catalog import Warehouse, WarehouseError
+from pipeline.base.errors import WarehouseError
+from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.queries import execute
 
 if TYPE_CHECKING:  # `lossgram sql` prints DuckDB's own rows: it starts without Polars

@@ -21,7 +21,7 @@ from pipeline.contract import DumpError, Problem
 from pipeline.contract.cross_entropy import LOSS_COLUMNS
 from pipeline.warehouse.layout import DUMP_COLUMN, STATISTICS_EXACT_BYTES, Layout, PlacedFile
 from pipeline.warehouse.queries import execute, registered
-from pipeline.warehouse.store import ObjectStore, is_object_store
+from pipeline.warehouse.store import Store
 
 GROUP = ("model", "split", "epoch")
 NOT_SLICES = {*LOSS_COLUMNS, "snapshot_date", DUMP_COLUMN}
@@ -40,13 +40,12 @@ def admit(
     committed: Sequence[PlacedFile],
     layout: Layout,
     slice_types: dict[str, SliceType],
-    shared_ids: SharedIds | None = None,
+    shared_ids: SharedIds,
 ) -> list[ComputedDump]:
     """The night's computed dumps, with those breaking a cross-dump rule rejected.
     `committed` are the night's live files that stay; slice_types grows with new columns."""
     # Ids first, so a dump rejected for them registers no slice column.
-    finder = shared_ids or shared_ids_in_duckdb
-    counted_once = _ids_counted_once(computed, committed, layout, finder)
+    counted_once = _ids_counted_once(computed, committed, layout, shared_ids)
     schemas: dict[Path, pa.Schema] = {}  # a batch file's, read once for its dumps
     return [_slices_fit(result, slice_types, schemas) for result in counted_once]
 
@@ -88,17 +87,13 @@ NightPart = tuple[str, str | None, int]
 SharedIds = Callable[[list[NightPart]], list[SharedPair]]
 
 
-def shared_ids_in_duckdb(
-    parts: list[NightPart], spill: Path | None = None, store: ObjectStore | None = None
-) -> list[SharedPair]:
-    """The pairs of dumps sharing ids, from their loss files, by one DuckDB aggregation
-    that spills to disk instead of growing past its limit."""
+def shared_ids_in_duckdb(parts: list[NightPart], *, store: Store, spill: Path) -> list[SharedPair]:
+    """The pairs of dumps sharing ids, from their loss files in the store, by one DuckDB
+    aggregation that spills to disk instead of growing past its limit."""
     connection = duckdb.connect(config={"memory_limit": SHARED_IDS_MEMORY})
     try:
-        if store is not None:
-            store.register(connection)
-        if spill is not None:
-            connection.execute("SET temp_directory = $dir", {"dir": str(spill)})
+        store.register(connection)
+        connection.execute("SET temp_directory = $dir", {"dir": str(spill)})
         night = pl.DataFrame(
             parts,
             schema={"file": pl.String, "dump_path": pl.String, "dump": pl.Int64},
@@ -195,25 +190,23 @@ def _id_ranges(
     file: str, dumps: dict[str, int], layout: Layout
 ) -> list[tuple[NightPart, IdRange | None]]:
     """Each dump's id range in a file: from the footer of a one-dump file; from one small
-    query over a local batch file (its dictionary-coded key columns); unknown for a batch
-    file on an object store."""
+    query over a batch file (its dictionary-coded key columns)."""
     metadata = layout.footer(file)
     if DUMP_COLUMN not in metadata.schema.names:
         ((dump, place),) = dumps.items()
         return [((file, None, place), _footer_summary(metadata))]
-    if is_object_store(file):
-        return [((file, dump, place), None) for dump, place in dumps.items()]
-    groups = (
-        pl.scan_parquet(file)
-        .filter(pl.col(DUMP_COLUMN).is_in(list(dumps)))
-        .group_by(DUMP_COLUMN, *GROUP)
-        .agg(
-            low=pl.col("sample_id").min(),
-            high=pl.col("sample_id").max(),
-            nulls=pl.col("sample_id").null_count(),
+    with layout.store.open(file) as handle:
+        groups = (
+            pl.scan_parquet(handle)
+            .filter(pl.col(DUMP_COLUMN).is_in(list(dumps)))
+            .group_by(DUMP_COLUMN, *GROUP)
+            .agg(
+                low=pl.col("sample_id").min(),
+                high=pl.col("sample_id").max(),
+                nulls=pl.col("sample_id").null_count(),
+            )
+            .collect()
         )
-        .collect()
-    )
     by_dump: dict[str, list[dict[str, Any]]] = {}
     for row in groups.iter_rows(named=True):
         by_dump.setdefault(row[DUMP_COLUMN], []).append(row)

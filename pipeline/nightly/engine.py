@@ -1,17 +1,18 @@
 """Which engine does a run's heavy parts: the loss stage, finding the sample ids a
 night's dumps share, and the aggregates. Embedded (Polars and DuckDB in this process)
-by default; Spark's twins (pipeline/spark/) when the settings or the caller say so."""
+by default; Spark's twins (pipeline/spark/) when the engine options or the caller say so."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from pipeline.settings import Settings
-from pipeline.warehouse.catalog import Warehouse, WarehouseError
+from pipeline.base.errors import WarehouseError
+from pipeline.base.options import EngineOptions
+from pipeline.warehouse.layout import Layout
 
 if TYPE_CHECKING:
     from pipeline.analysis.aggregates import SnapshotAggregate
@@ -32,27 +33,30 @@ def _on_first_call(module: str, name: str) -> Callable[..., Any]:
 
 @dataclass(frozen=True)
 class Engine:
-    """What an engine does in a run; the embedded one by default."""
+    """What an engine does in a run: compute a night's losses, find the sample ids its
+    dumps share, aggregate it."""
 
-    compute: SnapshotCompute = field(
-        default_factory=lambda: _on_first_call("pipeline.ingest.compute", "compute_snapshot")
-    )
-    shared_ids: SharedIds = field(
-        default_factory=lambda: _on_first_call("pipeline.ingest.admission", "shared_ids_in_duckdb")
-    )
-    aggregate: SnapshotAggregate = field(
-        default_factory=lambda: _on_first_call("pipeline.analysis.aggregates", "aggregate_snapshot")
-    )
+    compute: SnapshotCompute
+    shared_ids: SharedIds
+    aggregate: SnapshotAggregate
 
 
-def engine_for(settings: Settings, spark: SparkSession | None = None) -> Engine:
-    """The settings' engine: embedded, or Spark (the session given, else one made from
-    spark_master and the spark.* settings)."""
-    layout = Warehouse(settings.warehouse, catalog=settings.catalog).layout
-    if settings.engine != "spark" and spark is None:
-        shared_ids = _on_first_call("pipeline.ingest.admission", "shared_ids_in_duckdb")
-        return Engine(shared_ids=partial(shared_ids, spill=layout.spill, store=layout.store))
-    if layout.store is not None:
+def embedded_engine(layout: Layout) -> Engine:
+    """Polars and DuckDB in this process, reading the warehouse's store."""
+    shared_ids = _on_first_call("pipeline.ingest.admission", "shared_ids_in_duckdb")
+    return Engine(
+        _on_first_call("pipeline.ingest.compute", "compute_snapshot"),
+        partial(shared_ids, store=layout.store, spill=layout.spill),
+        _on_first_call("pipeline.analysis.aggregates", "aggregate_snapshot"),
+    )
+
+
+def engine_for(layout: Layout, options: EngineOptions, spark: SparkSession | None = None) -> Engine:
+    """The engine the options name: embedded, or Spark (the session given, else one made
+    from spark_master and the spark.* settings)."""
+    if options.name != "spark" and spark is None:
+        return embedded_engine(layout)
+    if not layout.store.mounted:
         # Spark reads the losses through Hadoop's file systems and its executors write
         # staging the driver must reach: on an object store neither is built yet.
         raise WarehouseError(
@@ -65,7 +69,7 @@ def engine_for(settings: Settings, spark: SparkSession | None = None) -> Engine:
     from pipeline.spark.compute import compute_snapshot_on_spark
     from pipeline.spark.session import spark_session
 
-    session = spark or spark_session(settings.spark_master, settings.spark)
+    session = spark or spark_session(options.spark_master, options.spark_conf)
     return Engine(
         partial(compute_snapshot_on_spark, session),
         partial(shared_ids_on_spark, session),

@@ -14,11 +14,13 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from pipeline.base.errors import WarehouseError
 from pipeline.base.results import RunSummary
 from pipeline.nightly.driver import run_job
+from pipeline.nightly.job_options import open_warehouse
 from pipeline.nightly.service import run_then_report
 from pipeline.settings import Settings, SettingsError
-from pipeline.warehouse.catalog import Warehouse, WarehouseError
+from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.queries import execute
 
 LOG_FILE = "lossgram.log"
@@ -60,10 +62,9 @@ def missed_fire_time(
     return latest
 
 
-def last_started(settings: Settings) -> dt.datetime | None:
+def last_started(warehouse: Warehouse) -> dt.datetime | None:
     """When the nightly job last started, or None for a warehouse not made yet."""
-    warehouse = Warehouse(settings.warehouse, catalog=settings.catalog)
-    if not warehouse.database.exists():
+    if not warehouse.catalog.exists():
         return None
     with warehouse.reading(losses_view=False) as connection:
         rows = execute(connection, "last_scheduled_run")
@@ -82,8 +83,9 @@ class Daemon:
         self.scheduler = BlockingScheduler(
             timezone=self.trigger.timezone, executors={"default": ThreadPoolExecutor(1)}
         )
+        self.warehouse = open_warehouse(settings)
         # Beside the catalog: the warehouse folder, or the driver's disk for an object store.
-        self.log_path = Warehouse(settings.warehouse, catalog=settings.catalog).root / LOG_FILE
+        self.log_path = self.warehouse.layout.root / LOG_FILE
 
     def log(self, event: str, **fields: Any) -> None:
         """One structured line to stderr and to the warehouse's log file."""
@@ -133,7 +135,7 @@ class Daemon:
             schedule=self.settings.schedule,
             next_run=self.trigger.get_next_fire_time(None, now),
         )
-        missed = missed_fire_time(self.trigger, last_started(self.settings), now, grace)
+        missed = missed_fire_time(self.trigger, last_started(self.warehouse), now, grace)
         if missed is not None:
             self.log("catching_up", missed=missed.isoformat())
             self.scheduler.add_job(self.run_once, id="catch-up", max_instances=1)

@@ -9,8 +9,10 @@ from typing import Any
 
 from pipeline.base.progress import Progress, no_progress
 from pipeline.base.results import RunSummary
-from pipeline.nightly.driver import pending_report_nights, record_reports_outcome
+from pipeline.nightly.job_options import open_warehouse
+from pipeline.nightly.pending_reports import pending_report_nights, record_reports_outcome
 from pipeline.settings import Settings
+from pipeline.warehouse.catalog import Warehouse
 
 Job = Callable[..., RunSummary]  # nightly.run_job or nightly.rerun_job
 
@@ -36,18 +38,21 @@ def run_then_report(
     job: Job,
     settings: Settings,
     *,
+    warehouse: Warehouse | None = None,
     progress: Progress = no_progress,
     report_progress: Progress = no_progress,
-    default_dates: Sequence[str] = (),
+    default_dates: Sequence[dt.date] = (),
     **arguments: Any,
 ) -> RunSummary:
     """Run the job, then render the nights it touched (or default_dates when it touched
-    none: the demo shows its nights even when they were ingested before)."""
-    summary = job(settings, progress=progress, **arguments)
+    none: the demo shows its nights even when they were ingested before). The one
+    warehouse of the command is made here unless the caller made it."""
+    warehouse = warehouse or open_warehouse(settings)
+    summary = job(settings, warehouse=warehouse, progress=progress, **arguments)
     summary.gate = gate(summary, settings.fail_on)
     if not summary.snapshot_dates:
         summary.snapshot_dates = list(default_dates)
-    pending = pending_report_nights(settings, summary.snapshot_dates)
+    pending = pending_report_nights(warehouse, summary.snapshot_dates)
     nights = sorted({*summary.snapshot_dates, *pending})
     if not nights:
         return summary
@@ -56,17 +61,17 @@ def run_then_report(
 
     try:
         pages = write_reports(
-            settings.warehouse,
+            warehouse,
             settings.reports,
             settings.report_options(),
-            [dt.date.fromisoformat(day) for day in nights],
+            nights,
             progress=report_progress,
         )
     except Exception as error:  # the data landed: the run says so, the next one renders
         message = f"reports not written to {settings.reports}: {type(error).__name__}: {error}"
-        record_reports_outcome(settings, summary, nights, message)
+        record_reports_outcome(warehouse, settings.lock_timeout, summary, nights, message)
         return summary
     summary.reports = [str(page) for page in pages]
     if pending:
-        record_reports_outcome(settings, summary, pending, None)
+        record_reports_outcome(warehouse, settings.lock_timeout, summary, pending, None)
     return summary

@@ -123,14 +123,7 @@ def model_report(
     statistics = tonight.filter(_epoch_is(epoch))
     reference = statistics.filter(pl.col("split") == options.reference_split)
     lineage = night_lineage(connection, snapshot_date)
-    # The clip cap of the eps the night's losses were computed with, not today's setting.
-    eps = float(lineage.get("loss_settings", {}).get("eps", options.eps))
-    markers = {"clip cap -log(eps)": -math.log(eps)}
-    ln_c = statistics["ln_c"].drop_nulls()
-    if ln_c.len():
-        markers["ln C"] = float(ln_c[0])
-    if reference.height and reference["label_entropy"][0] is not None:
-        markers["H (train labels)"] = float(reference["label_entropy"][0])
+    markers = _baselines(lineage, statistics, reference, options.eps)
     heldout = [split for split in statistics["split"].to_list() if split != options.reference_split]
     epochs = tonight.filter(pl.col("epoch").is_not_null())
     best = next((v["best_epoch"] for v in verdicts if v.get("best_epoch") is not None), None)
@@ -176,6 +169,21 @@ def model_report(
             if row["ece"] is not None
         },
     )
+
+
+def _baselines(
+    lineage: dict[str, Any], statistics: pl.DataFrame, reference: pl.DataFrame, eps: float
+) -> dict[str, float]:
+    """The reference lines of the histogram: the clip cap, ln C and H of the train labels."""
+    # The clip cap of the eps the night's losses were computed with, not today's setting.
+    night_eps = float(lineage.get("loss_settings", {}).get("eps", eps))
+    markers = {"clip cap -log(eps)": -math.log(night_eps)}
+    ln_c = statistics["ln_c"].drop_nulls()
+    if ln_c.len():
+        markers["ln C"] = float(ln_c[0])
+    if reference.height and reference["label_entropy"][0] is not None:
+        markers["H (train labels)"] = float(reference["label_entropy"][0])
+    return markers
 
 
 def slice_table(

@@ -21,11 +21,12 @@ import polars as pl
 import vl_convert
 from markupsafe import Markup
 
+from pipeline.base.errors import WarehouseError
 from pipeline.base.faults import fault_point
 from pipeline.base.files import atomic_write_bytes, atomic_write_text
 from pipeline.base.options import ReportOptions
 from pipeline.base.progress import Progress, no_progress
-from pipeline.report import charts
+from pipeline.report import charts, overview_charts
 from pipeline.report.cartography import AMBIGUOUS, EASY
 from pipeline.report.compare import Comparison, comparison
 from pipeline.report.data import (
@@ -37,7 +38,7 @@ from pipeline.report.data import (
     nights,
     page_name,
 )
-from pipeline.warehouse.catalog import Warehouse, WarehouseError
+from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.queries import query_frame
 
 STATISTIC_COLUMNS = (
@@ -239,10 +240,10 @@ def render_night_page(
 
 
 def render_comparison(found: Comparison, bundle_file: str | None = None) -> str:
-    specs = {"overlay": _spec(charts.model_overlay(found.histograms, found.split))}
+    specs = {"overlay": _spec(overview_charts.model_overlay(found.histograms, found.split))}
     for index, paired in enumerate(found.paired, start=1):
         specs[f"paired-{index}"] = _spec(
-            charts.difference_histogram(paired.histogram, paired.model_a, paired.model_b)
+            overview_charts.difference_histogram(paired.histogram, paired.model_a, paired.model_b)
         )
     return (
         environment()
@@ -257,7 +258,7 @@ def render_comparison(found: Comparison, bundle_file: str | None = None) -> str:
 
 
 def write_comparison(
-    warehouse: Path | str,
+    warehouse: Warehouse,
     reports: Path,
     options: ReportOptions,
     models: Sequence[str],
@@ -267,8 +268,7 @@ def write_comparison(
 ) -> Path:
     """reports/<date>/compare-....html for models of one night (default: the latest);
     the night's page is written again to link it."""
-    store = Warehouse(warehouse)
-    with store.reading(losses_view=False) as connection:
+    with warehouse.reading(losses_view=False) as connection:
         known = [night["snapshot_date"] for night in nights(connection)]
         if not known:
             raise WarehouseError("no night in the warehouse yet")
@@ -291,7 +291,7 @@ def write_comparison(
                 f"--compare needs two or more different models of {day} ({problem}); "
                 f"models: {', '.join(present)}"
             )
-        store.scope_losses(connection, day, list(models))
+        warehouse.scope_losses(connection, day, list(models))
         found = comparison(connection, day, list(dict.fromkeys(models)), options.heldout_splits)
         bundle_file = None if standalone else shared_bundle(reports)
         page = reports / day.isoformat() / found.file_name
@@ -308,11 +308,13 @@ def render_index(
     specs = {}
     if dashboard.height:
         specs = {
-            "verdict-timeline": _spec(charts.verdict_timeline(dashboard)),
+            "verdict-timeline": _spec(overview_charts.verdict_timeline(dashboard)),
             "heldout-trend": _spec(
-                charts.model_trends(dashboard, "mean_heldout", "held-out mean loss")
+                overview_charts.model_trends(dashboard, "mean_heldout", "held-out mean loss")
             ),
-            "gap-trend": _spec(charts.model_trends(dashboard, "normalised_gap", "gap / H")),
+            "gap-trend": _spec(
+                overview_charts.model_trends(dashboard, "normalised_gap", "gap / H")
+            ),
         }
     return (
         environment()
@@ -334,7 +336,7 @@ def _write_pngs(report: ModelReport, folder: Path) -> list[str]:
 
 
 def write_reports(
-    warehouse: Path | str,
+    warehouse: Warehouse,
     reports: Path,
     options: ReportOptions,
     snapshot_dates: Sequence[dt.date] | None = None,
@@ -348,8 +350,7 @@ def write_reports(
     index of nights. Returns the pages written. Pages load the chart scripts from one
     shared file in the reports folder, or carry them inline (standalone)."""
     written: list[Path] = []
-    store = Warehouse(warehouse)
-    with store.reading(losses_view=False) as connection:
+    with warehouse.reading(losses_view=False) as connection:
         all_nights = nights(connection)
         known = [night["snapshot_date"] for night in all_nights]
         dates = list(snapshot_dates or known)
@@ -368,7 +369,7 @@ def write_reports(
             raise WarehouseError(f"no model {model!r} in the nights asked for; models: {there}")
         bundle_file = None if standalone else shared_bundle(reports)
         for index, (day, name) in enumerate(pages):
-            store.scope_losses(connection, day, [name])  # the page reads its files alone
+            warehouse.scope_losses(connection, day, [name])  # the page reads its files alone
             report = model_report(connection, day, name, options)
             folder = reports / day.isoformat()
             pngs = _write_pngs(report, folder) if png else []

@@ -10,25 +10,23 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import hashlib
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import duckdb
 
-from pipeline.base.errors import LossgramError
+from pipeline.base.errors import WarehouseError
 from pipeline.base.faults import fault_point
-from pipeline.base.files import NoSpaceError, atomic_output, atomic_write_text, flush, is_no_space
-from pipeline.warehouse.layout import CATALOG_POINTER, Layout, PlacedFile, placed_frame
+from pipeline.base.files import NoSpaceError, atomic_output, flush, is_no_space
+from pipeline.warehouse.layout import Layout, PlacedFile, locate_catalog, placed_frame
 from pipeline.warehouse.queries import ddl, execute, registered, sql_dir
-from pipeline.warehouse.store import ObjectStore, is_object_store, local_path
+from pipeline.warehouse.store import open_store
 
 if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars
     import polars as pl
@@ -38,10 +36,6 @@ if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars
 STORAGE_VERSION = "v1.4.0"
 # The migration that brought live_files: older warehouses' files are adopted then.
 LIVE_FILES_VERSION = 3
-
-
-class WarehouseError(LossgramError, RuntimeError):
-    """The warehouse cannot be used as asked (newer schema, locked, missing)."""
 
 
 def migrations() -> list[tuple[int, Path]]:
@@ -63,74 +57,36 @@ class Warehouse:
     def __init__(
         self, root: Path | str, memory_limit: str | None = None, catalog: Path | None = None
     ) -> None:
-        name = str(root) if is_object_store(root) else str(local_path(root).resolve())
-        if any(character in name for character in "*?[]{}"):
+        store = open_store(root)
+        if any(character in store.name for character in "*?[]{}"):
             # DuckDB reads every listed file name as a pattern: another folder could match.
             raise WarehouseError(f"warehouse {root} has one of * ? [ ] {{ }}: rename it")
-        if is_object_store(root):
-            self.layout = self._on_object_store(ObjectStore.at(name), catalog)
-        else:
-            self.layout = Layout(Path(name))
-        self.root = self.layout.root
+        # A folder warehouse keeps its lock, staging and spill inside; an object store's
+        # stay beside its catalog, on this machine's disk.
+        local_root = Path(store.name) if store.mounted else None
+        catalog_file = locate_catalog(store, local_root or Path("."), catalog)
+        self.layout = Layout(local_root or catalog_file.parent, store, catalog_file)
         self.name = self.layout.name
-        self.database = self.layout.database
-        if catalog is not None and catalog.resolve() != self.database:
-            self.database = self._catalog_moved_to(catalog.resolve())
+        self.catalog = self.layout.catalog
         self.memory_limit = memory_limit  # a writer's; None leaves DuckDB's default
-
-    @staticmethod
-    def _on_object_store(store: ObjectStore, catalog: Path | None) -> Layout:
-        """An object-store warehouse: its catalog on this machine's disk, named by the
-        setting or by the catalog.location object a run left in the store."""
-        recorded = store.read_text(CATALOG_POINTER)
-        known = Path(recorded.strip()) if recorded else None
-        if catalog is None and known is None:
-            raise WarehouseError(
-                f"no catalog for {store.uri}: a warehouse on an object store needs the "
-                "setting catalog (LOSSGRAM_CATALOG), a file on this machine's disk; once a "
-                "run has used it, readers find it from the URI"
-            )
-        if catalog is not None and known is not None and catalog.resolve() != known:
-            raise WarehouseError(
-                f"the warehouse's catalog is {known}, the setting catalog names "
-                f"{catalog.resolve()}: move the file there (with lossgram stopped) or fix "
-                "the setting"
-            )
-        database = known or (catalog.resolve() if catalog is not None else None)
-        assert database is not None
-        if known is None:
-            store.write_text(CATALOG_POINTER, f"{database}\n")
-        return Layout(database.parent, store, database)
-
-    def _catalog_moved_to(self, catalog: Path) -> Path:
-        """The setting `catalog` names another file than the warehouse's: a new warehouse
-        records it (catalog.location); one that has a catalog elsewhere is an error."""
-        if self.database.exists() or self.layout.store is not None:
-            raise WarehouseError(
-                f"the warehouse's catalog is {self.database}, the setting catalog names "
-                f"{catalog}: move the file there (with lossgram stopped) or fix the setting"
-            )
-        self.root.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.layout.catalog_pointer, f"{catalog}\n")
-        return catalog
 
     def connect(self, *, losses_view: bool = True) -> duckdb.DuckDBPyConnection:
         """A read-only connection to the committed catalog, with its own `losses` view
         over the committed files under this folder (wherever the folder now is). Binding
         it reads every file's footer: callers that read only tables go without."""
-        if not self.database.exists():
+        if not self.catalog.exists():
             raise WarehouseError(f"no warehouse at {self.name} (run `lossgram run` first)")
         # Readers load or install no extension on their own (a query could ask for one).
         no_extensions: dict[str, str | bool | int | float | list[str]] = {
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
         }
-        connection = duckdb.connect(str(self.database), read_only=True, config=no_extensions)
+        connection = duckdb.connect(str(self.catalog), read_only=True, config=no_extensions)
         try:
             self.register_store(connection)
-            if schema_version(connection, self.database) < known_version():
+            if schema_version(connection, self.catalog) < known_version():
                 raise WarehouseError(
-                    f"{self.database} was made by an older lossgram: run `lossgram run` "
+                    f"{self.catalog} was made by an older lossgram: run `lossgram run` "
                     "once to upgrade it"
                 )
             if losses_view and not self._stored_view_current(connection):
@@ -159,8 +115,8 @@ class Warehouse:
         self.layout.catalogs.mkdir(parents=True, exist_ok=True)
         draft = self.layout.catalogs / f"next-{uuid.uuid4().hex[:12]}.duckdb"
         try:
-            if self.database.exists():
-                shutil.copyfile(self.database, draft)
+            if self.catalog.exists():
+                shutil.copyfile(self.catalog, draft)
             connection = self._open_writer(draft)
             try:
                 with transaction(connection):
@@ -170,12 +126,12 @@ class Warehouse:
                 connection.close()
             flush(draft)
             fault_point("before_catalog_swap")
-            os.replace(draft, self.database)
-            flush(self.database.parent)
+            os.replace(draft, self.catalog)
+            flush(self.catalog.parent)
             fault_point("after_catalog_swap")
         except (OSError, duckdb.Error) as error:
             if is_no_space(error):
-                size = self.database.stat().st_size if self.database.exists() else None
+                size = self.catalog.stat().st_size if self.catalog.exists() else None
                 raise NoSpaceError(draft, size) from error
             raise
         finally:
@@ -183,9 +139,8 @@ class Warehouse:
             draft.with_name(draft.name + ".wal").unlink(missing_ok=True)
 
     def register_store(self, connection: duckdb.DuckDBPyConnection) -> None:
-        """Let the connection read the losses on an object store (nothing to do on disk)."""
-        if self.layout.store is not None:
-            self.layout.store.register(connection)
+        """Let the connection read the losses where the store keeps them."""
+        self.layout.store.register(connection)
 
     def committed_paths(self) -> set[str] | None:
         """The files the committed catalog lists (None if it cannot be read)."""
@@ -200,7 +155,7 @@ class Warehouse:
         the stock duckdb CLI), and this session's own (for the aggregates)."""
         self._bind_losses_view(connection, stored=True)
         execute(connection, "clear_catalog_location")
-        execute(connection, "set_catalog_location", {"path": str(self.database)})
+        execute(connection, "set_catalog_location", {"path": str(self.catalog)})
 
     def scope_losses(
         self, connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date, models: list[str]
@@ -221,7 +176,7 @@ class Warehouse:
         """The stored `losses` view names this catalog's files where they are (one view,
         so `show tables` lists losses once)."""
         rows = execute(connection, "catalog_location")
-        return bool(rows) and rows[0][0] == str(self.database)
+        return bool(rows) and rows[0][0] == str(self.catalog)
 
     def follow_move(self, connection: duckdb.DuckDBPyConnection) -> None:
         """Within a commit: make the stored view again if the warehouse was copied or
@@ -236,8 +191,8 @@ class Warehouse:
         if stored and files:
             # Absolute paths, so the CLI works from any folder; a guard names a copied
             # or moved catalog instead of reading the old folder's files.
-            database = str(self.database)
-            connection.execute(ddl("losses_view", losses_files=files, database_path=database))
+            catalog = str(self.catalog)
+            connection.execute(ddl("losses_view", losses_files=files, catalog_path=catalog))
         elif stored:
             execute(connection, "losses_view_empty")
         if stored:
@@ -278,11 +233,11 @@ class Warehouse:
         analyst's read-write session made to this file (fold them in before the file is
         copied, or they would be lost), or the log of a catalog since replaced (it no
         longer matches: set it aside, or nobody could open the catalog)."""
-        wal = self.database.with_name(self.database.name + ".wal")
+        wal = self.catalog.with_name(self.catalog.name + ".wal")
         if not wal.exists():
             return
         try:
-            with contextlib.closing(duckdb.connect(str(self.database))) as connection:
+            with contextlib.closing(duckdb.connect(str(self.catalog))) as connection:
                 connection.execute("CHECKPOINT")
         except duckdb.Error as error:
             if "does not match" in str(error):  # a log of a replaced generation
@@ -290,14 +245,14 @@ class Warehouse:
                 os.replace(wal, self.layout.catalogs / f"stale-{uuid.uuid4().hex[:8]}.wal")
                 return
             raise WarehouseError(
-                f"{self.database} is open read-write by another process (a {wal.name} "
+                f"{self.catalog} is open read-write by another process (a {wal.name} "
                 "exists): close that session; open the catalog read-only (lossgram sql, "
                 "duckdb -readonly)"
             ) from error
 
     def _migrate(self, connection: duckdb.DuckDBPyConnection) -> None:
         execute(connection, "create_schema_version")
-        current = schema_version(connection, self.database)
+        current = schema_version(connection, self.catalog)
         pending = [(version, path) for version, path in migrations() if version > current]
         for version, path in pending:
             with transaction(connection):
@@ -324,20 +279,23 @@ class Warehouse:
             for (path,) in execute(connection, "legacy_dump_paths")
         }
         adopted = []
-        for old in sorted(self.layout.data_files()):
+        for key in sorted(self.layout.data_files()):
+            old = PurePosixPath(key)
             if old.parent.name == "adopted":
                 continue  # an adoption that died before its commit: done again below
             snapshot_date = dt.date.fromisoformat(old.parent.parent.name.partition("=")[2])
-            frame = pl.read_parquet(old).with_columns(snapshot_date=pl.lit(snapshot_date))
+            with self.layout.store.open(self.layout.location(key)) as handle:
+                frame = pl.read_parquet(handle).with_columns(snapshot_date=pl.lit(snapshot_date))
             model = str(frame["model"][0]) if frame.height else unquote(old.parent.name[6:])
             # A folder the older lossgram's view (model=*/*.parquet) does not read, so its
             # readers never see a row twice while the upgrade commits.
-            new = old.parent / "adopted" / old.name
-            with atomic_output(new) as partial:
+            new = (old.parent / "adopted" / old.name).as_posix()
+            staged = self.layout.catalogs / f"adopted-{old.name}"
+            with atomic_output(staged) as partial:
                 frame.write_parquet(partial)
-            dump = dumps.get(old.stem, str(old))
-            relative = self.layout.relative(new)
-            adopted.append(PlacedFile(relative, snapshot_date, model, dump, frame.height))
+            self.layout.store.publish(staged, new)
+            dump = dumps.get(old.stem, self.layout.location(key))
+            adopted.append(PlacedFile(new, snapshot_date, model, dump, frame.height))
         with registered(connection, placed_files=placed_frame(adopted)):
             # Computed by an older lossgram with settings nobody recorded: stale until rerun.
             no_fingerprint = {"run_id": "adopted", "loss_fingerprint": None}
@@ -346,33 +304,32 @@ class Warehouse:
 
     @contextlib.contextmanager
     def lock(self, timeout_seconds: float) -> Iterator[None]:
-        """Hold the warehouse's writer lock, waiting up to timeout_seconds for it."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with self.layout.lock_file.open("a+") as handle:
-            deadline = time.monotonic() + timeout_seconds
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        handle.seek(0)
-                        holder = handle.read().strip() or "another process"
-                        raise WarehouseError(
-                            f"{self.name} is locked by another lossgram run ({holder}); "
-                            f"gave up after {timeout_seconds:g} s (setting lock_timeout)"
-                        ) from None
-                    time.sleep(0.2)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()}")
-            handle.flush()
-            try:
-                yield
-            finally:
-                handle.seek(0)
-                handle.truncate()
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        """Hold the warehouse's writer lock, waiting up to timeout_seconds for it. The
+        lock file says who holds it (pid), for the message a waiter gives up with."""
+        from filelock import FileLock, Timeout
+
+        def name_the_holder(descriptor: int) -> None:
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, f"pid {os.getpid()}".encode(), 0)
+
+        self.layout.root.mkdir(parents=True, exist_ok=True)
+        path = self.layout.lock_file
+        writer_lock = FileLock(
+            path, poll_interval=0.2, preserve_lock_file=True, on_acquired=name_the_holder
+        )
+        try:
+            writer_lock.acquire(timeout=timeout_seconds)
+        except Timeout:
+            holder = path.read_text().strip() if path.exists() else ""
+            raise WarehouseError(
+                f"{self.name} is locked by another lossgram run ({holder or 'another process'}); "
+                f"gave up after {timeout_seconds:g} s (setting lock_timeout)"
+            ) from None
+        try:
+            yield
+        finally:
+            os.truncate(path, 0)
+            writer_lock.release()
 
 
 def _empty_losses() -> pl.DataFrame:
@@ -385,7 +342,7 @@ def _empty_losses() -> pl.DataFrame:
     return pl.DataFrame(schema={**LOSS_SCHEMA, "snapshot_date": pl.Date()})
 
 
-def schema_version(connection: duckdb.DuckDBPyConnection, database: Path) -> int:
+def schema_version(connection: duckdb.DuckDBPyConnection, catalog: Path) -> int:
     """The file's schema version (0 for a new file); a WarehouseError if a newer lossgram
     made it."""
     current = 0
@@ -393,7 +350,7 @@ def schema_version(connection: duckdb.DuckDBPyConnection, database: Path) -> int
         current = execute(connection, "schema_version")[0][0] or 0
     if current > known_version():
         raise WarehouseError(
-            f"{database} has schema version {current}, newer than this lossgram "
+            f"{catalog} has schema version {current}, newer than this lossgram "
             f"knows ({known_version()}): upgrade lossgram"
         )
     return int(current)

@@ -40,7 +40,7 @@ def export_night(
         temporary = layout.root / f".{table}-{uuid.uuid4().hex[:12]}.parquet.tmp"
         try:
             pq.write_table(rows, temporary)
-            layout.publish(temporary, export_path(table, snapshot_date))
+            layout.store.publish(temporary, export_path(table, snapshot_date))
         finally:
             temporary.unlink(missing_ok=True)
 

@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from pipeline.base.files import atomic_write_text, flush
-from pipeline.warehouse.store import ObjectStore, is_object_store
+from pipeline.base.errors import WarehouseError
+from pipeline.warehouse.store import Store, fetch
 
 if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars or pyarrow
     import polars as pl
@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars o
 DATABASE_FILE = "lossgram.duckdb"
 # Names the catalog file when it lives outside the warehouse folder (setting `catalog`).
 CATALOG_POINTER = "catalog.location"
+LOSSES_FOLDER = "losses"
 MANIFEST_FILE = "_manifest.json"
 # The dump each row came from, in a file holding several dumps' rows (a batch of small
 # dumps is one file). The `losses` view leaves it out; live_files maps files to dumps.
@@ -66,75 +67,28 @@ def model_folder_value(name: str) -> str:
 
 @dataclass(frozen=True)
 class Layout:
-    """The paths of one warehouse: a folder, or an object store (store) whose local
-    work (lock, staging, spill) lives in root, the catalog's folder."""
+    """The places of one warehouse: its data files in a store, and the driver's own folder
+    (root) for the lock, staging and the spill, and the catalog file."""
 
     root: Path
-    store: ObjectStore | None = None
-    catalog: Path | None = None  # an object-store warehouse's catalog file
-
-    @property
-    def database(self) -> Path:
-        """The DuckDB catalog: <root>/lossgram.duckdb, or the file catalog.location names
-        (a catalog kept on the driver's disk, the losses on a shared file system or an
-        object store)."""
-        if self.catalog is not None:
-            return self.catalog
-        pointer = self.root / CATALOG_POINTER
-        if pointer.is_file():
-            return Path(pointer.read_text().strip())
-        return self.root / DATABASE_FILE
+    store: Store
+    catalog: Path
 
     @property
     def name(self) -> str:
         """The warehouse as its user named it: a folder or a URI."""
-        return self.store.uri if self.store is not None else str(self.root)
+        return self.store.name
 
     def location(self, relative: str) -> str:
         """A warehouse-relative path as readers open it: an absolute path or a URI."""
-        if self.store is not None:
-            return self.store.location(relative)
-        return str(self.root / relative)
+        return self.store.location(relative)
 
     def footer(self, location: str) -> pq.FileMetaData:
-        """The Parquet footer of a file at a location() or a local path."""
+        """The Parquet footer of a file at a location() or a staged local path."""
         import pyarrow.parquet as pq
 
-        if self.store is not None and is_object_store(location):
-            with self.store.open(location) as handle:
-                return pq.ParquetFile(handle).metadata
-        return pq.ParquetFile(location).metadata
-
-    def remove(self, relative: str) -> None:
-        """Delete one data file (gone already is fine)."""
-        if self.store is not None:
-            self.store.delete([relative])
-        else:
-            (self.root / relative).unlink(missing_ok=True)
-
-    def publish(self, local: Path, relative: str) -> None:
-        """A finished local file to its place in the warehouse, whole: a rename on disk,
-        an upload to an object store (then the local file goes)."""
-        if self.store is not None:
-            self.store.put(local, relative)
-            local.unlink(missing_ok=True)
-            return
-        target = self.root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(local, target)
-        flush(target)
-
-    @property
-    def catalog_pointer(self) -> Path:
-        return self.root / CATALOG_POINTER
-
-    @property
-    def losses(self) -> Path:
-        return self.root / "losses"
-
-    @property
-    def manifest(self) -> Path:
-        return self.losses / MANIFEST_FILE
+        with self.store.open(location) as handle:
+            return pq.ParquetFile(handle).metadata
 
     @property
     def staging(self) -> Path:
@@ -144,7 +98,7 @@ class Layout:
     def catalogs(self) -> Path:
         """Where a run builds the next catalog before it is swapped in (beside it: the
         swap is a rename)."""
-        return self.database.parent / ".catalog"
+        return self.catalog.parent / ".catalog"
 
     @property
     def lock_file(self) -> Path:
@@ -154,16 +108,46 @@ class Layout:
     def spill(self) -> Path:
         return self.root / ".tmp"
 
-    def partition(self, snapshot_date: dt.date, model: str | None = None) -> Path:
-        folder = self.losses / f"snapshot_date={snapshot_date.isoformat()}"
-        return folder if model is None else folder / f"model={model_folder_value(model)}"
+    def partition(self, snapshot_date: dt.date, model: str | None = None) -> str:
+        """The relative folder of a night's losses, or of one model's on that night."""
+        folder = f"{LOSSES_FOLDER}/snapshot_date={snapshot_date.isoformat()}"
+        return folder if model is None else f"{folder}/model={model_folder_value(model)}"
 
-    def relative(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix()
+    def data_files(self) -> list[str]:
+        """Every per-sample Parquet file in the store (relative), committed or not."""
+        return [
+            key
+            for key in self.store.list(LOSSES_FOLDER)
+            if key.endswith(".parquet") and "/snapshot_date=" in f"/{key}"
+        ]
 
-    def data_files(self) -> Iterator[Path]:
-        """Every per-sample Parquet file on disk, committed or not."""
-        return self.losses.glob("snapshot_date=*/model=*/**/*.parquet")
+
+def locate_catalog(store: Store, root: Path, setting: Path | None) -> Path:
+    """The catalog file of a warehouse: the one its catalog.location names, else the
+    setting `catalog`, else <warehouse>/lossgram.duckdb when the store is a folder.
+    A warehouse's catalog never silently changes: a setting naming another file than the
+    one in use is an error, and a new one is recorded in catalog.location."""
+    recorded = store.read_text(CATALOG_POINTER)
+    known = Path(recorded.strip()) if recorded else None
+    wanted = setting.resolve() if setting is not None else None
+    default = root / DATABASE_FILE if store.mounted else None
+    in_use = known or (default if default is not None and default.exists() else None)
+    if wanted is None:
+        if known or default:
+            return known or default  # type: ignore[return-value]
+        raise WarehouseError(
+            f"no catalog for {store.name}: a warehouse on an object store needs the "
+            "setting catalog (LOSSGRAM_CATALOG), a file on this machine's disk; once a "
+            "run has used it, readers find it from the URI"
+        )
+    if in_use is not None and in_use != wanted:
+        raise WarehouseError(
+            f"the warehouse's catalog is {in_use}, the setting catalog names {wanted}: "
+            "move the file there (with lossgram stopped) or fix the setting"
+        )
+    if known is None and wanted != default:
+        store.write_text(CATALOG_POINTER, f"{wanted}\n")
+    return wanted
 
 
 @dataclass(frozen=True)
@@ -232,13 +216,13 @@ def place(
     kept = sum(rows for by_dump in rows_of.values() for rows in by_dump.values())
     placed = []
     for index, model in enumerate(sorted(rows_of)):
-        target = layout.relative(layout.partition(snapshot_date, model) / f"{name}-{index}.parquet")
+        target = f"{layout.partition(snapshot_date, model)}/{name}-{index}.parquet"
         if len(rows_of) == 1 and kept == metadata.num_rows:
             finished = staged  # every row stays where it is
         else:
             finished = staged.with_name(f"{staged.stem}-{index}.parquet")
             frame.filter(pl.col("model") == model).sink_parquet(finished)
-        layout.publish(finished, target)
+        layout.store.publish(finished, target)
         placed += [
             PlacedFile(target, snapshot_date, model, dump, rows)
             for dump, rows in sorted(rows_of[model].items())
@@ -261,27 +245,16 @@ def carry_over(layout: Layout, file: str, dumps: Sequence[str], staging: Path) -
     when a run reads some of its other dumps again (the file is retired whole)."""
     import polars as pl
 
-    location = layout.location(file)
-    if layout.store is not None:
-        local = staging / f"carried-{Path(file).name}"
-        with layout.store.open(location) as source, local.open("wb") as copy:
-            shutil.copyfileobj(source, copy)
-        location = str(local)
+    source = fetch(layout.store, layout.location(file), staging)
     carried = staging / f"carried-{Path(file).stem}-kept.parquet"
-    kept = pl.scan_parquet(location).filter(pl.col(DUMP_COLUMN).is_in(dumps))
+    kept = pl.scan_parquet(source).filter(pl.col(DUMP_COLUMN).is_in(dumps))
     kept.sink_parquet(carried)
     return carried
 
 
 def flush_names(layout: Layout, placed: Iterable[PlacedFile]) -> None:
-    """Put the placed files' new names on disk before the commit that lists them: each
-    folder once, however many dumps a night places in it (per file, 1,000 small dumps
-    spent 0.5 s here)."""
-    if layout.store is not None:
-        return  # an upload is whole once it returns
-    folders = {(layout.root / file.path).parent for file in placed}
-    for folder in sorted({*folders, *(folder.parent for folder in folders)}):
-        flush(folder)
+    """Make the placed files' new names durable before the commit that lists them."""
+    layout.store.sync_names(file.path for file in placed)
 
 
 def _single_model(metadata: pq.FileMetaData) -> list[str] | None:
@@ -303,7 +276,7 @@ def clear_work_in_progress(layout: Layout) -> None:
     """Remove what a run that died left besides data files: staging, unfinished catalogs.
     A partition an older lossgram's rerun had moved aside goes back first."""
     for aside in sorted(layout.staging.glob("*/*/trash/*")):
-        target = layout.losses / aside.name.replace("+", "/")
+        target = layout.root / LOSSES_FOLDER / aside.name.replace("+", "/")
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(aside, target)
@@ -313,26 +286,23 @@ def clear_work_in_progress(layout: Layout) -> None:
 
 def remove_unreferenced(layout: Layout, keep: Iterable[str]) -> int:
     """Delete the data files not in keep (relative paths): files of a run that died
-    before its commit, and retired files no reader can still need. A file the catalog
-    lists is in keep and never touched. Returns how many were removed."""
+    before its commit, writes it left half-way, and retired files no reader can still
+    need. A file the catalog lists is in keep and never touched. Returns how many data
+    files were removed."""
     keep = set(keep)
-    if layout.store is not None:
-        objects = layout.store.files("losses")
-        unlisted = [key for key in objects if key.endswith(".parquet") and key not in keep]
-        layout.store.delete(unlisted)
-        return len(unlisted)
-    removed = 0
-    for path in list(layout.data_files()):
-        if layout.relative(path) not in keep:
-            path.unlink(missing_ok=True)
-            removed += 1
-    for partial in list(layout.losses.glob("snapshot_date=*/**/.*.tmp")):
-        partial.unlink(missing_ok=True)  # a write that died half-way
-    for folder, _, _ in sorted(os.walk(layout.losses), reverse=True):
-        if Path(folder) != layout.losses:
-            with contextlib.suppress(OSError):
-                Path(folder).rmdir()  # only when empty
-    return removed
+    unlisted = [
+        key
+        for key in layout.store.list(LOSSES_FOLDER)
+        if key not in keep and (key.endswith(".parquet") or _is_partial(key))
+    ]
+    layout.store.remove(unlisted)
+    return sum(key.endswith(".parquet") for key in unlisted)
+
+
+def _is_partial(key: str) -> bool:
+    """A hidden .tmp file: a write that died half-way (files.atomic_output)."""
+    name = key.rpartition("/")[2]
+    return name.startswith(".") and name.endswith(".tmp")
 
 
 def _by_path(files: Iterable[PlacedFile]) -> dict[str, list[PlacedFile]]:
@@ -361,8 +331,6 @@ def write_manifest(layout: Layout, files: list[PlacedFile], commit: str) -> None
         "commit": commit,
         "files": [_manifest_entry(path, of_file) for path, of_file in _by_path(files).items()],
     }
-    text = json.dumps(manifest, indent=1) + "\n"
-    if layout.store is not None:
-        layout.store.write_text(f"losses/{MANIFEST_FILE}", text)
-    else:
-        atomic_write_text(layout.manifest, text)
+    layout.store.write_text(
+        f"{LOSSES_FOLDER}/{MANIFEST_FILE}", json.dumps(manifest, indent=1) + "\n"
+    )

@@ -138,7 +138,7 @@ def finish_run(connection: duckdb.DuckDBPyConnection, summary: RunSummary) -> No
         {
             "run_id": summary.run_id,
             "status": summary.status,
-            "snapshot_dates": ",".join(summary.snapshot_dates),
+            "snapshot_dates": summary.snapshot_dates,
             "files_seen": summary.files_seen,
             "files_ingested": summary.files_ingested,
             "files_rejected": summary.files_rejected,
@@ -205,7 +205,7 @@ def recorded_dumps(
 
 
 def run_verdicts(
-    connection: duckdb.DuckDBPyConnection, snapshot_dates: Sequence[str]
+    connection: duckdb.DuckDBPyConnection, snapshot_dates: Sequence[dt.date]
 ) -> list[dict[str, Any]]:
     """The verdicts of the snapshots a run wrote, for its summary."""
     dates = {"snapshot_dates": list(snapshot_dates)}
@@ -222,9 +222,23 @@ def record_dumps(
     """Record every dump of a snapshot (and its dropped rows) with a few statements, in
     place of the records of the dumps read again (`replaced`: path, snapshot_date); the
     inbox they were read from names their key=value folders for a rerun."""
+    kept = [c for c in computed if c.record]
+    files, dropped = _recorded_files(kept, run_id, inbox), _dropped_rows(kept)
+    with registered(
+        connection, recorded_files=files, dropped_rows=dropped, replaced_dumps=replaced
+    ):
+        for statement in ("forget_rejected_rows", "forget_files", "record_files"):
+            execute(connection, statement)
+        execute(connection, "record_rejected_rows", {"run_id": run_id})
+
+
+def _recorded_files(
+    computed: Sequence[ComputedDump], run_id: str, inbox: Path | None
+) -> pl.DataFrame:
+    """One ingested_files row per dump: its fingerprint and its outcome."""
     import polars as pl
 
-    recorded_schema = pl.Schema(
+    schema = pl.Schema(
         {  # type: ignore[arg-type]  # a List dtype beside plain ones: mypy infers object
             "path": pl.String,
             "size": pl.Int64,
@@ -241,57 +255,46 @@ def record_dumps(
             "classes": pl.List(pl.String),
         }
     )
-    dropped_schema = pl.Schema(
+    rows = [
         {
-            "sample_id": pl.String,
-            "column_name": pl.String,
-            "problem": pl.String,
-            "path": pl.String,
-            "snapshot_date": pl.Date,
+            "path": str(c.outcome.path),
+            "size": c.fingerprint.size,
+            "mtime": c.fingerprint.mtime,
+            "sha256": c.fingerprint.sha256,
+            "snapshot_date": c.outcome.snapshot_date,
+            "status": c.outcome.status,
+            "rows": c.outcome.rows,
+            "rows_ignored": c.outcome.rows_ignored,
+            "rows_rejected": c.outcome.rows_rejected,
+            "error": c.outcome.error,
+            "run_id": run_id,
+            "inbox": None if inbox is None else str(inbox),
+            "classes": None if c.outcome.classes is None else list(c.outcome.classes),
         }
+        for c in computed
+    ]
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _dropped_rows(computed: Sequence[ComputedDump]) -> pl.DataFrame:
+    """The rows bad_rows = skip dropped, each naming its dump."""
+    import polars as pl
+
+    schema = {
+        "sample_id": pl.String,
+        "column_name": pl.String,
+        "problem": pl.String,
+        "path": pl.String,
+        "snapshot_date": pl.Date,
+    }
+    found = (
+        c.dropped.with_columns(
+            path=pl.lit(str(c.outcome.path)), snapshot_date=pl.lit(c.outcome.snapshot_date)
+        )
+        for c in computed
+        if c.dropped.height
     )
-    files = pl.DataFrame(
-        [
-            {
-                "path": str(c.outcome.path),
-                "size": c.fingerprint.size,
-                "mtime": c.fingerprint.mtime,
-                "sha256": c.fingerprint.sha256,
-                "snapshot_date": c.outcome.snapshot_date,
-                "status": c.outcome.status,
-                "rows": c.outcome.rows,
-                "rows_ignored": c.outcome.rows_ignored,
-                "rows_rejected": c.outcome.rows_rejected,
-                "error": c.outcome.error,
-                "run_id": run_id,
-                "inbox": None if inbox is None else str(inbox),
-                "classes": None if c.outcome.classes is None else list(c.outcome.classes),
-            }
-            for c in computed
-            if c.record
-        ],
-        schema=recorded_schema,
-    )
-    dropped = pl.concat(
-        [
-            pl.DataFrame(schema=dropped_schema),
-            *(
-                c.dropped.with_columns(
-                    path=pl.lit(str(c.outcome.path)),
-                    snapshot_date=pl.lit(c.outcome.snapshot_date),
-                )
-                for c in computed
-                if c.dropped.height and c.record
-            ),
-        ],
-        how="diagonal_relaxed",
-    )
-    with registered(
-        connection, recorded_files=files, dropped_rows=dropped, replaced_dumps=replaced
-    ):
-        for statement in ("forget_rejected_rows", "forget_files", "record_files"):
-            execute(connection, statement)
-        execute(connection, "record_rejected_rows", {"run_id": run_id})
+    return pl.concat([pl.DataFrame(schema=schema), *found], how="diagonal_relaxed")
 
 
 def job_history(connection: duckdb.DuckDBPyConnection, limit: int) -> pl.DataFrame:

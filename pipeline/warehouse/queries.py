@@ -2,7 +2,7 @@
 
 Each file opens with a comment ending in `Binds: $a, $b` (or `Binds: none`), and a test
 holds that header to the `$names` the statement uses. DDL cannot bind values: its
-`:name` literals are filled by `ddl`, the one place a value is quoted into SQL.
+`{{name}}` literals are filled by `ddl`, the one place a value is quoted into SQL.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import duckdb
 if TYPE_CHECKING:  # imported where a frame is made: `lossgram sql` starts without it
     import polars as pl
 
-_LITERAL = re.compile(r"(?<!:):([a-z_]+)\b")  # :name, not a ::cast
+# A value DDL needs quoted in ({{name}}): unlike a bound $name, ddl() writes it into the text.
+_LITERAL = re.compile(r"\{\{([a-z_]+)\}\}")
 
 
 def sql_dir() -> Path:
@@ -41,7 +42,7 @@ def quote_literal(text: str) -> str:
 
 
 def ddl(name: str, **literals: str | list[str]) -> str:
-    """sql/<name>.sql with each `:name` literal replaced by its quoted value (a list of
+    """sql/<name>.sql with each `{{name}}` literal replaced by its quoted value (a list of
     strings becomes a list literal)."""
 
     def fill(match: re.Match[str]) -> str:

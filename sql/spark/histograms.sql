@@ -7,8 +7,8 @@
 -- Engine-neutral: reads the night's rows from the view night_losses and the scheme from
 -- bin_edges (bin, lower, upper), which each engine provides; DuckDB runs it as written,
 -- Spark as sql/spark/histograms.sql, generated from it (scripts/generate_spark_sql.py).
--- Binds: :snapshot_date, :scheme_id, :guess_kind ('log' or 'linear'), :guess_a,
--- :guess_b, :last_bin, :run_id
+-- Binds: :snapshot_date, :scheme_id, :guess_kind ('log' or 'linear'), :log_low,
+-- :bins_per_decade, :linear_width, :last_bin, :run_id
 WITH guessed AS (
   SELECT
     model,
@@ -23,8 +23,12 @@ WITH guessed AS (
         0,
         CASE
           WHEN :guess_kind = 'log'
-          THEN CASE WHEN ce < :guess_a THEN 0 ELSE 1 + FLOOR(:guess_b * LOG10(ce / :guess_a)) END
-          ELSE FLOOR(ce / :guess_a)
+          THEN CASE
+            WHEN ce < :log_low
+            THEN 0
+            ELSE 1 + FLOOR(:bins_per_decade * LOG10(ce / :log_low))
+          END
+          ELSE FLOOR(ce / :linear_width)
         END
       )
     ) AS INT) AS guess
