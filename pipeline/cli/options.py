@@ -75,3 +75,24 @@ FailOnOption = Annotated[
         "insufficient_data, regressed (since the model's previous night). Comma-separated.",
     ),
 ]
+NightOption = Annotated[
+    dt.datetime | None,
+    typer.Option("--date", formats=["%Y-%m-%d"], help="Only this night (default every night)."),
+]
+PngOption = Annotated[bool, typer.Option("--png", help="Also write PNGs of the main charts.")]
+CompareOption = Annotated[
+    str | None,
+    typer.Option(
+        "--compare",
+        help="Compare these models of one night (A,B[,C]; --date, default the latest): "
+        "overlaid held-out histograms, KS/W1, and the samples they share.",
+    ),
+]
+StandaloneOption = Annotated[
+    bool,
+    typer.Option(
+        "--standalone",
+        help="Put the chart scripts (~0.9 MB) inside every page, for a page sent alone; "
+        "by default pages share one file in the reports folder.",
+    ),
+]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -22,6 +21,7 @@ from pipeline.cli.console import (
 from pipeline.cli.options import (
     ClassesOption,
     ClassWeightsOption,
+    CompareOption,
     ConfigOption,
     EpsOption,
     FormatOption,
@@ -29,9 +29,12 @@ from pipeline.cli.options import (
     LabelSmoothingOption,
     MapOption,
     ModelOption,
+    NightOption,
     OnlyModelOption,
+    PngOption,
     ReportsOption,
     SplitOption,
+    StandaloneOption,
     WarehouseOption,
 )
 
@@ -154,28 +157,11 @@ def history(
 
 
 def report(
-    date: Annotated[
-        dt.datetime | None,
-        typer.Option("--date", formats=["%Y-%m-%d"], help="Only this night (default every night)."),
-    ] = None,
+    date: NightOption = None,
     model: OnlyModelOption = None,
-    png: Annotated[bool, typer.Option("--png", help="Also write PNGs of the main charts.")] = False,
-    compare: Annotated[
-        str | None,
-        typer.Option(
-            "--compare",
-            help="Compare these models of one night (A,B[,C]; --date, default the latest): "
-            "overlaid held-out histograms, KS/W1, and the samples they share.",
-        ),
-    ] = None,
-    standalone: Annotated[
-        bool,
-        typer.Option(
-            "--standalone",
-            help="Put the chart scripts (~0.9 MB) inside every page, for a page sent alone; "
-            "by default pages share one file in the reports folder.",
-        ),
-    ] = False,
+    png: PngOption = False,
+    compare: CompareOption = None,
+    standalone: StandaloneOption = False,
     warehouse: WarehouseOption = None,
     reports: ReportsOption = None,
     config: ConfigOption = None,

@@ -149,7 +149,13 @@ def loss_histogram(
         )
     )
     rules = marker_rules_frame(markers, log_x=log_x)
-    marker_rules = (
+    layers = [histogram, *_marker_layers(rules)] if rules.height else [histogram]
+    return alt.layer(*layers).properties(width=width, height=height)
+
+
+def _marker_layers(rules: pl.DataFrame) -> list[alt.Chart]:
+    """The dashed reference lines (clip cap, ln C, H) and their labels."""
+    lines = (
         alt.Chart(rules)
         .mark_rule(strokeDash=[4, 3], color="#333")
         .encode(
@@ -162,8 +168,7 @@ def loss_histogram(
         .mark_text(align="left", dx=3, fontSize=10, color="#333")
         .encode(x=alt.X("value:Q"), y=alt.Y("label_y:Q", scale=None), text=alt.Text("marker:N"))
     )
-    layers = [histogram, marker_rules, labels] if rules.height else [histogram]
-    return alt.layer(*layers).properties(width=width, height=height)
+    return [lines, labels]
 
 
 def night_histograms(

@@ -126,6 +126,8 @@ def model_report(
     markers = _baselines(lineage, statistics, reference, options.eps)
     heldout = [split for split in statistics["split"].to_list() if split != options.reference_split]
     epochs = tonight.filter(pl.col("epoch").is_not_null())
+    reference_epochs = epochs.filter(pl.col("split") == options.reference_split)
+    epochs_trained = reference_epochs["epoch"].n_unique()
     best = next((v["best_epoch"] for v in verdicts if v.get("best_epoch") is not None), None)
     return ModelReport(
         snapshot_date=snapshot_date,
@@ -144,13 +146,7 @@ def model_report(
         per_class=query_frame(connection, "report_per_class", at_epoch),
         slices=slice_table(connection, at_epoch, options.reference_split),
         cartography=cartography(
-            connection,
-            snapshot_date,
-            model,
-            options.reference_split,
-            tonight.filter(
-                (pl.col("split") == options.reference_split) & pl.col("epoch").is_not_null()
-            )["epoch"].n_unique(),
+            connection, snapshot_date, model, options.reference_split, epochs_trained
         ),
         top_losses=query_frame(
             connection,
@@ -163,11 +159,7 @@ def model_report(
         calibration=query_frame(
             connection, "report_calibration", {**at_epoch, "bins": options.ece_bins}
         ),
-        ece={
-            row["split"]: row["ece"]
-            for row in statistics.iter_rows(named=True)
-            if row["ece"] is not None
-        },
+        ece=dict(statistics.filter(pl.col("ece").is_not_null()).select("split", "ece").iter_rows()),
     )
 
 
