@@ -17,7 +17,8 @@ from pipeline.cli.console import say, warn
 
 app = typer.Typer(
     name="lossgram",
-    help="Cross-entropy loss histograms, statistics and fit verdicts for prediction dumps.",
+    help="Cross-entropy loss histograms, statistics and fit verdicts for prediction dumps.\n\n"
+    "Exit codes: 0 ok, 1 partial (some input rejected), 2 failed, 3 the --fail-on gate tripped.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -1,9 +1,10 @@
 """`lossgram sql`: a user's query on the warehouse, read-only for real.
 
-One statement, and only a read (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN),
-classified by DuckDB's own parser. File access is limited to the warehouse's losses
-folder and then the connection's configuration is locked, so a query cannot read other
-files, write any, attach databases, install extensions or change settings. A query
+One statement, and only a read (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, and an
+EXPLAIN of one of those: EXPLAIN ANALYZE runs its statement), classified by DuckDB's own
+parser. File access is limited to the committed losses files, each by its exact path,
+and then the connection's configuration is locked, so a query cannot read other files,
+write any, attach databases, install extensions or change settings. A query
 that runs past its time limit is interrupted.
 """
 
@@ -25,6 +26,11 @@ if TYPE_CHECKING:  # `lossgram sql` prints DuckDB's own rows: it starts without 
     import polars as pl
 
 READ_STATEMENTS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+# EXPLAIN [ANALYZE] [(options)] <statement>: the statement explained must be a read too
+# (EXPLAIN ANALYZE runs it: EXPLAIN ANALYZE COPY ... TO would write).
+EXPLAINED = re.compile(
+    r"^\s*EXPLAIN\s+(?:ANALY[SZ]E\s+)?(?:\([^)]*\)\s*)?(?P<inner>.+)$", re.I | re.S
+)
 
 
 @dataclass(frozen=True)
@@ -125,16 +131,38 @@ def _check_is_one_read(query: str) -> None:
     if len(statements) != 1:
         raise WarehouseError(f"lossgram sql runs one statement at a time, got {len(statements)}")
     kind = statements[0].type
+    if kind == duckdb.StatementType.EXPLAIN:
+        kind = _explained_kind(statements[0].query)
+    if kind == duckdb.StatementType.INVALID:
+        raise WarehouseError(
+            "lossgram sql is read-only: it cannot tell what this EXPLAIN explains; start "
+            "the statement with EXPLAIN [ANALYZE] SELECT ..."
+        )
     if kind not in READ_STATEMENTS:
         raise WarehouseError(
             f"lossgram sql is read-only: {kind.name} statements are refused (allowed: "
-            "SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)"
+            "SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN of those)"
         )
 
 
+def _explained_kind(query: str) -> duckdb.StatementType:
+    """The kind of statement an EXPLAIN explains (one it cannot read counts as a write)."""
+    match = EXPLAINED.match(query)
+    try:
+        inner = duckdb.extract_statements(match.group("inner")) if match else []
+    except duckdb.Error:
+        inner = []
+    if len(inner) != 1 or inner[0].type == duckdb.StatementType.EXPLAIN:
+        return duckdb.StatementType.INVALID
+    return inner[0].type
+
+
 def _lock_down(connection: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
-    """Files: only the warehouse's losses folder, read; settings: locked."""
-    folder = warehouse.layout.location("losses") + "/"
-    execute(connection, "reader_allowed_directories", {"folders": [folder]})
+    """Files: only the committed losses files, each by its exact path (no folder, so
+    nothing can be written beside or over them); settings: locked."""
+    committed = [
+        warehouse.layout.location(path) for (path,) in execute(connection, "live_file_paths")
+    ]
+    execute(connection, "reader_allowed_paths", {"paths": committed})
     execute(connection, "reader_no_external_access")
     execute(connection, "reader_lock_configuration")

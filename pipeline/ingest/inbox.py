@@ -62,6 +62,7 @@ def plan_inbox(
     files = scan.dumps
     if date_range is not None:
         files = [f for f in files if _in_range(f, inbox, date_range)]
+    files, not_dates = _in_date_folders(files, inbox)
     latest = {dump.key: dump for dump in known}
     by_date: dict[dt.date, list[Path]] = {}
     moved_from: dict[Path, str] = {}
@@ -75,7 +76,24 @@ def plan_inbox(
             moved_from[path] = before.path
         day = date_folder_of(path, inbox) or default_date
         by_date.setdefault(day, []).append(path)
-    return InboxPlan(by_date, len(files), unchanged, inbox, scan.skipped, moved_from)
+    skipped = [*scan.skipped, *not_dates]
+    return InboxPlan(by_date, len(files), unchanged, inbox, skipped, moved_from)
+
+
+def _in_date_folders(files: list[Path], inbox: Path) -> tuple[list[Path], list[Skipped]]:
+    """The dumps whose top folder is a real date or none, and one skipped entry per folder
+    that looks like a date but is none (2026-02-30/): its dumps wait, the night lands."""
+    kept: list[Path] = []
+    skipped: dict[Path, Skipped] = {}
+    for path in files:
+        try:
+            date_folder_of(path, inbox)
+        except InboxError:
+            folder = inbox / path.relative_to(inbox).parts[0]
+            skipped.setdefault(folder, Skipped(folder, "not a valid date folder (YYYY-MM-DD)"))
+            continue
+        kept.append(path)
+    return kept, list(skipped.values())
 
 
 def _in_range(path: Path, inbox: Path, date_range: tuple[dt.date, dt.date]) -> bool:

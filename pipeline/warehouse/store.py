@@ -37,6 +37,7 @@ PACKAGES = {
     "gcs": "gcsfs",
     "az": "adlfs",
     "abfs": "adlfs",
+    "abfss": "adlfs",
 }
 
 
@@ -92,10 +93,24 @@ def is_object_store(location: str | os.PathLike[str]) -> bool:
 
 def parse_location(location: str | os.PathLike[str]) -> Path | str:
     """A warehouse location as given by a user: an object store's URI kept as text
-    (without a trailing slash), a folder as a Path (file:// taken off)."""
+    (without a trailing slash), a folder as a Path (file:// taken off). A scheme that is
+    no durable store (memory://, zip://...) is refused: the losses would vanish while the
+    ledger kept them as ingested. So is an existing file (the catalog, say)."""
     if is_object_store(location):
+        scheme = str(location).partition("://")[0]
+        if scheme not in PACKAGES:
+            known = ", ".join(f"{name}://" for name in PACKAGES)
+            raise ValueError(
+                f"{scheme}:// is not durable storage for a warehouse: use a folder or an "
+                f"object store ({known})"
+            )
         return str(location).rstrip("/")
-    return local_path(location)
+    path = local_path(location)
+    if path.is_file():
+        raise ValueError(
+            f"{path} is a file: the warehouse is the folder that holds lossgram.duckdb and losses/"
+        )
+    return path
 
 
 def local_path(location: str | os.PathLike[str]) -> Path:
