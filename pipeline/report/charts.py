@@ -185,7 +185,10 @@ def night_histograms(
         {"model": list(entropy), "h": list(entropy.values()), "kind": "H"},
         schema={"model": pl.String, "h": pl.Float64, "kind": pl.String},
     ).filter(pl.col("h") > 0)
-    data = pl.concat([bars, marks], how="diagonal_relaxed")
+    # The panels' order as a field: sorting by a list of names would write the names into
+    # a Vega expression, where a U+2028 or a newline in one breaks every panel.
+    rank = pl.DataFrame({"model": order, "panel": list(range(len(order)))})
+    data = pl.concat([bars, marks], how="diagonal_relaxed").join(rank, on="model", how="left")
     colour = alt.Color("split:N", scale=split_scale(bars["split"].unique().to_list()))
     base = alt.Chart().properties(width=240, height=140)
     rule = (
@@ -212,7 +215,10 @@ def night_histograms(
     )
     chart: alt.TopLevelMixin = (
         alt.layer(hist, rule, data=data)
-        .facet(facet=alt.Facet("model:N", title=None, sort=order), columns=columns)
+        .facet(
+            facet=alt.Facet("model:N", title=None, sort=alt.SortField("panel")),
+            columns=columns,
+        )
         # The night page switches y to "shared" in the browser on request.
         .resolve_scale(y="independent")
         .resolve_axis(x="independent")  # every panel keeps its own x axis

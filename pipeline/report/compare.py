@@ -55,6 +55,9 @@ def comparison_page_name(models: list[str]) -> str:
     """compare-<a>-<b>.html: safe, and distinct for distinct model lists."""
     digest = hashlib.sha256("\0".join(models).encode()).hexdigest()[:8]
     joined = "-".join(safe_name(model)[:40] for model in models)
+    # A file name holds 255 bytes: many or long (or non-ASCII) names are cut, the hash
+    # keeps the page distinct.
+    joined = joined.encode()[:160].decode(errors="ignore")
     return f"compare-{joined}-{digest}.html"
 
 

@@ -44,7 +44,9 @@ def safe_name(name: str) -> str:
 def page_name(model: str) -> str:
     """A file name for a model's page: safe, and distinct even when cleaning changed it."""
     cleaned = safe_name(model)
-    if cleaned != model:
+    if cleaned != model or len(cleaned.encode()) > 120:
+        # Cut to fit a file name (255 bytes), the hash keeps it distinct.
+        cleaned = cleaned.encode()[:120].decode(errors="ignore")
         cleaned += "-" + hashlib.sha256(model.encode()).hexdigest()[:8]
     return cleaned + ".html"
 

@@ -41,6 +41,8 @@ from pipeline.report.data import (
 from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.queries import query_frame
 
+# The night page draws the worst models' panels alone: thousands stay a page one can open.
+MAX_NIGHT_PANELS = 24
 STATISTIC_COLUMNS = (
     "split", "n", "mean_ce", "std_ce", "median_ce", "p90_ce", "p99_ce", "max_ce", "accuracy",
     "mean_confidence", "ece", "brier", "clipped", "ln_c", "label_entropy",
@@ -131,7 +133,9 @@ def format_percent(value: float | None) -> str:
 def _spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     # Not validated against the Vega-Lite schema again for every page (a quarter of the
     # render time): the chart builders' specs are validated by the golden tests.
-    spec: dict[str, Any] = chart.to_dict(validate=False)
+    # Data inline by design (offline pages): bounded by the page, not Altair's 5,000 rows.
+    with alt.data_transformers.disable_max_rows():
+        spec: dict[str, Any] = chart.to_dict(validate=False)
     return spec
 
 
@@ -219,7 +223,9 @@ def render_night_page(
             if v["label_entropy"] is not None:
                 entropy.setdefault(v["model"], float(v["label_entropy"]))
         order = sorted(night.models, key=lambda model: -worst.get(model, -math.inf))
-        specs["night-histograms"] = _spec(charts.night_histograms(night.histograms, order, entropy))
+        shown = order[:MAX_NIGHT_PANELS]  # every model is in the table and has its page
+        panels = night.histograms.filter(pl.col("model").is_in(shown))
+        specs["night-histograms"] = _spec(charts.night_histograms(panels, shown, entropy))
     return (
         environment()
         .get_template("night.html.j2")
@@ -227,6 +233,7 @@ def render_night_page(
             night=night,
             verdicts=ordered,
             charts=specs,
+            panels_left_out=max(0, len(night.models) - MAX_NIGHT_PANELS),
             comparisons=sorted(p.name for p in folder.glob("compare-*.html")) if folder else [],
             # Quoted for a shell, so it runs when pasted (names hold spaces, < or ;).
             compare_command=(
