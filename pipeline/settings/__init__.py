@@ -3,20 +3,20 @@
 A pydantic-settings model; each field has a default and a help (its docstring). A plain
 `Settings(...)` reads only its arguments; `load_settings` puts flags, LOSSGRAM_* variables and
 the TOML file under them. Each kind of setting reads text in lossgram's formats (`a,b`,
-`key=value,...`, `none`); a bad value is one SettingsError line: the setting, its source.
+`key=value,...`, `none`; values.py) and keeps its rules; a bad value is one SettingsError
+line: the setting, its source.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic.types import StrictFloat, StrictInt, StrictStr
 from pydantic_settings import BaseSettings, InitSettingsSource, SettingsConfigDict
 
@@ -29,7 +29,17 @@ from pipeline.base.options import (
     ReportOptions,
     Thresholds,
 )
-from pipeline.warehouse.store import parse_location
+from pipeline.settings.values import (
+    CHECKS,
+    URI_LIKE,
+    _floats,
+    _mapping,
+    _optional_int,
+    _spark_conf,
+    _strings,
+    warehouse_location,
+    within_limits,
+)
 
 if TYPE_CHECKING:
     from pydantic import ValidationInfo
@@ -44,59 +54,10 @@ GATE_CONDITIONS = ("overfit", "underfit", "insufficient_data", "regressed")
 ENV_PREFIX = "LOSSGRAM_"
 FOLDERS = ("inbox", "warehouse", "reports", "catalog")  # in a TOML file: relative to it
 FLAGS = {"column_map": "--map"}  # the flags not spelled --<name-with-dashes>
-URI_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")
 
 
 class SettingsError(LossgramError, ValueError):
     """A setting has a value lossgram cannot use."""
-
-
-# -- the text formats ------------------------------------------------------------------
-def _strings(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def _floats(text: str) -> tuple[float, ...]:
-    return tuple(float(part) for part in _strings(text))
-
-
-def _optional_int(text: str) -> int | None:
-    return None if text.strip().lower() in ("", "none") else int(text)
-
-
-def _mapping(text: str, form: str = "canonical=source") -> dict[str, str]:
-    """`label=target,logits=scores` (canonical=source) pairs."""
-    pairs = [part.partition("=") for part in _strings(text)]
-    for key, sep, value in pairs:
-        if not (sep and key.strip() and value.strip()):
-            raise ValueError(f"entry {key + sep + value!r} is not of the form {form}")
-    return {key.strip(): value.strip() for key, _, value in pairs}
-
-
-def _spark_conf(table: Mapping[str, Any] | str, prefix: str = "spark") -> dict[str, str]:
-    """A TOML [spark] table (or key=value text) as flat spark.* keys: `executor.memory =
-    "4g"` and `"spark.executor.memory" = "4g"` both give spark.executor.memory."""
-    if isinstance(table, str):
-        table = _mapping(table, "spark.key=value")
-    flat: dict[str, str] = {}
-    for key, value in table.items():
-        name = key if key.startswith("spark.") else f"{prefix}.{key}"
-        if isinstance(value, Mapping):
-            flat.update(_spark_conf(value, name))
-        else:
-            flat[name] = str(value).lower() if isinstance(value, bool) else str(value)
-    return flat
-
-
-def warehouse_location(text: str | os.PathLike[str]) -> Path | str:
-    """A folder (a Path), or an object store's URI kept as text (s3://bucket/prefix). A
-    URI cut short (s3://, s3:/bucket: an unset $BUCKET, a lost slash) is refused rather
-    than taken for a local folder named "s3:"."""
-    value = str(text)
-    cut_short = URI_LIKE.match(value) and not value.partition("://")[2].strip("/")
-    if cut_short and not value.startswith("file:"):
-        raise ValueError(f"{value!r} is not a URI like s3://bucket/prefix")
-    return parse_location(value)
 
 
 # -- the kinds of setting: text in lossgram's formats, other values of the right type --
@@ -129,16 +90,6 @@ TAKES = {"float_type": "a number", "int_type": "a whole number", "string_type": 
 TAKES |= {"path_type": "text", "tuple_type": "a list or text", "dict_type": "a table or text"}
 ITEMS: dict[tuple[str, type], str] = {("string_type", str): "text values"}
 ITEMS |= {("float_type", int): "a list of numbers", ("string_type", int): "a list of strings"}
-# What each checked setting takes, and what it says of a value it refuses.
-CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "label_smoothing": (lambda e: 0.0 <= e < 1.0, "label_smoothing must be in [0, 1), got {}"),
-    "eps": (lambda eps: 0.0 < eps < 1.0, "eps must be in (0, 1), got {}"),
-    "class_weights": (lambda w: w is None or min(w, default=0) >= 0, "class_weights must be >= 0"),
-    "dump_timeout": (lambda seconds: seconds >= 0, "dump_timeout must be >= 0 seconds, got {}"),
-    "bad_rows": (lambda v: v in ("reject", "skip"), "bad_rows must be reject or skip, got {!r}"),
-    "engine": (lambda v: v in ("duckdb", "spark"), "engine must be duckdb or spark, got {!r}"),
-    "bins": (lambda v: v in ("log", "linear"), "bins must be log or linear, got {!r}"),
-}
 
 
 class _Layer(InitSettingsSource):
@@ -263,6 +214,13 @@ class Settings(BaseSettings):
             raise ValueError(refusal.format(value))
         return value
 
+    @model_validator(mode="after")
+    def _together(self) -> Settings:
+        problem = within_limits(self.linear_bin_width, self.linear_bin_max)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
     @field_validator("fail_on")
     @classmethod
     def _gate(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -370,6 +328,8 @@ def load_settings(
 def _read_toml(path: Path, required: bool) -> dict[str, Any]:
     """A config file's settings: its [lossgram] table, or its top level."""
     if not path.is_file():
+        if path.exists():  # a folder, a device, a pipe: reading it could hang or fail
+            raise SettingsError(f"config file {path} is not a regular file")
         if required:
             raise SettingsError(f"config file {path} does not exist")
         return {}
@@ -378,6 +338,10 @@ def _read_toml(path: Path, required: bool) -> dict[str, Any]:
             table = tomllib.load(handle)
         except tomllib.TOMLDecodeError as error:
             raise SettingsError(f"{path}: not valid TOML: {error}") from error
+        except UnicodeDecodeError as error:
+            raise SettingsError(f"{path}: not UTF-8 text (save it as UTF-8)") from error
+        except RecursionError as error:
+            raise SettingsError(f"{path}: tables or arrays nested too deeply") from error
     table = table["lossgram"] if isinstance(table.get("lossgram"), dict) else table
     for name in FOLDERS:  # named in a config file, relative to it, not to where lossgram runs
         if isinstance(folder := table.get(name), str) and not URI_LIKE.match(folder):
