@@ -1,13 +1,15 @@
 """Kill soak: lossgram killed at random points and random moments on a multi-million-row
 warehouse, with readers polling, and exact accounting checked after every recovery.
 
-    .venv/bin/python bench/kill_soak.py [--kills 20] [--rows 1000000] [--seed 0]
+    .venv/bin/python -m bench.kill_soak [--kills 20] [--rows 1000000] [--seed 0]
+
+(from the repository root: it imports tests.helpers).
 
 Each cycle picks a command (a run of a new night, or a rerun of a committed one), and
 either a named kill point (LOSSGRAM_KILL_AT) or a random delay after which the process
 gets SIGKILL. A reader polls at 20 Hz and another holds one connection throughout. After
 the kill the next `lossgram run` must succeed and the warehouse must account for every
-row exactly (tests/probes/accounting.py). Prints one line per cycle and a summary; exits
+row exactly (tests/helpers/accounting.py). Prints one line per cycle and a summary; exits
 non-zero if any check failed.
 """
 
@@ -23,11 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-PROBES = HERE.parent / "tests" / "probes"
-sys.path.insert(0, str(PROBES))
-from accounting import check_accounting, query  # noqa: E402
-from dumps import write_hive_split  # noqa: E402
+from tests.helpers.accounting import check_accounting, query
+from tests.helpers.dumps import write_hive_split
+
+READER = Path(__file__).resolve().parent.parent / "tests" / "helpers" / "whole_nights_reader.py"
 
 LOSSGRAM = str(Path(sys.executable).parent / "lossgram")
 POINTS = [
@@ -88,7 +89,7 @@ def main() -> None:
     subprocess.run(command(root, "run"), check=True, stdout=subprocess.DEVNULL)
     readers = [
         subprocess.Popen(
-            [sys.executable, str(PROBES / "whole_nights_reader.py"), str(root / "wh"),
+            [sys.executable, str(READER), str(root / "wh"),
              str(root / "stop"), str(root / f"reader-{hold}.json"), *(["--hold"] if hold else [])]
         )
         for hold in (False, True)

@@ -11,7 +11,7 @@ process, which reports:
   driver_rss   peak RSS of the Python driver process (ru_maxrss)
   jvm_rss      peak RSS of the Spark driver JVM (VmHWM), for the Spark engines
 
-Usage: python bench/spark_scale.py [--rows 10000000 40000000]
+Usage (from the repository root): python -m bench.spark_scale [--rows 10000000 40000000]
 The Markdown table goes to stdout, raw figures to bench/out/spark_scale-<time>.json.
 """
 
@@ -37,7 +37,6 @@ WORK = OUT / "spark_scale"
 PART_ROWS = 1_000_000
 CLASSES = 10
 DAY = "2026-11-23"
-sys.path.insert(0, str(HERE.parent / "tests" / "probes"))
 
 
 def make_inbox(rows: int) -> Path:
@@ -118,7 +117,7 @@ def child(engine: str, master: str, inbox: Path, warehouse: Path) -> dict[str, A
 
 
 def run_child(engine: str, master: str, inbox: Path, warehouse: Path) -> dict[str, Any]:
-    from spark_cluster import spark_env
+    from tests.helpers.spark_cluster import spark_env
 
     command = [sys.executable, str(HERE / "spark_scale.py"), "--child", engine, master]
     command += [str(inbox), str(warehouse)]
@@ -140,7 +139,7 @@ def main() -> None:
         engine, master, inbox, warehouse = args.child
         print(json.dumps(child(engine, master, Path(inbox), Path(warehouse))))
         return
-    from spark_cluster import standalone_cluster
+    from tests.helpers.spark_cluster import standalone_cluster
 
     results = []
     WORK.mkdir(parents=True, exist_ok=True)

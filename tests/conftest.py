@@ -1,45 +1,168 @@
-"""Shared helpers: write small dumps and run them through the real CE stage."""
+"""The whole suite's rules, and fixtures shared across its folders.
+
+- Every test runs in its own tmp_path (the working folder moves there): nothing a test
+  or a command it runs writes lands in the checkout. At the end of the session the
+  checkout must be as it was at its start (`git status --porcelain`, and every file's
+  size and mtime, ignored ones included): a test that wrote into it fails the session,
+  naming the paths.
+- Hypothesis never fails on wall-clock time (deadline=None); with CI set it is
+  derandomized and keeps no example database.
+- Markers by folder: see FOLDER_MARKERS (tests/system/crash is crash + slow, ...).
+
+Helpers shared by tests and bench/ live in tests/helpers (a package: `from
+tests.helpers.dumps import write_hive_split`).
+"""
 
 from __future__ import annotations
 
-import json
-import sys
+import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
-
-# Helpers shared by tests and bench/ (probes: dumps, accounting, a polling reader).
-sys.path.insert(0, str(Path(__file__).parent / "probes"))
+from hypothesis import settings as hypothesis_settings
 
 from pipeline.contract import DumpError, open_dump, problems_found
 from pipeline.ingest.loss_pass import dump_losses_to_parquet
 from pipeline.settings import Settings
+from tests.helpers.dumps import write_dump
+
+__all__ = ["write_dump"]  # kept importable from here for older tests and notebooks
+
+ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+
+# -- Hypothesis: no deadlines (a loaded machine is not a bug) ---------------------------
+
+hypothesis_settings.register_profile("lossgram", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "lossgram")
+
+# -- markers by folder ---------------------------------------------------------------------
+
+# tests/<folder> -> the markers every test under it carries (registered in pyproject.toml).
+FOLDER_MARKERS = {
+    "system/crash": ("crash", "slow"),
+    "system/spark": ("spark", "slow"),
+    "system/object_store": ("s3", "slow"),
+    "system/browser": ("browser", "slow"),
+}
 
 
-def fixed_size(values: np.ndarray) -> pa.Array:
-    """A 2-D numpy array as a pyarrow fixed_size_list column (dtype kept)."""
-    flat = pa.array(np.ascontiguousarray(values).ravel())
-    return pa.FixedSizeListArray.from_arrays(flat, values.shape[1])
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        relative = Path(item.path).resolve().relative_to(TESTS).as_posix()
+        for folder, names in FOLDER_MARKERS.items():
+            if relative.startswith(folder + "/"):
+                for name in names:
+                    item.add_marker(name)
 
 
-def write_dump(path: Path, columns: dict[str, Any], classes: list[str] | None = None) -> Path:
-    """Write a Parquet dump; 2-D numpy arrays become fixed-size lists."""
-    arrays = {
-        name: fixed_size(value) if isinstance(value, np.ndarray) and value.ndim == 2 else value
-        for name, value in columns.items()
-    }
-    table = pa.table(arrays)
-    if classes is not None:
-        table = table.replace_schema_metadata({"lossgram.classes": json.dumps(classes)})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path)
-    return path
+# -- every test in its own folder ------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _work_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The working folder is the test's tmp_path: default locations (data/, reports/,
+    lossgram.toml) resolve there, never in the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
+# -- the checkout is left as it was ------------------------------------------------------------
+
+CHECKOUT = pytest.StashKey[dict[str, Any]]()
+# Caches tools keep in the checkout (git-ignored), not written by a test.
+CACHES = {
+    ".git",
+    ".venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".import_linter_cache",
+    ".grimp_cache",
+}
+
+
+def checkout_files(root: Path) -> dict[str, tuple[int, int]]:
+    """Every file of the checkout (git-ignored ones too, caches left out): size, mtime."""
+    files = {}
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [
+            name for name in subfolders if name not in CACHES and not name.endswith(".egg-info")
+        ]
+        for name in names:
+            path = Path(folder, name)
+            try:
+                stat = path.lstat()
+            except OSError:
+                continue
+            files[path.relative_to(root).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return files
+
+
+def git_status(root: Path) -> list[str] | None:
+    """`git status --porcelain` of the checkout (None outside a git checkout)."""
+    try:
+        done = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=all"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.splitlines() if done.returncode == 0 else None
+
+
+def checkout_changes(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """What changed in the checkout between two checkout_state() snapshots."""
+    changed = set()
+    if before["status"] is not None and after["status"] is not None:
+        changed |= set(before["status"]) ^ set(after["status"])
+    old, new = before["files"], after["files"]
+    changed |= {f"new: {path}" for path in new.keys() - old.keys()}
+    changed |= {f"removed: {path}" for path in old.keys() - new.keys()}
+    changed |= {f"changed: {path}" for path in old.keys() & new.keys() if old[path] != new[path]}
+    return sorted(changed)
+
+
+def checkout_state(root: Path) -> dict[str, Any]:
+    return {"status": git_status(root), "files": checkout_files(root)}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller, not an xdist worker
+        session.config.stash[CHECKOUT] = checkout_state(ROOT)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(CHECKOUT, None)
+    if before is None:
+        return
+    changes = checkout_changes(before, checkout_state(ROOT))
+    if os.environ.get("LOSSGRAM_UPDATE_GOLDEN") == "1":  # asked for: golden files rewritten
+        changes = [change for change in changes if "tests/golden/" not in change]
+    if not changes:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"tests wrote into the checkout {ROOT} (they must work under tmp_path):"]
+    lines += [f"  {change}" for change in changes]
+    if reporter is not None:
+        reporter.write_sep("=", "checkout changed", red=True, bold=True)
+        for line in lines:
+            reporter.write_line(line, red=True)
+    else:
+        print("\n".join(lines))
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# -- dumps through the real loss stage ---------------------------------------------------------
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import duckdb
 import numpy as np
 import polars as pl
 import pytest
-from dumps import write_hive_split
 from typer.testing import CliRunner
 
 from pipeline.base.errors import WarehouseError
@@ -29,6 +28,7 @@ from pipeline.nightly.driver import rerun_job, run_job
 from pipeline.settings import Settings
 from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.layout import DUMP_COLUMN
+from tests.helpers.dumps import write_hive_split
 
 DAY = "2026-11-20"
 TABLES = ("histograms", "summaries", "verdicts")
