@@ -53,6 +53,7 @@ CONFIG_FILE = "lossgram.toml"
 GATE_CONDITIONS = ("overfit", "underfit", "insufficient_data", "regressed")
 ENV_PREFIX = "LOSSGRAM_"
 FOLDERS = ("inbox", "warehouse", "reports", "catalog")  # in a TOML file: relative to it
+ANCHORED = ("inbox", "warehouse", "reports")  # defaults relative to the project's TOML file
 FLAGS = {"column_map": "--map"}  # the flags not spelled --<name-with-dashes>
 
 
@@ -312,7 +313,7 @@ def load_settings(
         for name in Settings.model_fields
         if ENV_PREFIX + name.upper() in env
     }
-    path = config_file or Path(env.get(ENV_PREFIX + "CONFIG", CONFIG_FILE))
+    path = config_file or Path(env.get(ENV_PREFIX + "CONFIG") or _find_config())
     layers = (
         _Layer(flags, lambda name: FLAGS.get(name, "--" + name.replace("_", "-"))),
         _Layer(variables, lambda name: ENV_PREFIX + name.upper()),
@@ -323,6 +324,16 @@ def load_settings(
     for layer in reversed(layers):
         Settings(_build_sources=((layer,), {}))
     return Settings(_build_sources=(layers, {}))
+
+
+def _find_config(start: Path | None = None) -> Path:
+    """lossgram.toml in the working folder or the nearest folder above it that has one
+    (as git finds its repository), so commands work from a project's sub-folders."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder / CONFIG_FILE
+    return Path(CONFIG_FILE)
 
 
 def _read_toml(path: Path, required: bool) -> dict[str, Any]:
@@ -346,6 +357,8 @@ def _read_toml(path: Path, required: bool) -> dict[str, Any]:
     for name in FOLDERS:  # named in a config file, relative to it, not to where lossgram runs
         if isinstance(folder := table.get(name), str) and not URI_LIKE.match(folder):
             table[name] = path.parent / folder
+    for name in ANCHORED:  # and so are the default folders of a project that has one
+        table.setdefault(name, path.parent / Settings.model_fields[name].default)
     return table
 
 

@@ -75,7 +75,10 @@ class Warehouse:
         over the committed files under this folder (wherever the folder now is). Binding
         it reads every file's footer: callers that read only tables go without."""
         if not self.catalog.exists():
-            raise WarehouseError(f"no warehouse at {self.name} (run `lossgram run` first)")
+            raise WarehouseError(
+                f"no warehouse at {self.name}: run `lossgram run` first, or point at one "
+                "with --warehouse, LOSSGRAM_WAREHOUSE or `warehouse` in lossgram.toml"
+            )
         # Readers load or install no extension on their own (a query could ask for one).
         no_extensions: dict[str, str | bool | int | float | list[str]] = {
             "autoinstall_known_extensions": False,

@@ -306,3 +306,16 @@ def test_config_files_lossgram_cannot_read_are_one_line(tmp_path, content, said)
 def test_a_config_that_is_a_folder_is_refused(tmp_path):
     with pytest.raises(SettingsError, match="is not a regular file"):
         load_settings(config_file=tmp_path, env={})
+
+
+def test_the_project_config_is_found_from_a_sub_folder(tmp_path, monkeypatch):
+    """As git finds its repository: lossgram.toml in a folder above, its folders (and the
+    default ones) relative to it, so `lossgram sql` works from notebooks/."""
+    (tmp_path / "lossgram.toml").write_text('reports = "site"\n')
+    deep = tmp_path / "notebooks" / "deep"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    settings = load_settings(env={})
+    assert settings.reports == tmp_path / "site"
+    assert settings.warehouse == tmp_path / "data" / "warehouse"
+    assert settings.inbox == tmp_path / "data" / "inbox"
