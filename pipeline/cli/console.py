@@ -139,8 +139,9 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
         say(f"... {len(summary.changes) - MAX_CHANGES_SHOWN} more changes (the night page)")
     for reason in summary.gate:
         warn(f"gate (fail_on): {reason}")
+    status = f"{summary.status}, gate tripped (exit 3)" if summary.gate else summary.status
     say(
-        f"{summary.status}: {summary.files_ingested} dump(s) ingested, "
+        f"{status}: {summary.files_ingested} dump(s) ingested, "
         f"{summary.files_rejected} rejected, {summary.files_unchanged} unchanged "
         f"in {summary.seconds:.2f} s (run {summary.run_id})"
     )

@@ -1,6 +1,6 @@
-"""Which nights still need their pages, and what became of writing them. The pages are
-written after a run's last commit; this is the small commit that follows them, so the
-driver is never entered again after the report."""
+"""What a run records after its last commit: which nights still need their pages and
+what became of writing them, and why it tripped the fail_on gate. Small commits of
+their own, so the driver is never entered again after the report."""
 
 from __future__ import annotations
 
@@ -44,3 +44,9 @@ def record_reports_outcome(
     if summary.status == STATUS_SUCCEEDED:
         summary.status = STATUS_PARTIAL
     summary.error = f"{summary.error}; {error}" if summary.error else error
+
+
+def record_gate(warehouse: Warehouse, lock_timeout: float, summary: RunSummary) -> None:
+    """Why the run trips fail_on, in job_runs beside its status (history shows it)."""
+    with warehouse.lock(lock_timeout), warehouse.commit() as catalog:
+        execute(catalog, "record_run_gate", {"run_id": summary.run_id, "gate": summary.gate})

@@ -10,7 +10,11 @@ from typing import Any
 from pipeline.base.progress import Progress, no_progress
 from pipeline.base.results import RunSummary
 from pipeline.nightly.job_options import open_warehouse
-from pipeline.nightly.pending_reports import pending_report_nights, record_reports_outcome
+from pipeline.nightly.pending_reports import (
+    pending_report_nights,
+    record_gate,
+    record_reports_outcome,
+)
 from pipeline.settings import Settings
 from pipeline.warehouse.catalog import Warehouse
 
@@ -50,6 +54,8 @@ def run_then_report(
     warehouse = warehouse or open_warehouse(settings)
     summary = job(settings, warehouse=warehouse, progress=progress, **arguments)
     summary.gate = gate(summary, settings.fail_on)
+    if summary.gate:
+        record_gate(warehouse, settings.lock_timeout, summary)
     if not summary.snapshot_dates:
         summary.snapshot_dates = list(default_dates)
     pending = pending_report_nights(warehouse, summary.snapshot_dates)
