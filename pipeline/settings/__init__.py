@@ -370,7 +370,22 @@ def commented_toml() -> str:
     ]
     for spec in setting_fields():
         default = str(spec.default) if isinstance(spec.default, Path) else spec.default
-        # JSON's strings, numbers and arrays are TOML's too (and no default is a full table).
-        shown = "  (unset by default)" if default is None else json.dumps(default)
+        # JSON's strings, numbers and arrays are TOML's too (and no default is a full table);
+        # a setting unset by default shows an example, so the uncommented line is TOML.
+        shown = json.dumps(default) if default is not None else _example(spec.name)
         lines += [f"# {spec.metadata['help']}", f"# {spec.name} = {shown}", ""]
     return "\n".join(lines)
+
+
+# What `lossgram init` shows for a setting unset by default: an example value.
+EXAMPLES = {
+    "catalog": "/var/lib/lossgram/lossgram.duckdb",
+    "class_weights": [1.0, 2.0, 1.0],
+    "classes": ["cat", "dog", "bird"],
+    "split": "test",
+    "model": "resnet50",
+}
+
+
+def _example(name: str) -> str:
+    return f"{json.dumps(EXAMPLES.get(name, ''))}  # unset by default; an example"
