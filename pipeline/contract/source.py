@@ -70,7 +70,8 @@ class Source:
         shown = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
         return (
             f"required column is missing (columns found: {shown or 'none'}; "
-            f"name one with --map {column}=<column>)"
+            f"name one with column_map {column}=<column>: in lossgram.toml, "
+            f"LOSSGRAM_COLUMN_MAP, or --map for lossgram losses)"
         )
 
     def source_of(self, canonical: str) -> str:

@@ -329,6 +329,7 @@ CASES: dict[str, tuple[Build, str]] = {
     "column-upper-case": (
         columns(label=None, Label=[0, 1, 2]),
         "column 'label': 3 rows: required column is missing (columns found: Label, logits, "
-        "model, sample_id, split; name one with --map label=<column>)",
+        "model, sample_id, split; name one with column_map label=<column>: in lossgram.toml, "
+        "LOSSGRAM_COLUMN_MAP, or --map for lossgram losses)",
     ),
 }

@@ -277,8 +277,8 @@ def test_a_missing_column_lists_what_the_file_has_and_how_to_map_it(night):
     assert status == "partial"
     error = errors["mapped.parquet"] or ""
     assert error.startswith(f"{path}: column 'sample_id': 2 rows: required column is missing")
-    assert "columns found: id, prob, split, target; name one with --map sample_id=<column>" in error
-    assert "--map label=<column>" in error
+    assert "columns found: id, prob, split, target; name one with column_map sample_id=" in error
+    assert "column_map label=<column>: in lossgram.toml, LOSSGRAM_COLUMN_MAP" in error
 
 
 def test_control_characters_are_escaped_in_everything_printed(night):
