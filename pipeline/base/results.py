@@ -43,6 +43,8 @@ class KnownDump:
     path: str
     inbox: str | None
     fingerprint: Fingerprint
+    rejected_night: dt.date | None = None  # the night it was rejected in; None: ingested
+    retry: bool = False  # rejected for the environment (permission, I/O, time limit)
 
     @property
     def key(self) -> str:
@@ -107,6 +109,8 @@ class RunSummary:
     # What changed on its nights against each model's previous night (pipeline/analysis/changes.py).
     changes: list[dict[str, Any]] = field(default_factory=list)
     gate: list[str] = field(default_factory=list)  # why the run trips fail_on, if it does
+    # Rejected dumps left as they were (not read again), per night they were rejected in.
+    rejected_unchanged: dict[dt.date, int] = field(default_factory=dict)
 
     @property
     def files_ingested(self) -> int:
@@ -155,6 +159,9 @@ class RunSummary:
             "reports": self.reports,
             "stale_snapshots": self.stale_snapshots,
             "skipped": [{"path": str(s.path), "reason": s.reason} for s in self.skipped],
+            "rejected_unchanged": {
+                night.isoformat(): count for night, count in self.rejected_unchanged.items()
+            },
         }
 
 

@@ -139,6 +139,11 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
         say(f"... {len(summary.changes) - MAX_CHANGES_SHOWN} more changes (the night page)")
     for reason in summary.gate:
         warn(f"gate (fail_on): {reason}")
+    for night, count in sorted(summary.rejected_unchanged.items()):
+        warn(
+            f"note: {count} rejected dump(s) of {night} unchanged, not read again: fix them "
+            f"(or the settings that read them), then `lossgram rerun --date {night}`"
+        )
     status = f"{summary.status}, gate tripped (exit 3)" if summary.gate else summary.status
     say(
         f"{status}: {summary.files_ingested} dump(s) ingested, "

@@ -34,6 +34,8 @@ class InboxPlan:
     # A changed dump read before at another place (the inbox moved): the path its rows
     # are recorded under, so they are replaced rather than kept twice.
     moved_from: dict[Path, str] = field(default_factory=dict)
+    # Dumps rejected before and unchanged since, per night: not read again (a rerun does).
+    rejected_unchanged: dict[dt.date, int] = field(default_factory=dict)
 
 
 def date_folder_of(path: Path, inbox: Path) -> dt.date | None:
@@ -67,17 +69,21 @@ def plan_inbox(
     by_date: dict[dt.date, list[Path]] = {}
     moved_from: dict[Path, str] = {}
     unchanged = 0
+    rejected_unchanged: dict[dt.date, int] = {}
     for path in files:
         before = latest.get(dump_key(path, inbox))
-        if before is not None and is_unchanged(path, before):
+        if before is not None and not before.retry and is_unchanged(path, before):
             unchanged += 1
+            if before.rejected_night is not None:
+                night = before.rejected_night
+                rejected_unchanged[night] = rejected_unchanged.get(night, 0) + 1
             continue
         if before is not None and before.path != str(path):
             moved_from[path] = before.path
         day = date_folder_of(path, inbox) or default_date
         by_date.setdefault(day, []).append(path)
     skipped = [*scan.skipped, *not_dates]
-    return InboxPlan(by_date, len(files), unchanged, inbox, skipped, moved_from)
+    return InboxPlan(by_date, len(files), unchanged, inbox, skipped, moved_from, rejected_unchanged)
 
 
 def _in_date_folders(files: list[Path], inbox: Path) -> tuple[list[Path], list[Skipped]]:

@@ -80,6 +80,7 @@ def open_for_writing(
         catch_up_exports(catalog, warehouse.layout)  # a run that died before its export
     if planned is not None:
         summary.files_seen, summary.files_unchanged = planned.files_seen, planned.files_unchanged
+        summary.rejected_unchanged = planned.rejected_unchanged
     return OpenedRun(committed, planned, slice_types)
 
 

@@ -172,8 +172,8 @@ def known_dumps(connection: duckdb.DuckDBPyConnection) -> list[KnownDump]:
 
 def _known(rows: Sequence[tuple[Any, ...]]) -> list[KnownDump]:
     return [
-        KnownDump(path, inbox, Fingerprint(size, mtime, sha256))
-        for path, inbox, size, mtime, sha256 in rows
+        KnownDump(path, inbox, Fingerprint(size, mtime, sha256), *rejection)
+        for path, inbox, size, mtime, sha256, *rejection in rows
     ]
 
 

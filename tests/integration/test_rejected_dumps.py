@@ -1,0 +1,66 @@
+"""A rejected dump is read again when its rejection was the environment's (permission,
+I/O, a time limit), and otherwise the summary says it is left as it was and how to redo
+it (a fixed column_map once gave '0 ingested, 7 unchanged' with nothing said)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from pipeline.nightly.driver import rerun_job, run_job
+from pipeline.nightly.job_options import open_warehouse
+from pipeline.settings import Settings
+from pipeline.warehouse.queries import execute
+from tests.helpers.dumps import write_hive_split
+
+NIGHT = "2026-11-20"
+
+
+def write_unlabelled(settings: Settings) -> None:
+    """A dump with its label under another name: rejected until column_map names it."""
+    rng = np.random.default_rng(0)
+    path = settings.inbox / NIGHT / "model=mlp" / "split=test" / "part-0.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame(
+        {
+            "sample_id": np.arange(40),
+            "target": rng.integers(0, 3, 40),
+            "logits": pl.Series(rng.normal(size=(40, 3)), dtype=pl.Array(pl.Float64, 3)),
+        }
+    ).write_parquet(path)
+
+
+def test_an_unchanged_rejected_dump_is_named_with_the_command_that_redoes_it(tmp_path):
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    write_hive_split(settings.inbox, NIGHT, "mlp", "train", n=40)
+    write_unlabelled(settings)
+    assert run_job(settings).files_rejected == 1
+    again = run_job(settings)
+    assert (again.files_rejected, again.files_unchanged) == (0, 2)
+    assert again.rejected_unchanged == {dt.date.fromisoformat(NIGHT): 1}
+    assert again.to_json()["rejected_unchanged"] == {NIGHT: 1}
+    fixed = settings.model_copy(update={"column_map": {"label": "target"}})
+    redone = run_job(fixed, snapshot_date=dt.date.fromisoformat(NIGHT))
+    assert redone.files_ingested == 0  # a run leaves it: the rerun the note names redoes it
+    rerun = rerun_job(fixed, dt.date.fromisoformat(NIGHT))
+    assert (rerun.files_ingested, rerun.files_rejected) == (2, 0)
+
+
+def test_a_dump_rejected_for_the_environment_is_read_again_unchanged(tmp_path):
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    write_hive_split(settings.inbox, NIGHT, "mlp", "train", n=40)
+    write_hive_split(settings.inbox, NIGHT, "mlp", "test", n=40, seed=1)
+    assert run_job(settings).files_ingested == 2
+    warehouse = open_warehouse(settings)
+    with warehouse.commit() as catalog:  # as a run that met a permission error left it
+        catalog.execute(
+            "UPDATE ingested_files SET status = 'rejected', error = 'unreadable Parquet: "
+            "[Errno 13] Permission denied' WHERE path LIKE '%split=test%'"
+        )
+    again = run_job(settings)
+    assert (again.files_ingested, again.files_unchanged) == (1, 1)
+    assert again.rejected_unchanged == {}
+    with warehouse.reading(losses_view=False) as catalog:
+        assert execute(catalog, "known_files")[-1][-1] is False  # ingested now: no retry
