@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,38 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     else:
         print("\n".join(lines))
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# -- a loopback S3 ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def s3_env() -> Iterator[dict[str, str]]:
+    """moto's S3 server on 127.0.0.1 for a module; this process reaches it too (s3fs,
+    DuckDB) through the AWS variables, restored afterwards."""
+    from tests.helpers.s3_server import s3_server
+
+    with s3_server() as variables:
+        saved = {name: os.environ.get(name) for name in variables}
+        os.environ.update(variables)
+        try:
+            yield variables
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+
+@pytest.fixture
+def bucket(s3_env: dict[str, str]) -> str:
+    """A new, empty bucket on the loopback S3."""
+    import s3fs
+
+    name = f"lossgram-{uuid.uuid4().hex[:8]}"
+    s3fs.S3FileSystem(skip_instance_cache=True).mkdir(name)
+    return name
 
 
 # -- dumps through the real loss stage ---------------------------------------------------------

@@ -1,8 +1,9 @@
 """A warehouse on an object store (S3): the same night as on disk, readers that find it
 from its URI alone, and no lost, torn or orphaned object when a run is killed.
 
-The store is moto's S3 server on 127.0.0.1 (tests/probes/s3_server.py); lossgram runs
-as a user runs it, a `lossgram` process with the AWS variables pointing at that server.
+The store is moto's S3 server on 127.0.0.1 (tests/helpers/s3_server.py; the s3_env and
+bucket fixtures are in tests/conftest.py); lossgram runs as a user runs it, a `lossgram`
+process with the AWS variables pointing at that server.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -24,33 +23,10 @@ from pipeline.warehouse.exports import EXPORTED_TABLES, export_path, exported_ru
 from pipeline.warehouse.queries import execute
 from tests.helpers.accounting import Stored, check_accounting, query
 from tests.helpers.dumps import write_hive_split
-from tests.helpers.s3_server import s3_server
 
 LOSSGRAM = str(Path(sys.executable).parent / "lossgram")
 NIGHT_A, NIGHT_B = "2026-11-20", "2026-11-21"
 GROUPS = [("mlp", "train"), ("mlp", "test"), ("tree", "train"), ("tree", "test")]
-
-
-@pytest.fixture(scope="module")
-def s3_env() -> Iterator[dict[str, str]]:
-    with s3_server() as variables:
-        saved = {name: os.environ.get(name) for name in variables}
-        os.environ.update(variables)  # this process reaches it too (s3fs, DuckDB)
-        try:
-            yield variables
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-
-
-@pytest.fixture
-def bucket(s3_env: dict[str, str]) -> str:
-    name = f"lossgram-{uuid.uuid4().hex[:8]}"
-    s3fs.S3FileSystem(skip_instance_cache=True).mkdir(name)
-    return name
 
 
 def lossgram(
