@@ -41,10 +41,18 @@ def safe_name(name: str) -> str:
     return cleaned[:120]
 
 
+# The names a night's folder gives its own files: a model's page never takes one.
+NIGHT_FILES, COMPARISON_PREFIX = ("index", "verdicts"), "compare-"
+
+
 def page_name(model: str) -> str:
-    """A file name for a model's page: safe, and distinct even when cleaning changed it."""
+    """A file name for a model's page: safe, distinct even when cleaning changed it, and
+    never the night page's, verdicts.json's or a comparison's (compare-*.html)."""
     cleaned = safe_name(model)
-    if cleaned != model or len(cleaned.encode()) > 120:
+    reserved = cleaned.lower() in NIGHT_FILES or cleaned.lower().startswith(COMPARISON_PREFIX)
+    if reserved:
+        cleaned = f"model-{cleaned}"
+    if reserved or cleaned != model or len(cleaned.encode()) > 120:
         # Cut to fit a file name (255 bytes), the hash keeps it distinct.
         cleaned = cleaned.encode()[:120].decode(errors="ignore")
         cleaned += "-" + hashlib.sha256(model.encode()).hexdigest()[:8]

@@ -96,3 +96,21 @@ def test_model_names_that_could_break_a_chart_or_a_file_name(tmp_path):
          "--compare", f"{names[2]},{names[0]}"],
     )  # fmt: skip
     assert compare.exit_code == 0, compare.output
+
+
+def test_model_names_never_take_the_night_page_or_a_comparison_name(tmp_path):
+    """A model named `index` once overwrote the night page; `compare-x` was listed among
+    the night's comparisons."""
+    for model in ("index", "compare-x"):
+        for seed, split in enumerate(("train", "test")):
+            write_hive_split(tmp_path / "inbox", NIGHT, model, split, n=40, seed=seed)
+    result = run(tmp_path)
+    assert result.exit_code == 0, result.output
+    night = (tmp_path / "r" / NIGHT / "index.html").read_text()
+    assert "<h1>Night " in night and 'id="comparisons"' in night
+    comparisons = night.split('id="comparisons"')[1].split("</p>")[0]
+    assert "compare-x" not in comparisons.split("<code>")[0]  # no page listed as one
+    for model in ("index", "compare-x"):
+        page = tmp_path / "r" / NIGHT / page_name(model)
+        assert page.name.startswith("model-") and page.is_file()
+        assert f'href="{page.name}"' in night
