@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline.base.errors import LossgramError
 from pipeline.base.progress import Progress as ProgressCallback
 
 if TYPE_CHECKING:  # the command line starts without Polars and the ledger's DuckDB
@@ -172,20 +174,46 @@ def _print_skipped(summary: RunSummary) -> None:
         warn(f'skipped: {more} more inbox entries (lossgram sql "{query}")')
 
 
-def print_frame(frame: pl.DataFrame, output_format: str) -> None:
+def print_frame(frame: pl.DataFrame, output_format: str, deadline: float | None = None) -> None:
     if output_format == "csv":
-        print(_csv_safe(frame).write_csv(), end="")
+        text = _csv_safe(frame).write_csv()
+        _in_time(deadline)
+        print(text, end="")
     else:
-        print_rows(frame.columns, frame.rows(), output_format)
+        print_rows(frame.columns, frame.rows(), output_format, deadline)
+
+
+class PrintTimeout(LossgramError):
+    """The rows took longer to print than --timeout left."""
+
+
+def _in_time(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise PrintTimeout("stopped while writing the rows (--timeout): narrow the query")
+
+
+PRINT_CHUNK = 10_000  # rows turned into text between two looks at the clock
 
 
 def print_rows(
-    columns: Sequence[str], rows: Sequence[Sequence[object]], output_format: str
+    columns: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    output_format: str,
+    deadline: float | None = None,
 ) -> None:
-    """Rows of Python values as JSON, or as a table (cells cut for the terminal)."""
+    """Rows of Python values as JSON, or as a table (cells cut for the terminal); the
+    text is made in chunks and given up, before anything is printed, past the deadline."""
     if output_format == "json":
-        print(json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str))
+        parts = []
+        for start in range(0, len(rows), PRINT_CHUNK):
+            _in_time(deadline)
+            chunk = rows[start : start + PRINT_CHUNK]
+            records = [dict(zip(columns, row, strict=True)) for row in chunk]
+            parts.append(json.dumps(records, default=str)[1:-1])
+        _in_time(deadline)
+        print("[" + ", ".join(part for part in parts if part) + "]")
         return
+    _in_time(deadline)
     table = Table(*columns)
     for row in rows:
         table.add_row(*("" if value is None else _cell(value) for value in row))

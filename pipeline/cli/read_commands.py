@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -87,7 +88,8 @@ def sql(
     query: Annotated[str, typer.Argument(help="One read statement (SELECT, WITH, DESCRIBE...).")],
     output_format: FormatOption = "table",
     timeout: Annotated[
-        float, typer.Option(min=0.1, help="Seconds before the query is stopped.")
+        float,
+        typer.Option(min=0.1, help="Seconds before the query (with its fetch and print) stops."),
     ] = 60.0,
     limit: Annotated[
         int | None,
@@ -105,6 +107,7 @@ def sql(
     check_format(output_format)
     settings = settings_from(config, warehouse=warehouse)
     rows = limit if limit is not None else (TABLE_ROWS if output_format == "table" else None)
+    deadline = time.monotonic() + timeout  # --timeout covers the query, fetch and print
     with known_errors_exit():
         result = run_user_query(
             settings.warehouse,
@@ -112,11 +115,12 @@ def sql(
             timeout_seconds=timeout,
             limit=rows,
             bulk=output_format == "csv",
+            memory_limit=settings.sql_memory_limit,
         )
-    if result.bulk is not None:
-        print_frame(result.bulk, output_format)
-    else:
-        print_rows(result.columns, result.rows, output_format)
+        if result.bulk is not None:
+            print_frame(result.bulk, output_format, deadline)
+        else:
+            print_rows(result.columns, result.rows, output_format, deadline)
     if result.truncated:
         warn(f"note: showing the first {rows} rows (--limit)")
 

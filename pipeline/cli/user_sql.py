@@ -56,14 +56,22 @@ class QueryResult:
 
 
 def run_user_query(
-    root: Path | str, query: str, *, timeout_seconds: float, limit: int | None, bulk: bool = False
+    root: Path | str,
+    query: str,
+    *,
+    timeout_seconds: float,
+    limit: int | None,
+    bulk: bool = False,
+    memory_limit: str = "2GB",
 ) -> QueryResult:
-    """Run a user's read statement on a read-only connection to the warehouse; `bulk`
-    fetches it as Arrow into a Polars frame (QueryResult.bulk) instead of Python rows."""
+    """Run a user's read statement on a read-only connection to the warehouse, within a
+    memory limit (a query beside a nightly run leaves the writer room); `bulk` fetches it
+    as Arrow into a Polars frame (QueryResult.bulk) instead of Python rows."""
     _check_is_one_read(query)
     warehouse = Warehouse(root)
     connection = warehouse.connect(losses_view="losses" in query.lower())
     try:
+        execute(connection, "reader_memory_limit", {"limit": memory_limit})
         _lock_down(connection, warehouse)
         timer = threading.Timer(timeout_seconds, connection.interrupt)
         timer.start()

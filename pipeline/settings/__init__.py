@@ -169,6 +169,8 @@ class Settings(BaseSettings):
     """Equal-width confidence bins of the ECE."""
     duckdb_memory_limit: StrictStr = "2GB"
     """DuckDB memory limit for aggregation; beyond it DuckDB spills to <warehouse>/.tmp."""
+    sql_memory_limit: StrictStr = "2GB"
+    """Memory limit of one `lossgram sql` query (it leaves a nightly run beside it room)."""
     engine: StrictStr = "duckdb"
     """Engine of the nightly job: duckdb (embedded, one machine) or spark (losses computed by
     Spark executors; needs pip install 'lossgram[spark]' and Java 17+)."""

@@ -114,6 +114,10 @@ CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda text: memory_bytes(text) >= MIN_DUCKDB_MEMORY,
         "duckdb_memory_limit must be a size such as 2GB, at least 128MiB, got {!r}",
     ),
+    "sql_memory_limit": (
+        lambda text: memory_bytes(text) >= MIN_DUCKDB_MEMORY,
+        "sql_memory_limit must be a size such as 2GB, at least 128MiB, got {!r}",
+    ),
     "bad_rows": (lambda v: v in ("reject", "skip"), "bad_rows must be reject or skip, got {!r}"),
     "engine": (lambda v: v in ("duckdb", "spark"), "engine must be duckdb or spark, got {!r}"),
     "bins": (lambda v: v in ("log", "linear"), "bins must be log or linear, got {!r}"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -165,3 +166,32 @@ def test_csv_keeps_what_csv_readers_need(warehouse):
     query = "SELECT chr(13) AS cr, '' AS empty, NULL::VARCHAR AS nothing, 'nan'::DOUBLE AS f"
     code, output = sql(warehouse, query, "--format", "csv")
     assert code == 0 and output == 'cr,empty,nothing,f\n"\r","",,NaN\n'
+
+
+def test_the_timeout_covers_writing_the_rows():
+    """--timeout 2 once let 20M rows print for 119 s: the text is made in chunks and given
+    up, before anything is printed, once the deadline has passed."""
+    from pipeline.cli.console import PrintTimeout, print_frame, print_rows
+
+    rows = [(index,) for index in range(25_000)]
+    with pytest.raises(PrintTimeout, match="--timeout"):
+        print_rows(["i"], rows, "json", deadline=0.0)  # a deadline long past
+    with pytest.raises(PrintTimeout):
+        print_frame(pl.DataFrame({"i": range(10)}), "csv", deadline=0.0)
+
+
+def test_json_in_chunks_is_the_same_document(capsys):
+    from pipeline.cli.console import print_rows
+
+    rows = [(index, f"r{index}") for index in range(25_001)]
+    print_rows(["i", "name"], rows, "json", deadline=None)
+    printed = capsys.readouterr().out
+    assert json.loads(printed) == [{"i": i, "name": f"r{i}"} for i in range(25_001)]
+    print_rows(["i"], [], "json")
+    assert capsys.readouterr().out == "[]\n"
+
+
+def test_a_query_runs_under_the_sql_memory_limit(warehouse, monkeypatch):
+    monkeypatch.setenv("LOSSGRAM_SQL_MEMORY_LIMIT", "512MiB")
+    code, output = sql(warehouse, "select current_setting('memory_limit') as m", "--format", "csv")
+    assert code == 0 and output.splitlines()[1] == "512.0 MiB"
