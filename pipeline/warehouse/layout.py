@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from pipeline.base.errors import WarehouseError
+from pipeline.base.files import atomic_write_text
 from pipeline.warehouse.store import Store, fetch
 
 if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars or pyarrow
@@ -41,6 +42,8 @@ if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars o
 DATABASE_FILE = "lossgram.duckdb"
 # Names the catalog file when it lives outside the warehouse folder (setting `catalog`).
 CATALOG_POINTER = "catalog.location"
+# Beside a catalog kept apart from its warehouse: which warehouse it belongs to.
+OWNER_SUFFIX = ".warehouse"
 LOSSES_FOLDER = "losses"
 MANIFEST_FILE = "_manifest.json"
 # The dump each row came from, in a file holding several dumps' rows (a batch of small
@@ -145,9 +148,26 @@ def locate_catalog(store: Store, root: Path, setting: Path | None) -> Path:
             f"the warehouse's catalog is {in_use}, the setting catalog names {wanted}: "
             "move the file there (with lossgram stopped) or fix the setting"
         )
+    if wanted != default:
+        _claim(wanted, store.name)
     if known is None and wanted != default:
         store.write_text(CATALOG_POINTER, f"{wanted}\n")
     return wanted
+
+
+def _claim(catalog: Path, warehouse: str) -> None:
+    """A catalog kept apart from its warehouse belongs to that warehouse alone: a second
+    one naming it would share its ledger and ingest nothing (<catalog>.warehouse says
+    whose it is)."""
+    owner_file = catalog.with_name(catalog.name + OWNER_SUFFIX)
+    owner = owner_file.read_text().strip() if owner_file.is_file() else None
+    if owner is None:
+        atomic_write_text(owner_file, f"{warehouse}\n")
+    elif owner != warehouse:
+        raise WarehouseError(
+            f"the catalog {catalog} belongs to the warehouse {owner}, not {warehouse}: give "
+            f"each warehouse its own catalog (if that warehouse moved here, delete {owner_file})"
+        )
 
 
 @dataclass(frozen=True)

@@ -167,3 +167,16 @@ def test_the_catalog_of_a_folder_is_found_and_never_silently_changes(tmp_path):
     assert locate_catalog(store, root, None) == elsewhere.resolve()  # readers find it
     with pytest.raises(WarehouseError, match=r"the warehouse's catalog is .*driver"):
         locate_catalog(store, root, tmp_path / "other.duckdb")
+
+
+def test_a_catalog_apart_belongs_to_one_warehouse(tmp_path):
+    """Two warehouse folders naming one catalog once shared its ledger silently (the
+    second ingested nothing): the second is refused, naming both."""
+    from pipeline.warehouse.layout import locate_catalog
+
+    catalog = tmp_path / "disk" / "lossgram.duckdb"
+    first, second = tmp_path / "wh1", tmp_path / "wh2"
+    assert locate_catalog(LocalStore(first), first, catalog) == catalog
+    assert locate_catalog(LocalStore(first), first, catalog) == catalog  # again: its own
+    with pytest.raises(WarehouseError, match=f"belongs to the warehouse {first}, not {second}"):
+        locate_catalog(LocalStore(second), second, catalog)
