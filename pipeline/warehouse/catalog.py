@@ -34,6 +34,11 @@ if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars
 # Storage readable by DuckDB 1.4+ too, so the stock `duckdb` CLI (1.5 on PyPI today)
 # opens the file; fixed when the file is created.
 STORAGE_VERSION = "v1.4.0"
+# Readers load or install no extension on their own (a query could ask for one).
+READER_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
 # The migration that brought live_files: older warehouses' files are adopted then.
 LIVE_FILES_VERSION = 3
 
@@ -79,12 +84,7 @@ class Warehouse:
                 f"no warehouse at {self.name}: run `lossgram run` first, or point at one "
                 "with --warehouse, LOSSGRAM_WAREHOUSE or `warehouse` in lossgram.toml"
             )
-        # Readers load or install no extension on their own (a query could ask for one).
-        no_extensions: dict[str, str | bool | int | float | list[str]] = {
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-        }
-        connection = duckdb.connect(str(self.catalog), read_only=True, config=no_extensions)
+        connection = duckdb.connect(str(self.catalog), read_only=True, config=READER_CONFIG)
         try:
             self.register_store(connection)
             if schema_version(connection, self.catalog) < known_version():
@@ -238,6 +238,7 @@ class Warehouse:
         longer matches: set it aside, or nobody could open the catalog)."""
         wal = self.catalog.with_name(self.catalog.name + ".wal")
         if not wal.exists():
+            self._refuse_open_writer()
             return
         try:
             with contextlib.closing(duckdb.connect(str(self.catalog))) as connection:
@@ -251,6 +252,23 @@ class Warehouse:
                 f"{self.catalog} is open read-write by another process (a {wal.name} "
                 "exists): close that session; open the catalog read-only (lossgram sql, "
                 "duckdb -readonly)"
+            ) from error
+
+    def _refuse_open_writer(self) -> None:
+        """A read-write session holds the catalog (an analyst's duckdb without -readonly):
+        a commit would swap the file under it and its later writes would be lost, so the
+        run refuses, as it does when that session has written. Its lock on the file keeps
+        a reader out: a read-only probe tells."""
+        if not self.catalog.exists():
+            return
+        try:
+            duckdb.connect(str(self.catalog), read_only=True, config=READER_CONFIG).close()
+        except duckdb.Error as error:
+            if "lock" not in str(error).lower():
+                return  # not a lock (this process's own readers, say): nobody else writes
+            raise WarehouseError(
+                f"{self.catalog} is open read-write by another process: close that session; "
+                "open the catalog read-only (lossgram sql, duckdb -readonly)"
             ) from error
 
     def _migrate(self, connection: duckdb.DuckDBPyConnection) -> None:

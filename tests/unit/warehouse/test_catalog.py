@@ -128,3 +128,42 @@ def test_a_copied_warehouse_reads_its_own_files(tmp_path):
 def test_a_warehouse_name_with_glob_characters_is_refused(tmp_path):
     with pytest.raises(WarehouseError, match="rename it"):
         Warehouse(tmp_path / "wh[1]")
+
+
+def test_a_commit_refuses_a_catalog_another_process_holds_read_write(tmp_path):
+    """An analyst's read-write session open across a run once lost its writes silently
+    (the run swapped the file under it): the commit refuses, and changes nothing."""
+    import subprocess
+    import sys
+    import time
+
+    warehouse = committed(tmp_path)
+    ready = tmp_path / "holding"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, pathlib, sys\n"
+            f"c = duckdb.connect({str(warehouse.catalog)!r})\n"
+            f"pathlib.Path({str(ready)!r}).write_text('x')\n"
+            "sys.stdin.read()\n",  # holds the catalog until its stdin closes
+        ],
+        stdin=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60  # a poll with a generous bound (a busy machine)
+        while not ready.exists() and holder.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert ready.exists(), "the holder never opened the catalog"
+        before = warehouse.catalog.read_bytes()
+        with (
+            pytest.raises(WarehouseError, match="open read-write by another process"),
+            warehouse.commit(),
+        ):
+            pass
+        assert warehouse.catalog.read_bytes() == before
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    with warehouse.commit():  # closed: commits again
+        pass
