@@ -45,21 +45,23 @@ hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "lossgram")
 # -- markers by folder ---------------------------------------------------------------------
 
 # tests/<folder> -> the markers every test under it carries (registered in pyproject.toml).
+# The Spark tests share one worker under `-n` (--dist loadgroup): one Spark session.
 FOLDER_MARKERS = {
-    "system/crash": ("crash", "slow"),
-    "system/spark": ("spark", "slow"),
-    "system/object_store": ("s3", "slow"),
-    "system/browser": ("browser", "slow"),
+    "system/crash": (pytest.mark.crash, pytest.mark.slow),
+    "system/spark": (pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")),
+    "system/object_store": (pytest.mark.s3, pytest.mark.slow),
+    "system/browser": (pytest.mark.browser, pytest.mark.slow),
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         relative = Path(item.path).resolve().relative_to(TESTS).as_posix()
-        for folder, names in FOLDER_MARKERS.items():
+        for folder, markers in FOLDER_MARKERS.items():
             if relative.startswith(folder + "/"):
-                for name in names:
-                    item.add_marker(name)
+                for marker in markers:
+                    item.add_marker(marker)
 
 
 # -- every test in its own folder ------------------------------------------------------------

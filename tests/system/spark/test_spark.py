@@ -18,24 +18,15 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from pipeline.analysis.sketches import FINE_RELATIVE_WIDTH
+from pipeline.base.results import RunSummary
 from pipeline.nightly.driver import rerun_job, run_job
 from pipeline.settings import Settings
 from pipeline.warehouse.catalog import reading
 from pipeline.writer import write_dump
-from tests.helpers.spark_cluster import spark_env, standalone_cluster
+from tests.helpers.spark_cluster import FAST_JVM, fast_conf_setting, spark_env, standalone_cluster
 
 DAY = "2026-11-20"
 CLASSES = ["cat", "dog", "cow", "emu"]
-
-
-@pytest.fixture(scope="module")
-def spark():
-    """One local session for the module (executors are Python workers of this venv)."""
-    from pipeline.spark.session import spark_session
-
-    session = spark_session("local[2]", {"spark.sql.shuffle.partitions": "2"})
-    yield session
-    session.stop()
 
 
 def write_night(inbox: Path, day: str = DAY, seed: int = 0) -> None:
@@ -179,10 +170,18 @@ def assert_same_warehouse(embedded: Path, spark: Path) -> None:
         assert (np.abs((right[column] - left[column]).to_numpy()) <= 0.25 * width).all()
 
 
-def test_both_engines_give_the_same_warehouse(spark, tmp_path):
-    inbox = tmp_path / "inbox"
-    write_night(inbox)
-    embedded = run_job(Settings(inbox=inbox, warehouse=tmp_path / "duckdb"))
+@pytest.fixture(scope="module")
+def night(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, RunSummary]:
+    """write_night's inbox and the embedded engine's warehouse of it, made once: what the
+    Spark runs read (the same paths, so their ledgers match) and are held to."""
+    root = tmp_path_factory.mktemp("night")
+    write_night(root / "inbox")
+    embedded = run_job(Settings(inbox=root / "inbox", warehouse=root / "duckdb"))
+    return root / "inbox", root / "duckdb", embedded
+
+
+def test_both_engines_give_the_same_warehouse(spark, night, tmp_path):
+    inbox, reference, embedded = night
     on_spark = run_job(Settings(inbox=inbox, warehouse=tmp_path / "spark"), spark=spark)
     assert embedded.status == on_spark.status == "partial"
     broken, again = sorted(
@@ -195,7 +194,7 @@ def test_both_engines_give_the_same_warehouse(spark, tmp_path):
     ) in str(again.error)
     assert [o.error for o in embedded.outcomes] == [o.error for o in on_spark.outcomes]
     assert on_spark.files_ingested == 6 + 4 + 8 + 1
-    assert_same_warehouse(tmp_path / "duckdb", tmp_path / "spark")
+    assert_same_warehouse(reference, tmp_path / "spark")
     with reading(tmp_path / "spark") as con:  # the night's lineage names the engine
         [(stored,)] = con.sql("select settings from job_runs").fetchall()
     assert json.loads(stored)["engine"] == "spark"
@@ -218,11 +217,11 @@ def test_both_engines_give_the_same_warehouse(spark, tmp_path):
     night = dt.date.fromisoformat(DAY)
     again = rerun_job(Settings(inbox=inbox, warehouse=tmp_path / "spark"), night, spark=spark)
     assert again.status == "partial" and again.files_ingested == on_spark.files_ingested
-    assert_same_warehouse(tmp_path / "duckdb", tmp_path / "spark")
+    assert_same_warehouse(reference, tmp_path / "spark")
     backfill = Settings(inbox=inbox, warehouse=tmp_path / "backfill")
     filled = run_job(backfill, date_range=(night, night), command="backfill", spark=spark)
     assert filled.status == "partial"
-    assert_same_warehouse(tmp_path / "duckdb", tmp_path / "backfill")
+    assert_same_warehouse(reference, tmp_path / "backfill")
 
 
 def test_engine_setting_and_errors(tmp_path, monkeypatch):
@@ -249,6 +248,11 @@ def test_engine_setting_and_errors(tmp_path, monkeypatch):
         spark_session("local[1]", {})
 
 
+def spark_test_env(**variables: str) -> dict[str, str]:
+    """spark_env() with the test JVM settings (LOSSGRAM_SPARK) and variables."""
+    return {**spark_env(), "LOSSGRAM_SPARK": fast_conf_setting(), **variables}
+
+
 def lossgram(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "pipeline", *args]
     return subprocess.run(
@@ -256,26 +260,25 @@ def lossgram(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
         capture_output=True,
         text=True,
         timeout=600,
-        env=env or spark_env(),
+        env=env or spark_test_env(),
         check=False,
     )
 
 
 @pytest.mark.slow
-def test_a_standalone_cluster_runs_the_night_and_survives_a_lost_executor(tmp_path):
+def test_a_standalone_cluster_runs_the_night_and_survives_a_lost_executor(night, tmp_path):
     """Executors are separate JVMs on two workers; the first task's executor is killed
     (SIGKILL) mid-task, Spark runs the task again, and the warehouse equals the embedded
     engine's."""
-    inbox = tmp_path / "inbox"
-    write_night(inbox)
-    assert run_job(Settings(inbox=inbox, warehouse=tmp_path / "duckdb")).status == "partial"
+    inbox, reference, embedded = night
+    assert embedded.status == "partial"
     marker = tmp_path / "executor-killed"
-    with standalone_cluster(tmp_path) as master:
-        env = {
-            **spark_env(),
-            "LOSSGRAM_SPARK": f"spark.executorEnv.LOSSGRAM_KILL_EXECUTOR_ONCE={marker},"
-            "spark.task.maxFailures=4",
+    with standalone_cluster(tmp_path, daemon_java_opts=FAST_JVM) as master:
+        kill_once = {
+            "spark.executorEnv.LOSSGRAM_KILL_EXECUTOR_ONCE": str(marker),
+            "spark.task.maxFailures": "4",
         }
+        env = {**spark_env(), "LOSSGRAM_SPARK": fast_conf_setting(kill_once)}
         done = lossgram(
             "run", "--engine", "spark", "--spark-master", master, "--inbox", str(inbox),
             "--warehouse", str(tmp_path / "spark"), "--reports", str(tmp_path / "r"),
@@ -284,21 +287,24 @@ def test_a_standalone_cluster_runs_the_night_and_survives_a_lost_executor(tmp_pa
     assert done.returncode == 1, done.stderr[-3000:]  # partial: the broken dump
     assert marker.exists()  # an executor was killed mid-task ...
     assert "Lost executor" in done.stderr  # ... and Spark saw it go
-    assert_same_warehouse(tmp_path / "duckdb", tmp_path / "spark")
+    assert_same_warehouse(reference, tmp_path / "spark")
 
 
 @pytest.mark.slow
-def test_a_driver_killed_mid_run_leaves_the_warehouse_and_the_next_run_completes(tmp_path):
+def test_a_driver_killed_mid_run_leaves_the_warehouse_and_the_next_run_completes(spark, tmp_path):
+    """The night before lands through the shared session (exit code 1: its broken dump);
+    the driver killed mid-run and the next run are `lossgram` processes of their own."""
     inbox = tmp_path / "inbox"
     write_night(inbox, "2026-11-19", seed=1)
     spark_run = [
         "run", "--engine", "spark", "--spark-master", "local[2]", "--inbox", str(inbox),
         "--warehouse", str(tmp_path / "spark"), "--reports", str(tmp_path / "r"),
     ]  # fmt: skip
-    assert lossgram(*spark_run).returncode == 1
+    settings = Settings(inbox=inbox, warehouse=tmp_path / "spark")
+    assert run_job(settings, spark=spark).exit_code == 1
     before = tables(tmp_path / "spark")
     write_night(inbox, DAY, seed=2)
-    killed = lossgram(*spark_run, env={**spark_env(), "LOSSGRAM_KILL_AT": "before_commit"})
+    killed = lossgram(*spark_run, env=spark_test_env(LOSSGRAM_KILL_AT="before_commit"))
     assert killed.returncode == -9
     after = tables(tmp_path / "spark")
     for name, frame in before.items():
