@@ -109,6 +109,8 @@ class RunSummary:
     # What changed on its nights against each model's previous night (pipeline/analysis/changes.py).
     changes: list[dict[str, Any]] = field(default_factory=list)
     gate: list[str] = field(default_factory=list)  # why the run trips fail_on, if it does
+    # Committed files changed since their commit, each said with the rerun that fixes it.
+    changed_files: list[str] = field(default_factory=list)
     # Rejected dumps left as they were (not read again), per night they were rejected in.
     rejected_unchanged: dict[dt.date, int] = field(default_factory=dict)
 
@@ -159,6 +161,7 @@ class RunSummary:
             "reports": self.reports,
             "stale_snapshots": self.stale_snapshots,
             "skipped": [{"path": str(s.path), "reason": s.reason} for s in self.skipped],
+            "changed_files": self.changed_files,
             "rejected_unchanged": {
                 night.isoformat(): count for night, count in self.rejected_unchanged.items()
             },

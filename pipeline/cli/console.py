@@ -141,6 +141,8 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
         say(f"... {len(summary.changes) - MAX_CHANGES_SHOWN} more changes (the night page)")
     for reason in summary.gate:
         warn(f"gate (fail_on): {reason}")
+    for changed in summary.changed_files:
+        warn(f"warning: {printable(changed)}")
     for night, count in sorted(summary.rejected_unchanged.items()):
         warn(
             f"note: {count} rejected dump(s) of {night} unchanged, not read again: fix them "

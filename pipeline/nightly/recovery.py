@@ -24,6 +24,7 @@ from pipeline.warehouse.layout import (
 )
 from pipeline.warehouse.ledger import (
     Lineage,
+    changed_files,
     finish_run,
     kept_files,
     live_files,
@@ -63,6 +64,7 @@ def open_for_writing(
         summary.stale_snapshots = stale_snapshots(catalog, lineage)
         kept = kept_files(catalog, RETIRED_FILES_KEPT_SECONDS)
         committed = live_files(catalog)
+        summary.changed_files = changed_files(catalog, warehouse.layout.store)
         warehouse.follow_move(catalog)
         try:
             planned = plan(catalog)

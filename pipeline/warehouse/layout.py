@@ -26,7 +26,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -179,20 +179,24 @@ class PlacedFile:
     model: str
     dump_path: str
     rows: int
+    # Bytes when placed (None: not known, as for adopted files); evidence, not identity.
+    size: int | None = field(default=None, compare=False)
 
 
 def placed_frame(files: Iterable[PlacedFile]) -> pl.DataFrame:
-    """Placed files as rows (path, snapshot_date, model, dump_path, rows), for the catalog."""
+    """Placed files as rows (path, snapshot_date, model, dump_path, rows, size), for the
+    catalog."""
     import polars as pl
 
     return pl.DataFrame(
-        [(f.path, f.snapshot_date, f.model, f.dump_path, f.rows) for f in files],
+        [(f.path, f.snapshot_date, f.model, f.dump_path, f.rows, f.size) for f in files],
         schema={
             "path": pl.String,
             "snapshot_date": pl.Date,
             "model": pl.String,
             "dump_path": pl.String,
             "rows": pl.Int64,
+            "size": pl.Int64,
         },
         orient="row",
     )
@@ -242,9 +246,10 @@ def place(
         else:
             finished = staged.with_name(f"{staged.stem}-{index}.parquet")
             frame.filter(pl.col("model") == model).sink_parquet(finished)
+        size = finished.stat().st_size
         layout.store.publish(finished, target)
         placed += [
-            PlacedFile(target, snapshot_date, model, dump, rows)
+            PlacedFile(target, snapshot_date, model, dump, rows, size)
             for dump, rows in sorted(rows_of[model].items())
         ]
     return placed

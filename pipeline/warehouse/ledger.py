@@ -21,8 +21,9 @@ from pipeline.base.results import (
     RunSummary,
     Skipped,
 )
-from pipeline.warehouse.layout import PlacedFile, placed_frame
+from pipeline.warehouse.layout import LOSSES_FOLDER, PlacedFile, placed_frame
 from pipeline.warehouse.queries import execute, query_frame, registered
+from pipeline.warehouse.store import Store
 
 if TYPE_CHECKING:  # imported where frames are made: a run with nothing new goes without
     import polars as pl
@@ -114,6 +115,22 @@ def commit_files(
     fingerprint = lineage.loss_fingerprint if lineage is not None else None
     with registered(connection, placed_files=placed_frame(placed)):
         execute(connection, "add_live_files", {"run_id": run_id, "loss_fingerprint": fingerprint})
+        execute(connection, "record_file_sizes")
+
+
+def changed_files(connection: duckdb.DuckDBPyConnection, store: Store) -> list[str]:
+    """The committed files whose size differs from the one committed (rewritten, cut or
+    gone since), each said in one line with the rerun that rebuilds its night."""
+    now = store.sizes(LOSSES_FOLDER)
+    changed = []
+    for path, night, size in execute(connection, "committed_file_sizes"):
+        if now.get(path) != size:
+            was = "gone" if path not in now else f"{now[path]} bytes, committed {size}"
+            changed.append(
+                f"{path} ({was}) changed since its commit: its night's numbers may be wrong; "
+                f"`lossgram rerun --date {night}` rebuilds them"
+            )
+    return changed
 
 
 def live_files(connection: duckdb.DuckDBPyConnection) -> list[PlacedFile]:

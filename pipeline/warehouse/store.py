@@ -68,6 +68,9 @@ class Store(Protocol):
     def list(self, relative_folder: str) -> list[str]:
         """Every file below a folder, relative to the root, sorted."""
 
+    def sizes(self, relative_folder: str) -> dict[str, int]:
+        """Every file below a folder, relative to the root, with its size in bytes."""
+
     def open(self, location: str) -> IO[bytes]:
         """A location() of this store, or a local path, opened for reading."""
 
@@ -166,6 +169,11 @@ class LocalStore:
         found = [path for path in folder.rglob("*") if path.is_file()]
         return sorted(path.relative_to(self.root).as_posix() for path in found)
 
+    def sizes(self, relative_folder: str) -> dict[str, int]:
+        folder = self.root / relative_folder
+        found = (path for path in folder.rglob("*") if path.is_file())
+        return {path.relative_to(self.root).as_posix(): path.stat().st_size for path in found}
+
     def open(self, location: str) -> IO[bytes]:
         return open(location, "rb")
 
@@ -244,6 +252,18 @@ class ObjectStore:
         except FileNotFoundError:
             return []
         return sorted(str(key)[len(prefix) :] for key in found)
+
+    def sizes(self, relative_folder: str) -> dict[str, int]:
+        prefix = self._key("").rstrip("/") + "/"
+        try:
+            found = self._call(
+                lambda key: self.fs.find(key, detail=True),
+                self._key(relative_folder),
+                missing_ok=True,
+            )
+        except FileNotFoundError:
+            return {}
+        return {str(key)[len(prefix) :]: int(info["size"]) for key, info in found.items()}
 
     def open(self, location: str) -> IO[bytes]:
         if not is_object_store(location):  # a staged file on the driver's disk

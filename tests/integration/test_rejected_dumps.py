@@ -64,3 +64,20 @@ def test_a_dump_rejected_for_the_environment_is_read_again_unchanged(tmp_path):
     assert again.rejected_unchanged == {}
     with warehouse.reading(losses_view=False) as catalog:
         assert execute(catalog, "known_files")[-1][-1] is False  # ingested now: no retry
+
+
+def test_a_committed_file_changed_since_its_commit_is_named_with_its_rerun(tmp_path):
+    """`EXPLAIN ANALYZE COPY ... TO` once rewrote a committed file and no run noticed:
+    each run checks the committed files' sizes against the catalog."""
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    write_hive_split(settings.inbox, NIGHT, "mlp", "train", n=40)
+    write_hive_split(settings.inbox, NIGHT, "mlp", "test", n=40, seed=1)
+    assert run_job(settings).files_ingested == 2 and run_job(settings).changed_files == []
+    [committed, *_] = sorted((settings.warehouse / "losses").rglob("*.parquet"))
+    with committed.open("ab") as handle:
+        handle.write(b"tampered")
+    [said] = run_job(settings).changed_files
+    relative = committed.relative_to(settings.warehouse).as_posix()
+    assert said.startswith(f"{relative} (") and f"lossgram rerun --date {NIGHT}" in said
+    assert rerun_job(settings, dt.date.fromisoformat(NIGHT)).changed_files == [said]
+    assert run_job(settings).changed_files == []  # rebuilt by the rerun
