@@ -44,7 +44,7 @@ class KnownDump:
     inbox: str | None
     fingerprint: Fingerprint
     rejected_night: dt.date | None = None  # the night it was rejected in; None: ingested
-    retry: bool = False  # rejected for the environment (permission, I/O, time limit)
+    retry: bool = False  # rejected for the environment (permission, I/O): read again
 
     @property
     def key(self) -> str:

@@ -98,13 +98,20 @@ def run_user_query(
             f"query stopped after {timeout_seconds:g} s (--timeout): narrow it, or allow more"
         ) from error
     except duckdb.Error as error:
-        first_line = str(error).splitlines()[0]
-        raise WarehouseError(f"query failed: {first_line}") from error
+        raise WarehouseError(f"query failed: {_said(error)}") from error
     finally:
         connection.close()
     if limit is not None and len(rows) > limit:
         return QueryResult(columns, rows[:limit], True)
     return QueryResult(columns, rows, False)
+
+
+def _said(error: duckdb.Error) -> str:
+    """DuckDB's message in one line: its first line, and its hint if it gave one (`Did
+    you mean "losses"?`, candidate bindings), not the statement and caret between."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    hints = [line for line in lines[1:] if line.startswith(("Did you mean", "Candidate"))]
+    return "; ".join(lines[:1] + hints)
 
 
 # DuckDB types that a table, CSV or JSON cannot show as they are, alone or nested: shown as text.

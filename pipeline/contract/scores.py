@@ -29,7 +29,11 @@ def prediction_kind(source: Source, draft: Draft) -> str | None:
     present = [name for name in RAW_PREDICTION_COLUMNS if name in source.schema]
     if not present:
         expected = ", ".join(RAW_PREDICTION_COLUMNS)
-        draft.schema_problem(None, f"no prediction column: expected one of {expected}")
+        draft.schema_problem(
+            None,
+            f"no prediction column: expected one of {expected} (columns found: "
+            f"{source.columns_found()}; map one with column_map, e.g. logits=<column>)",
+        )
         return None
     if len(present) > 1:
         for name in present:

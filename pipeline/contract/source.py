@@ -64,12 +64,16 @@ class Source:
             return pl.col(PATH_VALUE + key)
         return pl.lit(self.path.stem if key == "stem" else self.hive[key], dtype=pl.String)
 
-    def missing(self, column: str) -> str:
-        """Why a required column is missing, with what the file has and how to map it."""
+    def columns_found(self) -> str:
+        """The file's columns, as an error lists them (the first twelve)."""
         found = sorted(self.raw_names)
         shown = ", ".join(found[:12]) + (f" and {len(found) - 12} more" if len(found) > 12 else "")
+        return shown or "none"
+
+    def missing(self, column: str) -> str:
+        """Why a required column is missing, with what the file has and how to map it."""
         return (
-            f"required column is missing (columns found: {shown or 'none'}; "
+            f"required column is missing (columns found: {self.columns_found()}; "
             f"name one with column_map {column}=<column>: in lossgram.toml, "
             f"LOSSGRAM_COLUMN_MAP, or --map for lossgram losses)"
         )

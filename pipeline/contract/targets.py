@@ -59,7 +59,8 @@ def hard_label(
     if index is None:
         return
     if required:
-        draft.check("label_null", "label", "label is null", index.is_null(), raw=True)
+        # The label itself missing: a name not in the class list is said once, as such.
+        draft.check("label_null", "label", "label is null", pl.col("label").is_null(), raw=True)
     loss = source.options.loss
     if n_classes is not None:
         in_range = (index >= 0) & (index < n_classes)

@@ -88,6 +88,7 @@ def write_dump(
     if weights is not None:
         columns["weight"] = weight_column(weights, n_rows)
     for name, value in extra.items():
+        _not_a_near_miss(name)
         columns[name] = slice_column(value, name, n_rows)
 
     table = pa.table(columns)
@@ -95,6 +96,26 @@ def write_dump(
         table = table.replace_schema_metadata({CLASSES_METADATA_KEY: json.dumps(class_names)})
     _write_checked(table, target)
     return target
+
+
+# The arguments and contract columns a slice column's name must not be a near miss of.
+CONTRACT_NAMES = (
+    "sample_ids", "labels", "logits", "probs", "split", "model", "epoch", "label_probs",
+    "classes", "weights", "dtype", "sample_id", "label", "logit", "prob", "logprob", "weight",
+)  # fmt: skip
+
+
+def _not_a_near_miss(name: str) -> None:
+    """`epochs=3` would become a slice column named epochs and the epoch would be lost:
+    a name one or two letters from an argument or contract column is an error."""
+    import difflib
+
+    close = difflib.get_close_matches(name, CONTRACT_NAMES, n=1, cutoff=0.8)
+    if close and name not in CONTRACT_NAMES:
+        raise ValueError(
+            f"{name}= is not an argument of write_dump: did you mean {close[0]}=? (other "
+            "keyword arguments become slice columns; rename it if it is one)"
+        )
 
 
 def _dump_path(path: str | os.PathLike[str]) -> Path:

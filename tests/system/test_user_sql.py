@@ -195,3 +195,10 @@ def test_a_query_runs_under_the_sql_memory_limit(warehouse, monkeypatch):
     monkeypatch.setenv("LOSSGRAM_SQL_MEMORY_LIMIT", "512MiB")
     code, output = sql(warehouse, "select current_setting('memory_limit') as m", "--format", "csv")
     assert code == 0 and output.splitlines()[1] == "512.0 MiB"
+
+
+def test_duckdbs_hint_is_kept_in_the_one_line(warehouse):
+    code, output = sql(warehouse, "select * from losess")
+    assert code == 2 and output.strip().endswith('Did you mean "losses"?')
+    code, output = sql(warehouse, "select modl from verdicts")
+    assert code == 2 and 'Candidate bindings: "model"' in output and "\n" not in output.strip()

@@ -225,3 +225,13 @@ def test_duplicate_screen_reads_row_groups_and_their_boundaries(tmp_path, comput
 
     across = write([0, 1, 2, 2, 3, 4], "across.parquet")
     assert_rejected(across, compute, "sample_id", 2, "repeats within")
+
+
+def test_no_prediction_column_lists_the_columns_found(dump_file, compute):
+    path = dump_file(
+        {"sample_id": [1, 2], "label": [0, 1], "score": [0.2, 0.9], "split": ["t"] * 2}
+    )
+    with pytest.raises(DumpError) as raised:
+        compute(path)
+    assert "no prediction column" in str(raised.value)
+    assert "columns found: label, sample_id, score, split" in str(raised.value)

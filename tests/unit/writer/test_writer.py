@@ -478,8 +478,7 @@ def test_row_problems_name_the_target(tmp_path):
         )
     assert raised.value.path == path
     assert [(p.column, p.rows, p.message) for p in raised.value.problems] == [
-        ("label", 1, "is not one of the 4 classes"),
-        ("label", 1, "label is null"),
+        ("label", 1, "is not one of the 4 classes"),  # said once: not also "label is null"
         ("sample_id", N, "sample_id repeats within (model, split, epoch)"),
     ]
     assert list(tmp_path.iterdir()) == []
@@ -502,3 +501,13 @@ def test_writer_imports_no_ui():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert loaded == "", f"importing pipeline.writer pulled in {loaded}"
+
+
+@pytest.mark.parametrize(("name", "meant"), [("epochs", "epoch"), ("sample_idx", "sample_id")])
+def test_a_near_miss_of_an_argument_is_an_error_not_a_slice_column(tmp_path, name, meant):
+    """write_dump(epochs=3) once wrote a slice column `epochs` and no epoch."""
+    path = tmp_path / "dump.parquet"
+    with pytest.raises(ValueError, match=rf"{name}= is not an argument .* did you mean {meant}="):
+        write_dump(path, **ok_arguments(**{name: np.arange(N)}))
+    assert not path.exists()
+    write_dump(path, **ok_arguments(region=["north"] * N))  # a real slice column still is one
