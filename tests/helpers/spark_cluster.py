@@ -118,7 +118,7 @@ def standalone_cluster(
 
 
 def _wait_for_workers(ui_port: int, workers: int, workdir: Path) -> None:
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 300  # a bound for a cluster that never comes up
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=5) as page:
@@ -129,7 +129,7 @@ def _wait_for_workers(ui_port: int, workers: int, workdir: Path) -> None:
             pass
         time.sleep(1)
     logs = {path.name: path.read_text()[-2000:] for path in workdir.glob("*.log")}
-    raise RuntimeError(f"the Spark cluster did not come up in 120 s: {logs}")
+    raise RuntimeError(f"the Spark cluster did not come up in 300 s: {logs}")
 
 
 def _quietly() -> suppress:

@@ -22,7 +22,7 @@ from pipeline.base.errors import WarehouseError
 from pipeline.cli.app import app
 from pipeline.cli.user_sql import run_user_query
 from pipeline.contract import open_batch
-from pipeline.ingest import compute
+from pipeline.ingest import compute, inbox
 from pipeline.nightly import job_options
 from pipeline.nightly.driver import rerun_job, run_job
 from pipeline.settings import Settings
@@ -140,14 +140,21 @@ def test_every_table_column_and_view_says_what_it_is(settings):
     assert "verdicts.label_entropy" in comments
 
 
-def test_second_run_with_nothing_new_is_a_quick_no_op(settings):
+def test_second_run_with_nothing_new_is_a_quick_no_op(settings, monkeypatch):
     write_split(settings.inbox, "mlp", "train")
     write_split(settings.inbox, "mlp", "test", seed=1)
     run_job(settings)
     before = snapshot_tables(settings)
+    hashed, opened = [], []
+    real_hash, real_open = inbox.file_sha256, compute.open_dump
+    monkeypatch.setattr(inbox, "file_sha256", lambda *a: hashed.append(a[0]) or real_hash(*a))
+    monkeypatch.setattr(compute, "open_dump", lambda *a: opened.append(a[0]) or real_open(*a))
     again = run_job(settings)
     assert again.files_unchanged == 2 and again.files_ingested == 0
-    assert again.seconds < 2.0  # figure for the issue: ~0.1 s
+    # Quick because it reads no dump: none hashed, none opened (~0.1 s here). The bound
+    # is for a run that hangs, not a pace a loaded machine must keep.
+    assert hashed == [] and opened == []
+    assert again.seconds < 60.0
     assert snapshot_tables(settings) == before
 
 

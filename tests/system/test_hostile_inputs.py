@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -338,25 +339,29 @@ def test_bad_class_lists_are_named(night, classes, message):
 
 
 def test_a_dump_that_takes_too_long_is_given_up_and_the_night_goes_on(night):
-    """A 64 GiB sparse file named *.parquet takes minutes to hash: past dump_timeout it is
-    rejected, its hashing stops, the good dumps land, and the next night does not try it
-    again while it stays the same."""
+    """A 1 TiB sparse file named *.parquet takes many minutes to hash (50 on this VM):
+    past dump_timeout it is rejected, its hashing stops, the good dumps land, and the next
+    night does not try it again while it stays the same. (5 s: time enough for the good
+    dumps however loaded the machine; the run's bound is well below a full hash.)"""
 
     huge = night.inbox / DAY / "huge.parquet"
     with huge.open("wb") as handle:
-        handle.truncate(64 * 2**30)
-    bounded = night.model_copy(update={"dump_timeout": 1.0})
+        handle.truncate(2**40)
+    bounded = night.model_copy(update={"dump_timeout": 5.0})
     started = time.monotonic()
     summary = run_job(bounded)
-    assert time.monotonic() - started < 30
+    assert time.monotonic() - started < 300
     assert summary.status == "partial"
     (rejected,) = [o for o in summary.outcomes if o.status == "rejected"]
     assert rejected.path == huge
-    assert "reading took longer than 1 s (dump_timeout): given up" in str(rejected.error)
+    given_up = re.search(
+        r"reading took longer than (\d+) s \(dump_timeout\): given up", str(rejected.error)
+    )
+    assert given_up and int(given_up.group(1)) >= 5, rejected.error
     assert landed(night, "good").height == 80
-    deadline = time.monotonic() + 10  # the abandoned hashing notices the stop
-    while any(t.name == "dump" for t in threading.enumerate()) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    for thread in threading.enumerate():  # the abandoned hashing notices the stop
+        if thread.name == "dump":
+            thread.join(timeout=120)  # a bound for a stuck thread, not a pace
     assert not any(t.name == "dump" for t in threading.enumerate())
     again = run_job(bounded)
     assert again.outcomes == [] and again.files_unchanged == 3

@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import re
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -87,10 +86,47 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+# Before a page's own scripts: every vegaEmbed call is kept, so a test can wait until each
+# chart has drawn or failed (its promise settled) instead of sleeping and hoping.
+TRACK_CHARTS = """
+(() => {
+  const embeds = [];
+  let embed;
+  window.lossgramEmbeds = embeds;
+  Object.defineProperty(window, "vegaEmbed", {
+    configurable: true,
+    get: () => embed,
+    set: (real) => {
+      embed = (...args) => {
+        const drawn = real(...args);
+        embeds.push(drawn.then(() => "drawn", () => "failed"));
+        return drawn;
+      };
+    },
+  });
+})();
+"""
+# Resolves once every chart embedded so far has settled and the next frame is painted;
+# "timeout" after a minute (a bound for a hung page, not a pace).
+SETTLED = """
+() => Promise.race([
+  Promise.all(window.lossgramEmbeds ?? [])
+    .then(() => new Promise((done) => requestAnimationFrame(() => done("settled")))),
+  new Promise((done) => setTimeout(() => done("timeout"), 60000)),
+])
+"""
+
+
+def settle(page: Page) -> None:
+    """Wait until every chart the page embedded has drawn or failed (its error logged)."""
+    assert page.evaluate(SETTLED) == "settled"
+
+
 @pytest.fixture
 def visit(browser: Browser) -> Iterator[Callable[[Path, int], Visit]]:
-    """visit(path, charts): open a page offline and wait until `charts` charts drew."""
+    """visit(path, charts): open a page offline and wait until its charts drew."""
     context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
+    context.add_init_script(TRACK_CHARTS)
 
     def open_page(path: Path, charts: int) -> Visit:
         page = context.new_page()
@@ -108,15 +144,7 @@ def visit(browser: Browser) -> Iterator[Callable[[Path, int], Visit]]:
 
         page.on("dialog", on_dialog)
         page.goto(path.as_uri(), wait_until="load")
-        # Poll rather than wait_for_function: a chart that fails logs an error at once.
-        deadline = time.monotonic() + 15
-        while (
-            page.locator(CHARTS).count() < charts
-            and not seen.errors
-            and time.monotonic() < deadline
-        ):
-            page.wait_for_timeout(50)
-        page.wait_for_timeout(200)  # late errors (a chart failing after the first) show up
+        settle(page)  # every chart drawn, or failed with its error logged
         assert seen.errors == []
         assert page.locator(CHARTS).count() == charts
         assert page.locator(".chart").count() == charts  # no chart div left empty
@@ -227,7 +255,7 @@ def test_night_panels_go_worst_first_and_can_share_one_y_scale(demo, visit):
     assert panels.index("tree") < panels.index("mlp") < panels.index("logreg")
     shared_before = page.locator("#night-histograms svg.marks").inner_html()
     page.locator("#shared-y").check()
-    page.wait_for_timeout(500)
+    settle(page)  # the panels embedded again, with one y scale
     assert opened.errors == []
     assert page.locator("#night-histograms svg.marks").count() == 1
     assert page.locator("#night-histograms svg.marks").inner_html() != shared_before
@@ -348,7 +376,7 @@ def test_hostile_names_stay_text_in_chart_tooltips(hostile, visit):
     bars.first.hover()
     page = opened.page
     tooltip = page.locator("#vg-tooltip-element")
-    tooltip.wait_for(state="visible", timeout=5_000)
+    tooltip.wait_for(state="visible", timeout=60_000)  # a bound for a hung page
     assert PAYLOAD in tooltip.inner_text()
     assert_inert(opened)
 
