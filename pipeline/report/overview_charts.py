@@ -40,7 +40,9 @@ def verdict_timeline(dashboard: pl.DataFrame) -> alt.TopLevelMixin:
                 alt.Tooltip("normalised_gap:Q", format=".1%", title="gap / H"),
             ],
         )
-        .properties(width="container", height=alt.Step(18))
+        # 18 px a model as a number: a step height beside a container width made Vega warn
+        # on every dashboard ("Dropping fit-y").
+        .properties(width="container", height=18 * max(1, data["model"].n_unique()))
     )
     return chart
 
