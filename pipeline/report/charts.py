@@ -323,7 +323,10 @@ def loss_trend(
             x=alt.X(
                 f"{x}:{x_type}",
                 title="night" if x_type == "O" else "epoch",
-                axis=alt.Axis(labelAngle=0),
+                # epochs are whole: no 2.5 between two of them
+                axis=alt.Axis(labelAngle=0)
+                if x_type == "O"
+                else alt.Axis(labelAngle=0, tickMinStep=1, format="d"),
             ),
             y=alt.Y("mean_ce:Q", title="mean cross-entropy"),
             color=colour,
