@@ -157,6 +157,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     lines = [f"tests wrote into the checkout {ROOT} (they must work under tmp_path):"]
     lines += [f"  {change}" for change in changes]
     if reporter is not None:
+        reporter.ensure_newline()
         reporter.write_sep("=", "checkout changed", red=True, bold=True)
         for line in lines:
             reporter.write_line(line, red=True)

@@ -67,6 +67,7 @@ def heavy_modules_after(argv: list[str]) -> tuple[str, str]:
     return "\n".join(output), loaded
 
 
+@pytest.mark.slow
 def test_a_run_with_nothing_new_loads_no_data_library(tmp_path):
     """A night that finds no new dump records the run and checks the exports with DuckDB
     alone: it loads no Polars, pyarrow or numpy (the no-op night, 1.1 s -> 0.5 s)."""

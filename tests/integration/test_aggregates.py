@@ -352,6 +352,7 @@ def shard_frame(rows: list[tuple[float, int, float]], split: str, prefix: str) -
     return loss_frame(ce, split, labels, weight=weights, prefix=prefix)
 
 
+@pytest.mark.slow
 @settings(max_examples=20, deadline=None)
 @given(first=shard, second=shard, other=shard)
 def test_histograms_of_shards_add_up_to_the_union(first, second, other) -> None:

@@ -168,6 +168,7 @@ def test_changed_dump_replaces_its_losses(settings):
     assert query(settings, "select count(*) from losses")[0][0] == 50
 
 
+@pytest.mark.slow
 def test_rerun_twice_gives_identical_tables(settings):
     write_split(settings.inbox, "mlp", "train", signal=5.0)
     write_split(settings.inbox, "mlp", "test", seed=1)
@@ -643,6 +644,7 @@ def test_a_dump_replaced_while_read_is_read_again_next_run(settings, monkeypatch
     assert query(settings, "select sha256 from ingested_files") == [(new_version,)]
 
 
+@pytest.mark.slow
 def test_dumps_rewritten_in_place_during_runs_never_crash_a_run(settings):
     """A writer rewriting a dump in place, byte by byte, while runs read it: every run
     ends with a summary (exit 0 or 1), never an escaped decoder error."""

@@ -134,6 +134,7 @@ def test_installed_command_in_a_real_subprocess(tmp_path):
     assert pl.read_parquet(out).height == 40
 
 
+@pytest.mark.slow
 def test_demo_then_sql_with_default_locations(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("LOSSGRAM_CONFIG", raising=False)
@@ -156,6 +157,7 @@ def test_every_command_is_documented_in_the_readme():
         assert command.callback.__doc__ and "Example:" in command.callback.__doc__
 
 
+@pytest.mark.slow
 def test_report_png_and_init(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert runner.invoke(app, ["demo"]).exit_code == 0

@@ -61,8 +61,10 @@ def test_rerun_of_a_model_that_is_not_there_names_the_models(landed):
     assert code == 2 and "no model 'resnet' on 2026-11-20; models there: mlp, tree" in output
 
 
-def test_rerun_of_one_model_reads_only_its_dumps(landed, monkeypatch):
-    """It checked and listed every model's dumps; another model's changed dump stopped it."""
+def test_rerun_of_one_model_reads_only_its_dumps(landed, monkeypatch, tmp_path):
+    """It checked and listed every model's dumps; another model's changed dump stopped it.
+    Run without --reports, its pages go to ./reports: the test's folder, not the checkout
+    (this test once rewrote the checkout's reports/index.html)."""
     (landed.inbox / DAY / "model=tree" / "split=test" / "part-0.parquet").unlink()
     read = []
     original = compute.open_dump
@@ -75,6 +77,7 @@ def test_rerun_of_one_model_reads_only_its_dumps(landed, monkeypatch):
     )
     assert code == 0, output
     assert sorted(p.parent.parent.name for p in read) == ["model=mlp", "model=mlp"]
+    assert Path.cwd() == tmp_path and (tmp_path / "reports" / "index.html").is_file()
 
 
 @pytest.mark.parametrize(
@@ -121,6 +124,7 @@ def test_long_errors_are_cut_in_the_terminal_and_kept_whole_in_the_ledger(tmp_pa
     assert str(bad) in output  # whole
 
 
+@pytest.mark.slow
 def test_a_copied_project_reads_nothing_again(landed, tmp_path):
     """The ledger knows a dump by its path inside the inbox and its content: a copy of
     the project (inbox and warehouse) reads nothing again; a changed dump replaces its
@@ -189,6 +193,7 @@ def test_skipped_inbox_entries_are_listed_by_run(tmp_path, monkeypatch):
     assert "2 more inbox entries" in listed[-1] and "skipped_entries" in listed[-1]
 
 
+@pytest.mark.slow
 def test_the_catalog_can_live_apart_from_the_warehouse(tmp_path, monkeypatch):
     """Setting `catalog`: the DuckDB file on the driver's disk, the losses on a shared file
     system; the warehouse folder names it (catalog.location), so every reader finds it."""

@@ -54,6 +54,7 @@ def used_bytes(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
+@pytest.mark.slow
 def test_a_full_disk_stops_the_run_cleanly_and_the_next_run_lands_it(tmp_path, small_disk):
     inbox = tmp_path / "inbox"
     arguments = ["--inbox", str(inbox), "--warehouse", str(small_disk)]

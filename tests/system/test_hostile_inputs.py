@@ -211,6 +211,7 @@ def test_upper_case_names_and_linked_files_are_read(night):
 UNPRIVILEGED = 65534  # nobody: root reads every file, so the test drops to this user
 
 
+@pytest.mark.slow
 def test_what_the_process_may_not_read_is_named_and_stops_nothing(tmp_path):
     """An unreadable dump is rejected alone and an unreadable sub-folder is listed as
     skipped; the rest of the night lands."""
@@ -338,6 +339,7 @@ def test_bad_class_lists_are_named(night, classes, message):
     assert message in (errors["classes.parquet"] or "")
 
 
+@pytest.mark.slow
 def test_a_dump_that_takes_too_long_is_given_up_and_the_night_goes_on(night):
     """A 1 TiB sparse file named *.parquet takes many minutes to hash (50 on this VM):
     past dump_timeout it is rejected, its hashing stops, the good dumps land, and the next
