@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
 
 import altair as alt
 import polars as pl
@@ -226,12 +225,6 @@ def night_histograms(
     return chart
 
 
-# Text anchors of the cartography map's region labels.
-ALIGN_LEFT: Literal["left"] = "left"
-ALIGN_CENTER: Literal["center"] = "center"
-ALIGN_RIGHT: Literal["right"] = "right"
-
-
 def cartography_map(grid: pl.DataFrame, ambiguous: float, easy: float) -> alt.TopLevelMixin:
     """Confidence against variability per training sample, binned, coloured by the mean
     correctness of each cell; the dashed lines part the regions."""
@@ -265,18 +258,14 @@ def cartography_map(grid: pl.DataFrame, ambiguous: float, easy: float) -> alt.To
         .mark_rule(strokeDash=[4, 3], color="#333")
         .encode(x=alt.X("x:Q"), x2=alt.X2("x2:Q"), y=alt.Y("y:Q"), y2=alt.Y2("y2:Q"))
     )
-    labels = [
-        alt.Chart(pl.DataFrame({"x": [x], "y": [y], "region": [region]}))
-        .mark_text(fontSize=11, fontWeight="bold", color="#333", align=align)
-        .encode(x=alt.X("x:Q"), y=alt.Y("y:Q"), text=alt.Text("region:N"))
-        for x, y, region, align in (
-            (0.5, 0.47, "ambiguous", ALIGN_CENTER),
-            (0.98, 0.02, "easy-to-learn", ALIGN_RIGHT),
-            (0.02, 0.02, "hard-to-learn", ALIGN_LEFT),
-        )
-    ]
-    chart: alt.TopLevelMixin = alt.layer(cells, borders, *labels).properties(
-        width="container", height=320, title="Dataset cartography (training split)"
+    # The regions named in the subtitle, not on the plot: a label there sat on the cells.
+    regions = (
+        f"above the dashed line (variability >= {ambiguous:g}): ambiguous; below it, "
+        f"confidence >= {easy:g}: easy-to-learn, else hard-to-learn"
+    )
+    title = alt.TitleParams("Dataset cartography (training split)", subtitle=regions)
+    chart: alt.TopLevelMixin = alt.layer(cells, borders).properties(
+        width="container", height=320, title=title
     )
     return chart
 
