@@ -7,7 +7,8 @@
   naming the paths.
 - Hypothesis never fails on wall-clock time (deadline=None); with CI set it is
   derandomized and keeps no example database.
-- Markers by folder: see FOLDER_MARKERS (tests/system/crash is crash + slow, ...).
+- Markers by folder: see FOLDER_MARKERS (tests/system/crash is crash + slow, ...); those
+  folders run first, the longest first.
 
 Helpers shared by tests and bench/ live in tests/helpers (a package: `from
 tests.helpers.dumps import write_hive_split`).
@@ -47,21 +48,27 @@ hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "lossgram")
 # tests/<folder> -> the markers every test under it carries (registered in pyproject.toml).
 # The Spark tests share one worker under `-n` (--dist loadgroup): one Spark session.
 FOLDER_MARKERS = {
-    "system/crash": (pytest.mark.crash, pytest.mark.slow),
     "system/spark": (pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")),
     "system/object_store": (pytest.mark.s3, pytest.mark.slow),
+    "system/crash": (pytest.mark.crash, pytest.mark.slow),
     "system/browser": (pytest.mark.browser, pytest.mark.slow),
 }
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
+    """Mark each test by its folder, and run the longest folders first (in FOLDER_MARKERS'
+    order, each module's tests kept together): under -n the workers then end together."""
+
+    def folder_of(item: pytest.Item) -> str | None:
         relative = Path(item.path).resolve().relative_to(TESTS).as_posix()
-        for folder, markers in FOLDER_MARKERS.items():
-            if relative.startswith(folder + "/"):
-                for marker in markers:
-                    item.add_marker(marker)
+        return next((f for f in FOLDER_MARKERS if relative.startswith(f + "/")), None)
+
+    for item in items:
+        for marker in FOLDER_MARKERS.get(folder_of(item) or "", ()):
+            item.add_marker(marker)
+    rank = {folder: index for index, folder in enumerate(FOLDER_MARKERS)}
+    items.sort(key=lambda item: rank.get(folder_of(item) or "", len(rank)))
 
 
 # -- every test in its own folder ------------------------------------------------------------

@@ -292,8 +292,9 @@ def test_a_standalone_cluster_runs_the_night_and_survives_a_lost_executor(night,
 
 @pytest.mark.slow
 def test_a_driver_killed_mid_run_leaves_the_warehouse_and_the_next_run_completes(spark, tmp_path):
-    """The night before lands through the shared session (exit code 1: its broken dump);
-    the driver killed mid-run and the next run are `lossgram` processes of their own."""
+    """The driver, a `lossgram run --engine spark` process of its own, is killed before its
+    commit. The night before and the next run (which clears what the killed one left) go
+    through the shared session: exit code 1 each, for the night's broken dump."""
     inbox = tmp_path / "inbox"
     write_night(inbox, "2026-11-19", seed=1)
     spark_run = [
@@ -309,6 +310,6 @@ def test_a_driver_killed_mid_run_leaves_the_warehouse_and_the_next_run_completes
     after = tables(tmp_path / "spark")
     for name, frame in before.items():
         assert_frame_equal(frame, after[name])  # readers see the night before, whole
-    assert lossgram(*spark_run).returncode == 1
+    assert run_job(settings, spark=spark).exit_code == 1
     run_job(Settings(inbox=inbox, warehouse=tmp_path / "duckdb"))
     assert_same_warehouse(tmp_path / "duckdb", tmp_path / "spark")
