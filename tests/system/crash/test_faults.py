@@ -1,7 +1,8 @@
 """Crashes at exact points and readers during runs: nothing is lost, torn or counted twice.
 
-Each case kills `lossgram` (SIGKILL, as a power cut would) at one named point of a run or
-a rerun while a reader polls the warehouse, then runs the next command and checks that:
+Each case kills a `lossgram` process (SIGKILL, as a power cut would) at one named point of
+a run or a rerun while a reader polls the warehouse, then runs the next command (in this
+process: the same command line) and checks that:
 the reader only ever saw whole nights, every accepted dump's rows are in `losses` once,
 the histogram and summary totals match the losses per group, and no file is left that
 the catalog does not reference.
@@ -23,7 +24,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
+from pipeline.cli.app import app
 from pipeline.warehouse.catalog import Warehouse
 from tests.helpers.accounting import check_accounting, query
 from tests.helpers.dumps import write_hive_split
@@ -44,13 +47,21 @@ def write_split(
 
 
 def lossgram(root: Path, *args: str, kill_at: str | None = None) -> int:
-    env = {k: v for k, v in os.environ.items() if k != "LOSSGRAM_KILL_AT"}
-    if kill_at:
-        env["LOSSGRAM_KILL_AT"] = kill_at
-    command = [LOSSGRAM, *args, "--warehouse", str(root / "wh"), "--reports", str(root / "rp")]
+    """`lossgram ARGS` on root's warehouse: its exit code, or -9 when it was killed. A
+    command to be killed at a point is a process of its own; the others (the next command,
+    which recovers what the killed one left) run the same command line in this process."""
+    arguments = [*args, "--warehouse", str(root / "wh"), "--reports", str(root / "rp")]
     if args[0] == "run":
-        command += ["--inbox", str(root / "inbox")]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+        arguments += ["--inbox", str(root / "inbox")]
+    if kill_at is None:
+        done = CliRunner().invoke(app, arguments, env={"LOSSGRAM_KILL_AT": None})
+        if done.exception is not None and not isinstance(done.exception, SystemExit):
+            raise done.exception
+        return done.exit_code
+    env = {**os.environ, "LOSSGRAM_KILL_AT": kill_at}
+    done = subprocess.run(
+        [LOSSGRAM, *arguments], env=env, capture_output=True, text=True, timeout=600
+    )
     return done.returncode
 
 
