@@ -353,7 +353,7 @@ def shard_frame(rows: list[tuple[float, int, float]], split: str, prefix: str) -
 
 
 @pytest.mark.slow
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)  # deadline: none, from the profile in tests/conftest.py
 @given(first=shard, second=shard, other=shard)
 def test_histograms_of_shards_add_up_to_the_union(first, second, other) -> None:
     a = shard_frame(first, "train", "a")
