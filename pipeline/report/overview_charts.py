@@ -91,8 +91,15 @@ def model_overlay(histograms: pl.DataFrame, split: str) -> alt.TopLevelMixin:
     return chart
 
 
+def _in_title(name: str) -> str:
+    """A model name as chart titles show it: Vega-Lite writes titles into expressions (the
+    marks' descriptions), where a newline or U+2028 breaks the chart; spaces instead."""
+    return "".join(" " if not character.isprintable() else character for character in name)
+
+
 def difference_histogram(histogram: pl.DataFrame, model_a: str, model_b: str) -> alt.TopLevelMixin:
     """The per-sample loss differences (B - A) of shared samples: right of 0 got worse."""
+    model_a, model_b = _in_title(model_a), _in_title(model_b)
     data = histogram.with_columns(
         side=pl.when(pl.col("bin") > 0)
         .then(pl.lit("worse"))

@@ -114,3 +114,20 @@ def test_model_names_never_take_the_night_page_or_a_comparison_name(tmp_path):
         page = tmp_path / "r" / NIGHT / page_name(model)
         assert page.name.startswith("model-") and page.is_file()
         assert f'href="{page.name}"' in night
+
+
+def test_the_paired_chart_keeps_control_characters_out_of_its_spec():
+    """The compare page's paired chart once failed on 'Expression parse error': Vega-Lite
+    writes titles (here the model names) into the marks' description expressions."""
+    import polars as pl
+    import vl_convert
+
+    from pipeline.report.overview_charts import difference_histogram
+
+    histogram = pl.DataFrame(
+        {"bin": [-1, 0, 1], "lower": [-1.0, 0.0, 1.0], "upper": [0.0, 1.0, 2.0],
+         "count": [1, 2, 1], "fraction": [0.25, 0.5, 0.25]}
+    )  # fmt: skip
+    spec = difference_histogram(histogram, "a\u2028b", "line\nbreak").to_dict()
+    vega = json.dumps(vl_convert.vegalite_to_vega(spec), ensure_ascii=False)
+    assert "\u2028" not in vega and "line\\nbreak" not in vega and "a b" in vega
