@@ -2,7 +2,7 @@
 
 Each case builds one dump's bytes (three samples, model = the case's name unless the
 case is about the model) and names the outcome: "ingested", or the problem the one-line
-rejection must state (column and message). tests/test_hostile_corpus.py runs them all in
+rejection must state (column and message). tests/system/test_hostile_corpus.py runs them in
 one night beside good dumps.
 """
 

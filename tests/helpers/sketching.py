@@ -1,5 +1,6 @@
 """Fine sketches made in numpy, as Spark's sql/spark/fine_histograms.sql makes them: for
-the tests that hold a sketch's statistics to the exact ones (tests/test_sketches.py)."""
+the tests that hold a sketch's statistics to the exact ones
+(tests/unit/analysis/test_sketches.py)."""
 
 from __future__ import annotations
 

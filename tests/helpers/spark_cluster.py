@@ -127,7 +127,7 @@ def _wait_for_workers(ui_port: int, workers: int, workdir: Path) -> None:
                 return
         except OSError:
             pass
-        time.sleep(1)
+        time.sleep(0.2)
     logs = {path.name: path.read_text()[-2000:] for path in workdir.glob("*.log")}
     raise RuntimeError(f"the Spark cluster did not come up in 300 s: {logs}")
 

@@ -1,4 +1,4 @@
-"""Ninety-odd hostile and unusual dumps (tests/probes/corpus.py) in one night beside two
+"""Ninety-odd hostile and unusual dumps (tests/helpers/corpus.py) in one night beside two
 good dumps: each bad one is rejected alone with one line naming the file, the column
 and the rows, in lossgram's words; each odd but valid one lands with losses equal to
 scipy's; the good dumps land; the next night reads nothing again."""
