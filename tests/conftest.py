@@ -46,16 +46,14 @@ hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "lossgram")
 # -- markers by folder ---------------------------------------------------------------------
 
 # tests/<folder> -> the markers every test under it carries (registered in pyproject.toml).
-# The Spark tests share one worker under `-n` (--dist loadgroup): one Spark session.
 FOLDER_MARKERS = {
-    "system/spark": (pytest.mark.spark, pytest.mark.slow, pytest.mark.xdist_group("spark")),
+    "system/spark": (pytest.mark.spark, pytest.mark.slow),
     "system/object_store": (pytest.mark.s3, pytest.mark.slow),
     "system/crash": (pytest.mark.crash, pytest.mark.slow),
     "system/browser": (pytest.mark.browser, pytest.mark.slow),
 }
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark each test by its folder, and run the longest folders first (in FOLDER_MARKERS'
     order, each module's tests kept together): under -n the workers then end together."""
@@ -69,6 +67,30 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(marker)
     rank = {folder: index for index, folder in enumerate(FOLDER_MARKERS)}
     items.sort(key=lambda item: rank.get(folder_of(item) or "", len(rank)))
+
+
+# Under -n with --dist loadgroup (pyproject.toml), the tests of each folder here run on
+# one worker: the Spark tests share one Spark session.
+XDIST_GROUPS = {"tests/system/spark/": "spark"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """xdist's loadgroup, grouping by XDIST_GROUPS' folders as well as by xdist_group marks.
+    (xdist 3.8 passes a mark's group by renaming the test's node id, which pytest 9.2's
+    structured node ids ignore: the groups were silently lost, pytest-xdist#1386.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class FolderGroups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            for folder, group in XDIST_GROUPS.items():
+                if nodeid.startswith(folder):
+                    return group
+            return str(super()._split_scope(nodeid))
+
+    return FolderGroups(config, log)
 
 
 # -- every test in its own folder ------------------------------------------------------------
