@@ -69,17 +69,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: rank.get(folder_of(item) or "", len(rank)))
 
 
-# Under -n with --dist loadgroup (pyproject.toml), the tests of each folder here run on
-# one worker: the Spark tests share one Spark session.
+# Under -n, the tests of each folder here run on one worker: the Spark tests share one
+# Spark session.
 XDIST_GROUPS = {"tests/system/spark/": "spark"}
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """xdist's loadgroup, grouping by XDIST_GROUPS' folders as well as by xdist_group marks.
-    (xdist 3.8 passes a mark's group by renaming the test's node id, which pytest 9.2's
-    structured node ids ignore: the groups were silently lost, pytest-xdist#1386.)"""
-    if config.getvalue("dist") != "loadgroup":
+    """With -n (dist load, or loadgroup): xdist's loadgroup, grouping by XDIST_GROUPS'
+    folders as well as by xdist_group marks. (xdist 3.8 passes a mark's group by renaming
+    the test's node id, which pytest 9.2's structured node ids ignore: the groups were
+    silently lost, pytest-xdist#1386.) Another --dist is left to xdist."""
+    if config.getvalue("dist") not in ("load", "loadgroup"):
         return None
     from xdist.scheduler import LoadGroupScheduling
 
