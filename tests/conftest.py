@@ -69,20 +69,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: rank.get(folder_of(item) or "", len(rank)))
 
 
-# Under -n, the tests of each folder here run on one worker: the Spark tests share one
-# Spark session.
-XDIST_GROUPS = {"tests/system/spark/": "spark"}
+# Under -n, the tests under each path here run on one worker, in collection order: the
+# Spark tests share one Spark session, the others a costly module fixture (a browser and
+# its warehouses, a night of a hundred dumps, the demo), built once instead of per worker.
+XDIST_GROUPS = {
+    "tests/system/spark/": "spark",
+    "tests/system/browser/": "browser",
+    "tests/system/test_hostile_corpus.py": "hostile_corpus",
+    "tests/test_docs.py": "docs",
+}
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """With -n (dist load, or loadgroup): xdist's loadgroup, grouping by XDIST_GROUPS'
-    folders as well as by xdist_group marks. (xdist 3.8 passes a mark's group by renaming
+    """With -n (dist load, or loadgroup): xdist's loadgroup, grouping by XDIST_GROUPS' paths
+    as well as by xdist_group marks. (xdist 3.8 passes a mark's group by renaming
     the test's node id, which pytest 9.2's structured node ids ignore: the groups were
     silently lost, pytest-xdist#1386.) Another --dist is left to xdist."""
     if config.getvalue("dist") not in ("load", "loadgroup"):
         return None
     from xdist.scheduler import LoadGroupScheduling
+
+    config.option.loadscopereorder = False  # collection order: the longest first
 
     class FolderGroups(LoadGroupScheduling):
         def _split_scope(self, nodeid: str) -> str:
