@@ -176,7 +176,7 @@ def report(
     """
     # Imported here: the report layer (altair, jinja2) loads only when pages are written.
     from pipeline.nightly.job_options import open_warehouse
-    from pipeline.report.pages import write_comparison, write_reports
+    from pipeline.report.writing import write_comparison, write_reports
 
     settings = settings_from(config, warehouse=warehouse, reports=reports)
     with known_errors_exit():

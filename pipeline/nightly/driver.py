@@ -40,7 +40,6 @@ from pipeline.warehouse.ledger import (
     recorded_inboxes,
     run_verdicts,
 )
-from pipeline.warehouse.queries import execute
 
 if TYPE_CHECKING:
     from pipeline.spark.session import SparkSession
@@ -143,13 +142,10 @@ def _locked_run(
 
 
 def _finish(warehouse: Warehouse, summary: RunSummary, started: float) -> None:
-    """The run's last commit: its outcome, its nights' verdicts and changes; a failed
-    run's nights stay pending for their pages."""
+    """The run's last commit: its outcome, its nights' verdicts and changes. (The nights
+    it committed are pending for their pages since their own commit.)"""
     with warehouse.commit() as catalog:
-        if summary.status == STATUS_FAILED:
-            # Nights it committed before failing still need their pages.
-            execute(catalog, "add_pending_reports", {"nights": summary.snapshot_dates})
-        elif summary.snapshot_dates:
+        if summary.status != STATUS_FAILED and summary.snapshot_dates:
             summary.verdicts = run_verdicts(catalog, summary.snapshot_dates)
             summary.changes = [
                 {"snapshot_date": night, **change.as_json()}

@@ -28,6 +28,7 @@ from pipeline.warehouse.layout import (
     write_manifest,
 )
 from pipeline.warehouse.ledger import commit_files, live_files, record_dumps, record_snapshot
+from pipeline.warehouse.queries import execute
 
 if TYPE_CHECKING:
     from pipeline.ingest.admission import SliceType
@@ -199,6 +200,9 @@ def _commit_night(
             catalog, snapshot_date, options.analysis, options.scheme, models or None, run_id
         )
         record_snapshot(catalog, snapshot_date, run_id, options.lineage)
+        # Pending until its pages are written: a run killed after this commit leaves
+        # them to the next run.
+        execute(catalog, "add_pending_reports", {"nights": [snapshot_date]})
         record_slice_columns(catalog, known.slice_types)
         fault_point("before_commit")
         return live_files(catalog)

@@ -63,7 +63,7 @@ def run_then_report(
     if not nights:
         return summary
     # Imported here: the report layer (altair, jinja2) loads only when pages are written.
-    from pipeline.report.pages import write_reports
+    from pipeline.report.writing import write_reports
 
     try:
         pages = write_reports(
@@ -71,6 +71,7 @@ def run_then_report(
             settings.reports,
             settings.report_options(),
             nights,
+            resume=True,  # a render that failed part-way keeps the pages it wrote
             progress=report_progress,
         )
     except Exception as error:  # the data landed: the run says so, the next one renders

@@ -1,16 +1,15 @@
-"""Render and write the report pages: per model, per night, and the index of nights."""
+"""Render the report pages (per model, per night, comparisons, the index of nights) as
+HTML text, and the shared chart script they load."""
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import importlib.metadata
 import json
 import math
 import os
 import shlex
-from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,25 +20,15 @@ import polars as pl
 import vl_convert
 from markupsafe import Markup
 
-from pipeline.base.errors import WarehouseError
-from pipeline.base.faults import fault_point
-from pipeline.base.files import atomic_write_bytes, atomic_write_text
-from pipeline.base.options import ReportOptions
-from pipeline.base.progress import Progress, no_progress
+from pipeline.base.files import atomic_write_text
 from pipeline.report import charts, overview_charts
 from pipeline.report.cartography import AMBIGUOUS, EASY
-from pipeline.report.compare import Comparison, comparison
+from pipeline.report.compare import Comparison
 from pipeline.report.data import (
     ModelReport,
     NightReport,
-    model_report,
-    night_models,
-    night_report,
-    nights,
     page_name,
 )
-from pipeline.warehouse.catalog import Warehouse
-from pipeline.warehouse.queries import query_frame
 
 # The night page draws the worst models' panels alone: thousands stay a page one can open.
 MAX_NIGHT_PANELS = 24
@@ -264,51 +253,6 @@ def render_comparison(found: Comparison, bundle_file: str | None = None) -> str:
     )
 
 
-def write_comparison(
-    warehouse: Warehouse,
-    reports: Path,
-    options: ReportOptions,
-    models: Sequence[str],
-    snapshot_date: dt.date | None = None,
-    *,
-    standalone: bool = False,
-) -> Path:
-    """reports/<date>/compare-....html for models of one night (default: the latest);
-    the night's page is written again to link it."""
-    with warehouse.reading(losses_view=False) as connection:
-        known = [night["snapshot_date"] for night in nights(connection)]
-        if not known:
-            raise WarehouseError("no night in the warehouse yet")
-        day = snapshot_date or max(known)
-        if day not in known:
-            there = ", ".join(str(night) for night in known[:10])
-            raise WarehouseError(f"no night {day} in the warehouse; nights: {there}")
-        present = night_models(connection, day)
-        missing = [repr(model) for model in models if model not in present]
-        repeated = sorted({model for model in models if models.count(model) > 1})
-        if missing or repeated or len(models) < 2:
-            problem = (
-                f"not on {day}: {', '.join(missing)}"
-                if missing
-                else f"named twice: {', '.join(repeated)}"
-                if repeated
-                else f"only {len(models)} named"
-            )
-            raise WarehouseError(
-                f"--compare needs two or more different models of {day} ({problem}); "
-                f"models: {', '.join(present)}"
-            )
-        warehouse.scope_losses(connection, day, list(models))
-        found = comparison(connection, day, list(dict.fromkeys(models)), options.heldout_splits)
-        bundle_file = None if standalone else shared_bundle(reports)
-        page = reports / day.isoformat() / found.file_name
-        atomic_write_text(page, render_comparison(found, bundle_file))
-        night = night_report(connection, day)
-        night_page = reports / day.isoformat() / "index.html"
-        atomic_write_text(night_page, render_night_page(night, bundle_file, night_page.parent))
-    return page
-
-
 def render_index(
     all_nights: list[dict[str, Any]], dashboard: pl.DataFrame, bundle_file: str | None = None
 ) -> str:
@@ -328,73 +272,3 @@ def render_index(
         .get_template("index.html.j2")
         .render(nights=all_nights, charts=specs, bundle=bundle_tag(bundle_file, depth=0))
     )
-
-
-def _write_pngs(report: ModelReport, folder: Path) -> list[str]:
-    specs = model_charts(report)
-    stem = report.file_name.removesuffix(".html")
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for chart_id in ("histogram-log", "trend-nights"):
-        name = f"{stem}-{chart_id}.png"
-        atomic_write_bytes(folder / name, vl_convert.vegalite_to_png(specs[chart_id], scale=2))
-        written.append(name)
-    return written
-
-
-def write_reports(
-    warehouse: Warehouse,
-    reports: Path,
-    options: ReportOptions,
-    snapshot_dates: Sequence[dt.date] | None = None,
-    model: str | None = None,
-    *,
-    png: bool = False,
-    standalone: bool = False,
-    progress: Progress = no_progress,
-) -> list[Path]:
-    """Write the model pages and night index of each date (default: every night), and the
-    index of nights. Returns the pages written. Pages load the chart scripts from one
-    shared file in the reports folder, or carry them inline (standalone)."""
-    written: list[Path] = []
-    with warehouse.reading(losses_view=False) as connection:
-        all_nights = nights(connection)
-        known = [night["snapshot_date"] for night in all_nights]
-        dates = list(snapshot_dates or known)
-        missing = [day for day in dates if day not in known]
-        if missing:
-            there = ", ".join(str(day) for day in known[:10]) or "none yet"
-            raise WarehouseError(f"no night {missing[0]} in the warehouse; nights: {there}")
-        pages = [
-            (day, name)
-            for day in dates
-            for name in night_models(connection, day)
-            if model is None or name == model
-        ]
-        if model is not None and not pages:
-            there = ", ".join(sorted({name for d in dates for name in night_models(connection, d)}))
-            raise WarehouseError(f"no model {model!r} in the nights asked for; models: {there}")
-        bundle_file = None if standalone else shared_bundle(reports)
-        for index, (day, name) in enumerate(pages):
-            warehouse.scope_losses(connection, day, [name])  # the page reads its files alone
-            report = model_report(connection, day, name, options)
-            folder = reports / day.isoformat()
-            pngs = _write_pngs(report, folder) if png else []
-            page = folder / report.file_name
-            atomic_write_text(page, render_model_page(report, pngs, bundle_file))
-            written.append(page)
-            fault_point("during_render")
-            progress(index + 1, len(pages), f"{day} {name}")
-        for day in dates:
-            page = reports / day.isoformat() / "index.html"
-            night = night_report(connection, day)
-            atomic_write_text(page, render_night_page(night, bundle_file, page.parent))
-            document = json.dumps(night.verdicts_document(), indent=1, default=str)
-            atomic_write_text(page.with_name("verdicts.json"), document + "\n")
-            written.append(page)
-        overview = render_index(
-            all_nights, query_frame(connection, "report_dashboard"), bundle_file
-        )
-        atomic_write_text(reports / "index.html", overview)
-        written.append(reports / "index.html")
-    return written

@@ -99,7 +99,7 @@ def test_fail_on_makes_the_exit_code_a_gate(two_nights):
 
 def test_verdicts_json_follows_its_documented_schema(two_nights):
     run_job(two_nights)
-    from pipeline.report.pages import write_reports
+    from pipeline.report.writing import write_reports
 
     write_reports(Warehouse(two_nights.warehouse), two_nights.reports, two_nights.report_options())
     schema = json.loads(SCHEMA.read_text())

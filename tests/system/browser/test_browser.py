@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.nightly.driver import run_job
-from pipeline.report import pages
+from pipeline.report import pages, writing
 from pipeline.report.charts import EXTRA_COLOURS
 from pipeline.report.data import model_report, night_models, night_report, page_name
 from pipeline.report.pages import shared_bundle
@@ -162,7 +162,9 @@ def build(inbox: Path, root: Path) -> Settings:
     settings = Settings(inbox=inbox, warehouse=root / "warehouse", reports=root / "reports")
     summary = run_job(settings)
     assert summary.status == "succeeded", summary
-    pages.write_reports(Warehouse(settings.warehouse), settings.reports, settings.report_options())
+    writing.write_reports(
+        Warehouse(settings.warehouse), settings.reports, settings.report_options()
+    )
     return settings
 
 
@@ -235,7 +237,7 @@ def test_page_draws_its_charts_offline(demo, visit, page, charts):
 )
 def test_standalone_pages_carry_their_scripts(demo, visit, tmp_path, page, charts):
     """--standalone: a page copied anywhere alone still draws, requesting nothing else."""
-    pages.write_reports(
+    writing.write_reports(
         Warehouse(demo.warehouse), tmp_path / "reports", demo.report_options(), standalone=True
     )
     alone = tmp_path / "elsewhere" / "page.html"
@@ -326,7 +328,7 @@ def test_the_night_page_flags_what_changed(tmp_path, visit):
 
 
 def test_comparison_page_draws_and_names_the_models(demo, tmp_path, visit):
-    page = pages.write_comparison(
+    page = writing.write_comparison(
         Warehouse(demo.warehouse), tmp_path / "reports", demo.report_options(), ["mlp", "forest"]
     )
     opened = visit(page, 2)  # the overlaid histograms, the paired differences

@@ -146,6 +146,10 @@ def test_run_killed_at_a_point_loses_and_tears_nothing(committed, point):
     assert query(committed, "SELECT count(*) FROM losses")[0][0] == before + 600
     stale = query(committed, "SELECT count(*) FROM job_runs WHERE status = 'running'")
     assert stale == [(0,)]
+    # Killed after its commit, the night's pages are still written by the next run.
+    assert (committed / "rp" / NIGHT_B / "index.html").is_file()
+    assert (committed / "rp" / NIGHT_B / "mlp.html").is_file()
+    assert query(committed, "SELECT count(*) FROM pending_reports") == [(0,)]
 
 
 @pytest.mark.parametrize("point", ["after_place:1", "after_place:2", "before_commit"])
@@ -210,3 +214,28 @@ def test_readers_never_break_the_nightly_run(committed):
     for reader in seen:
         assert reader["torn"] == [] and reader["errors"] == [] and reader["polls"] > 0
     check_accounting(committed)
+
+
+def test_a_render_killed_part_way_resumes_without_writing_its_pages_again(tmp_path):
+    """A night's model pages, the run killed after the second: the night page is already
+    there (it is written first), the next run writes the two pages left and keeps the two
+    written, and a rerun (the night changed) writes all four again."""
+    models = ["m1", "m2", "m3", "m4"]
+    for index, model in enumerate(models):
+        for split in ("train", "test"):
+            write_split(tmp_path / "inbox", NIGHT_A, model, split, seed=index, n=60)
+    assert lossgram(tmp_path, "run", kill_at="during_render:2") == -signal.SIGKILL
+    night = tmp_path / "rp" / NIGHT_A
+    assert (night / "index.html").is_file() and (night / "verdicts.json").is_file()
+    first = {page.name: page.stat().st_mtime_ns for page in night.glob("m*.html")}
+    assert sorted(first) == ["m1.html", "m2.html"]
+    assert lossgram(tmp_path, "run") == 0
+    after = {page.name: page.stat().st_mtime_ns for page in night.glob("m*.html")}
+    assert sorted(after) == [f"{model}.html" for model in models]
+    assert all(after[name] == stamp for name, stamp in first.items())  # not written again
+    ledger = (night / ".rendered").read_text().splitlines()
+    assert sorted(line.split("\t")[1] for line in ledger) == sorted(after)
+    assert query(tmp_path, "SELECT count(*) FROM pending_reports") == [(0,)]
+    assert lossgram(tmp_path, "rerun", "--date", NIGHT_A) == 0
+    again = {page.name: page.stat().st_mtime_ns for page in night.glob("m*.html")}
+    assert all(again[name] != stamp for name, stamp in after.items())
