@@ -14,7 +14,7 @@ from pipeline.contract.discovery import FolderScan, find_dumps, scan_folder
 from pipeline.contract.problems import DumpError, DumpsRejected, Problem
 
 if TYPE_CHECKING:
-    from pipeline.contract.checks import problem_counts, problems_found
+    from pipeline.contract.checks import Counts, problem_counts, problems_found
     from pipeline.contract.reader import open_batch, open_dump
     from pipeline.contract.scores import declared_classes
     from pipeline.contract.source import Dump
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # Finding dumps needs neither Polars nor pyarrow; reading and checking them does. These
 # names load their module on first use, so a run that finds nothing new starts without.
 _READING = {
+    "Counts": "checks",
     "Dump": "source",
     "declared_classes": "scores",
     "open_batch": "reader",
@@ -42,6 +43,7 @@ if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any name
 
 
 __all__ = [
+    "Counts",
     "Dump",
     "DumpError",
     "DumpsRejected",

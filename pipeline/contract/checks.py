@@ -7,7 +7,7 @@ into Problems.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from pipeline.contract.problems import Problem
 
 FLAG_PREFIX = "_bad_"
+EXAMPLE_PREFIX = "_example_"  # a count's companion: the offending values it names
 
 
 def flag_name(rule: str) -> str:
@@ -33,12 +34,15 @@ class Check:
     `screen`, when set, is a cheaper count that is 0 whenever no row breaks the rule:
     an aggregate in the same pass, or a function run on the file beside it. The exact
     count (the sum of the flag) is then needed only when the screen is not 0.
+    `example`, when set, is an aggregate in the same pass naming a few offending values
+    (a string, empty when none), which the problem's message shows.
     """
 
     flag: str
     column: str
     message: str
     screen: pl.Expr | Callable[[], int] | None = None
+    example: pl.Expr | None = None
 
 
 def flag_columns(checks: Sequence[Check]) -> list[str]:
@@ -57,7 +61,22 @@ def problem_counts(checks: Sequence[Check], *, screened: bool = True) -> list[pl
         counts.append(
             (pl.col(check.flag).sum() if count is None else count).cast(pl.Int64).alias(check.flag)
         )
+        if check.example is not None:
+            counts.append(check.example.alias(EXAMPLE_PREFIX + check.flag))
     return counts
+
+
+def offending_values(values: pl.Expr, broken: pl.Expr) -> pl.Expr:
+    """A row's value quoted where it breaks a rule, else null: computed beside the flag
+    (on the file's columns), so the count's pass can name a few (`first_offenders`)."""
+    quoted = pl.concat_str(pl.lit("'"), values.cast(pl.String), pl.lit("'"))
+    return pl.when(broken.fill_null(False)).then(quoted)
+
+
+def first_offenders(column: str, most: int = 3) -> pl.Expr:
+    """An aggregate: up to `most` distinct offending values of a column made by
+    offending_values, joined ("'d', 'x'"); empty when no row breaks the rule."""
+    return pl.col(column).drop_nulls().unique(maintain_order=True).head(most).str.join(", ")
 
 
 def run_screens(checks: Sequence[Check]) -> dict[str, int]:
@@ -69,13 +88,30 @@ def run_screens(checks: Sequence[Check]) -> dict[str, int]:
     }
 
 
-def problems_found(checks: Sequence[Check], counts: dict[str, int]) -> list[Problem]:
-    """The checks that some rows broke, with their row counts."""
-    return [
-        Problem(check.column, counts[check.flag], check.message)
-        for check in checks
-        if counts.get(check.flag, 0) > 0
-    ]
+class Counts(dict[str, int]):
+    """A pass's counts (rows, ignored rows, the rows breaking each check by its flag) and,
+    in `found`, the offending values the checks that name them found."""
+
+    def __init__(self, row: Mapping[str, object]) -> None:
+        numbers = {k: v for k, v in row.items() if not k.startswith(EXAMPLE_PREFIX)}
+        super().__init__({name: int(value or 0) for name, value in numbers.items()})  # type: ignore[call-overload]
+        self.found = {
+            name.removeprefix(EXAMPLE_PREFIX): str(value)
+            for name, value in row.items()
+            if name.startswith(EXAMPLE_PREFIX) and value
+        }
+
+
+def problems_found(checks: Sequence[Check], counts: Counts) -> list[Problem]:
+    """The checks that some rows broke, with their row counts (and the values they
+    found, for checks that name them)."""
+    problems = []
+    for check in checks:
+        if counts.get(check.flag, 0) > 0:
+            found = counts.found.get(check.flag)
+            message = f"{check.message} (found {found})" if found else check.message
+            problems.append(Problem(check.column, counts[check.flag], message))
+    return problems
 
 
 def ids_out_of_order(path: Path, column: str) -> int:

@@ -17,7 +17,13 @@ import polars as pl
 
 from pipeline.base.options import ReaderOptions
 from pipeline.contract.batching import PATH_VALUE
-from pipeline.contract.checks import Check, flag_name
+from pipeline.contract.checks import (
+    EXAMPLE_PREFIX,
+    Check,
+    first_offenders,
+    flag_name,
+    offending_values,
+)
 from pipeline.contract.discovery import hive_keys
 from pipeline.contract.problems import Problem
 
@@ -107,8 +113,16 @@ class Draft:
         *,
         raw: bool,
         screen: pl.Expr | Callable[[], int] | None = None,
+        offending: pl.Expr | None = None,
     ) -> None:
-        """Register a row-level rule; raw rules see the file's columns, others canonical ones."""
+        """Register a row-level rule; raw rules see the file's columns, others canonical ones.
+        With `offending` (the values to name), the problem shows a few of them."""
         flag = flag_name(rule)
-        self.checks.append(Check(flag, column, message, screen))
-        (self.raw_flags if raw else self.later_flags)[flag] = expr.fill_null(False)
+        flags = self.raw_flags if raw else self.later_flags
+        example = None
+        if offending is not None:
+            example_column = EXAMPLE_PREFIX + rule
+            flags[example_column] = offending_values(offending, expr)
+            example = first_offenders(example_column)
+        self.checks.append(Check(flag, column, message, screen, example))
+        flags[flag] = expr.fill_null(False)

@@ -88,8 +88,9 @@ def _label_index(source: Source, draft: Draft, classes: tuple[str, ...] | None) 
             return None
         names = label.cast(pl.String)
         unknown = names.is_not_null() & ~names.is_in(list(classes))
-        message = f"is not one of the {len(classes)} classes"
-        draft.check("label_unknown", "label", message, unknown, raw=True)
+        shown = ", ".join(classes[:10]) + (", ..." if len(classes) > 10 else "")
+        message = f"is not one of the {len(classes)} classes ({shown})"
+        draft.check("label_unknown", "label", message, unknown, raw=True, offending=names)
         return names.replace_strict(
             list(classes), list(range(len(classes))), default=None, return_dtype=pl.Int64
         )

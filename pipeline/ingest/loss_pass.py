@@ -15,7 +15,7 @@ from pipeline.base.files import NoSpaceError, is_no_space
 from pipeline.base.options import LossSpec
 from pipeline.contract import Dump, DumpError, Problem, problem_counts
 from pipeline.contract.batching import FILE_INDEX
-from pipeline.contract.checks import flag_columns, run_screens
+from pipeline.contract.checks import Counts, flag_columns, run_screens
 from pipeline.contract.cross_entropy import ignored_label, per_sample_losses
 from pipeline.warehouse.layout import DUMP_COLUMN
 
@@ -25,7 +25,7 @@ SEPARATE_SCANS = pl.QueryOptFlags(comm_subplan_elim=False)
 BAD_ROW_SCHEMA = pl.Schema({"sample_id": pl.String, "column_name": pl.String, "problem": pl.String})
 
 # Per dump: counts (rows, ignored rows, one entry per check) and its bad rows.
-Counted = tuple[dict[str, int], pl.DataFrame]
+Counted = tuple[Counts, pl.DataFrame]
 
 
 def _planned_losses(
@@ -95,13 +95,13 @@ def dump_losses_to_parquet(
     try:
         screened_counts = _beside(partial(run_screens, dump.checks))
         _, counted, *bad = pl.collect_all(outputs, engine="streaming", optimizations=SEPARATE_SCANS)
-        found = _as_counts(counted.row(0, named=True))
+        found = Counts(counted.row(0, named=True))
         found.update(screened_counts())
         screened = [c for c in dump.checks if c.screen is not None and found.get(c.flag, 0)]
         if screened:
             # A cheap screen was not 0: count those rules exactly (bad files only).
             exact = dump.frame.select(problem_counts(screened, screened=False)).collect()
-            found.update(_as_counts(exact.row(0, named=True)))
+            found.update(Counts(exact.row(0, named=True)))
     except (pl.exceptions.PolarsError, OSError) as error:
         raise _failed(dump, target, error) from error
     return found, bad_row_records(dump, bad[0] if bad else pl.DataFrame())
@@ -165,7 +165,7 @@ def batch_losses_to_parquet(
     counts_of = {row.pop(FILE_INDEX): row for row in counted.iter_rows(named=True)}
     bad_of = bad[0].partition_by(FILE_INDEX, as_dict=True, include_key=False) if bad else {}
     return [
-        (_as_counts(counts_of[index]), bad_row_records(batch, bad_of.get((index,), pl.DataFrame())))
+        (Counts(counts_of[index]), bad_row_records(batch, bad_of.get((index,), pl.DataFrame())))
         for index in range(len(dump_paths))
     ]
 
@@ -185,10 +185,6 @@ def _exact_where_screened(batch: Dump, counted: pl.DataFrame) -> pl.DataFrame:
         .collect()
     )
     return counted.update(exact, on=FILE_INDEX)
-
-
-def _as_counts(row: dict[str, object]) -> dict[str, int]:
-    return {name: int(value or 0) for name, value in row.items()}  # type: ignore[call-overload]
 
 
 def bad_row_records(dump: Dump, bad: pl.DataFrame) -> pl.DataFrame:

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 
 from pipeline.base.files import atomic_output
 from pipeline.base.options import ReaderOptions
-from pipeline.contract import DumpError, open_dump, problem_counts, problems_found
+from pipeline.contract import Counts, DumpError, open_dump, problem_counts, problems_found
 from pipeline.contract.scores import CLASSES_METADATA_KEY
 from pipeline.writer.columns import (
     ARROW_FLOATS,
@@ -151,6 +151,6 @@ def _validate(temp: Path, target: Path) -> None:
     counts = dump.frame.select(problem_counts(dump.checks, screened=False)).collect(
         engine="streaming"
     )
-    problems = problems_found(dump.checks, counts.row(0, named=True))
+    problems = problems_found(dump.checks, Counts(counts.row(0, named=True)))
     if problems:
         raise DumpError(target, problems)

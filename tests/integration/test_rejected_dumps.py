@@ -8,6 +8,7 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from pipeline.nightly.driver import rerun_job, run_job
 from pipeline.nightly.job_options import open_warehouse
@@ -81,3 +82,29 @@ def test_a_committed_file_changed_since_its_commit_is_named_with_its_rerun(tmp_p
     assert said.startswith(f"{relative} (") and f"lossgram rerun --date {NIGHT}" in said
     assert rerun_job(settings, dt.date.fromisoformat(NIGHT)).changed_files == [said]
     assert run_job(settings).changed_files == []  # rebuilt by the rerun
+
+
+def test_an_unknown_class_name_is_named_in_its_own_dump_of_a_batch(tmp_path):
+    """Small dumps are read together in one query: the names found are the bad dump's,
+    not its batch neighbours'."""
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    rng = np.random.default_rng(0)
+    for split, labels in (("train", ["a", "b", "c"] * 10), ("test", ["a", "d", "e"] * 10)):
+        path = settings.inbox / NIGHT / "model=mlp" / f"split={split}" / "part-0.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame = pl.DataFrame(
+            {
+                "sample_id": np.arange(30),
+                "label": labels,
+                "logits": pl.Series(rng.normal(size=(30, 3)), dtype=pl.Array(pl.Float64, 3)),
+            }
+        )
+        table = frame.to_arrow().replace_schema_metadata({"lossgram.classes": '["a", "b", "c"]'})
+        pq.write_table(table, path)
+    summary = run_job(settings)
+    assert (summary.files_ingested, summary.files_rejected) == (1, 1)
+    [rejected] = [outcome for outcome in summary.outcomes if outcome.status == "rejected"]
+    assert "split=test" in str(rejected.path)
+    assert rejected.error.endswith(
+        "column 'label': 20 rows: is not one of the 3 classes (a, b, c) (found 'd', 'e')"
+    )

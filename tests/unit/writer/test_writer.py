@@ -478,7 +478,8 @@ def test_row_problems_name_the_target(tmp_path):
         )
     assert raised.value.path == path
     assert [(p.column, p.rows, p.message) for p in raised.value.problems] == [
-        ("label", 1, "is not one of the 4 classes"),  # said once: not also "label is null"
+        # named, and said once: not also "label is null"
+        ("label", 1, "is not one of the 4 classes (a, b, c, d) (found 'zebra')"),
         ("sample_id", N, "sample_id repeats within (model, split, epoch)"),
     ]
     assert list(tmp_path.iterdir()) == []
