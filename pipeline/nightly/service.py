@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pipeline.base.errors import LossgramError
 from pipeline.base.progress import Progress, no_progress
 from pipeline.base.results import RunSummary
 from pipeline.nightly.job_options import open_warehouse
@@ -75,10 +76,23 @@ def run_then_report(
             progress=report_progress,
         )
     except Exception as error:  # the data landed: the run says so, the next one renders
-        message = f"reports not written to {settings.reports}: {type(error).__name__}: {error}"
+        message = f"reports not written to {settings.reports}: {_reason(error, nights)}"
         record_reports_outcome(warehouse, settings.lock_timeout, summary, nights, message)
         return summary
     summary.reports = [str(page) for page in pages]
     if pending:
         record_reports_outcome(warehouse, settings.lock_timeout, summary, pending, None)
     return summary
+
+
+def _reason(error: Exception, nights: Sequence[dt.date]) -> str:
+    """Why the pages were not written, in lossgram's words: its own errors and the file
+    system's say it; anything else is a fault of lossgram's, named with how to see it."""
+    if isinstance(error, LossgramError):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    return (
+        f"an internal error ({type(error).__name__}); "
+        f"`lossgram --debug report --date {nights[-1]}` shows where"
+    )

@@ -191,9 +191,12 @@ def _baselines(
 def slice_table(
     connection: duckdb.DuckDBPyConnection, at_epoch: dict[str, Any], reference: str
 ) -> pl.DataFrame:
-    """The per-slice table of a model's night (empty when the warehouse has no slice
-    column)."""
-    names = [str(name) for name, _, _ in execute(connection, "slice_column_types")]
+    """The per-slice table of a model's night (empty when its files carry no slice
+    column: other models' slice columns are not its own)."""
+    present = {str(name) for (name,) in execute(connection, "losses_columns")}
+    names = [
+        str(name) for name, _, _ in execute(connection, "slice_column_types") if name in present
+    ]
     if not names:
         return pl.DataFrame()
     binds = {**at_epoch, "slices": names, "reference": reference, "max_values": SLICE_VALUES}

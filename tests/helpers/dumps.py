@@ -61,3 +61,24 @@ def write_hive_split(
         }
     ).write_parquet(path)
     return path
+
+
+def write_mixed_slice_night(inbox: Path, night: str, n: int = 60) -> None:
+    """Two models x train/test x n rows, one file each; only model "sliced" carries a
+    slice column (`region`): a night whose pages once failed on the other's slices."""
+    rng = np.random.default_rng(3)
+    for model in ("sliced", "plain"):
+        for split in ("train", "test"):
+            labels = rng.integers(0, 3, n)
+            logits = rng.normal(size=(n, 3))
+            logits[np.arange(n), labels] += 2.0 if split == "train" else 0.5
+            columns: dict[str, Any] = {
+                "sample_id": np.arange(n),
+                "label": labels,
+                "logits": logits,
+                "split": [split] * n,
+                "model": [model] * n,
+            }
+            if model == "sliced":
+                columns["region"] = rng.choice(["north", "south"], n)
+            write_dump(inbox / night / f"{model}-{split}.parquet", columns)

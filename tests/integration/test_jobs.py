@@ -719,7 +719,7 @@ def test_reports_that_cannot_be_written_make_the_run_partial_and_the_next_render
     arguments = ["--inbox", str(settings.inbox), "--warehouse", str(settings.warehouse)]
     result = CliRunner().invoke(app, ["run", *arguments, "--reports", str(blocked)])
     assert result.exit_code == 1, result.output
-    assert "reports not written" in result.output
+    assert f"reports not written to {blocked}: File exists: {blocked}" in result.output
     assert query(settings, "select status, reports_error is not null from job_runs") == [
         ("partial", True)
     ]

@@ -8,14 +8,16 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
 from pipeline.base.options import ReportOptions
+from pipeline.cli.app import app
 from pipeline.nightly.driver import run_job
 from pipeline.report.data import model_report
 from pipeline.report.pages import render_model_page
 from pipeline.settings import Settings
 from pipeline.warehouse.catalog import reading
-from tests.helpers.dumps import write_dump
+from tests.helpers.dumps import write_dump, write_mixed_slice_night
 
 NIGHT = "2026-11-23"
 CLASSES = ["cat", "dog", "owl"]
@@ -91,3 +93,17 @@ def test_slices_are_tabulated_worst_gap_first(settings):
         assert (row["n_reference"], row["n_heldout"]) == (len(train), len(test))
         assert row["gap"] == pytest.approx(test.mean() - train.mean(), rel=1e-9)
     assert 'id="slices"' in render_model_page(report)
+
+
+def test_a_night_where_one_model_has_slices_and_another_not_gets_every_page(tmp_path):
+    """Each page once asked for the slice columns of the whole warehouse: the model
+    without them failed the night's reports (DuckDB: 'an empty set of columns')."""
+    write_mixed_slice_night(tmp_path / "inbox", NIGHT)
+    where = ["--inbox", str(tmp_path / "inbox"), "--warehouse", str(tmp_path / "wh")]
+    result = CliRunner().invoke(app, ["run", *where, "--reports", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    night = tmp_path / "r" / NIGHT
+    assert 'id="slices"' in (night / "sliced.html").read_text()
+    assert 'id="slices"' not in (night / "plain.html").read_text()
+    again = CliRunner().invoke(app, ["report", *where[2:], "--reports", str(tmp_path / "r")])
+    assert again.exit_code == 0, again.output

@@ -20,9 +20,12 @@ from polars.testing import assert_frame_equal
 from pipeline.analysis.sketches import FINE_RELATIVE_WIDTH
 from pipeline.base.results import RunSummary
 from pipeline.nightly.driver import rerun_job, run_job
+from pipeline.nightly.job_options import open_warehouse
+from pipeline.report.writing import write_reports
 from pipeline.settings import Settings
 from pipeline.warehouse.catalog import reading
 from pipeline.writer import write_dump
+from tests.helpers.dumps import write_mixed_slice_night
 from tests.helpers.spark_cluster import FAST_JVM, fast_conf_setting, spark_env, standalone_cluster
 
 DAY = "2026-11-20"
@@ -222,6 +225,18 @@ def test_both_engines_give_the_same_warehouse(spark, night, tmp_path):
     filled = run_job(backfill, date_range=(night, night), command="backfill", spark=spark)
     assert filled.status == "partial"
     assert_same_warehouse(reference, tmp_path / "backfill")
+
+
+def test_a_night_of_mixed_slice_columns_gets_every_page_on_spark(spark, tmp_path):
+    """One model with a slice column, one without, landed by Spark: both pages render."""
+    write_mixed_slice_night(tmp_path / "inbox", DAY)
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    assert run_job(settings, spark=spark).status == "succeeded"
+    pages = write_reports(open_warehouse(settings), tmp_path / "r", settings.report_options())
+    night = tmp_path / "r" / DAY
+    assert {night / "sliced.html", night / "plain.html"} <= set(pages)
+    assert 'id="slices"' in (night / "sliced.html").read_text()
+    assert 'id="slices"' not in (night / "plain.html").read_text()
 
 
 def test_engine_setting_and_errors(tmp_path, monkeypatch):
