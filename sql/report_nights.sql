@@ -8,6 +8,7 @@ SELECT
         WHERE summaries.snapshot_date = nights.snapshot_date
     ) AS models,
     count(*) FILTER (WHERE verdict = 'overfit') AS overfit,
+    count(*) FILTER (WHERE verdict = 'possible_overfit') AS possible_overfit,
     count(*) FILTER (WHERE verdict = 'underfit') AS underfit,
     count(*) FILTER (WHERE verdict = 'good_fit') AS good_fit,
     count(*) FILTER (WHERE verdict = 'insufficient_data') AS insufficient_data

@@ -21,6 +21,7 @@ from pipeline.warehouse.queries import execute
 
 REGRESSION, IMPROVEMENT, NOTE = "regression", "improvement", "note"
 BAD_VERDICTS = ("overfit", "underfit")
+UNCONFIRMED = "possible_overfit"  # a warning, not yet a bad verdict
 Z95 = 1.959963984540054
 SEVERITY_ORDER = {REGRESSION: 0, NOTE: 1, IMPROVEMENT: 2}
 
@@ -131,7 +132,10 @@ def gap_move(pair: dict[str, Any]) -> tuple[float, float] | None:
 
 
 def _flip_severity(before: str, now: str) -> str:
-    if now in BAD_VERDICTS and before == "good_fit":
+    """To a bad verdict from good fit or an unconfirmed gap (or from the other bad one) is
+    a regression; back to good fit from a bad one an improvement; the rest notes (a gap
+    not yet confirmed is a warning either way)."""
+    if now in BAD_VERDICTS and before in ("good_fit", UNCONFIRMED):
         return REGRESSION
     if now in BAD_VERDICTS and before in BAD_VERDICTS:
         return REGRESSION  # overfit <-> underfit: still wrong, differently

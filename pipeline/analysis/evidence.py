@@ -58,6 +58,7 @@ CONFIDENTLY_WRONG_BIN = int(fine_bins(np.array([-math.log(CONFIDENTLY_WRONG_P)])
 COMPARISON_COLUMNS = (
     "n_reference", "mean_reference", "gap", "normalised_gap", "gap_ci_low", "gap_ci_high",
     "ks", "wasserstein", "mia_auc", "tpr_at_1pct_fpr", "label_entropy", "best_epoch",
+    "error_gap", "clipped_share",
 )  # fmt: skip
 
 
@@ -141,6 +142,11 @@ def _judge(
         has_epochs=comparison.has_epochs,
         ece_heldout=heldout["ece"],
         confidently_wrong=wrong,
+        accuracy_reference=reference["accuracy"],
+        accuracy_heldout=heldout["accuracy"],
+        clipped_reference=int(reference["clipped"] or 0),
+        clipped_heldout=int(heldout["clipped"] or 0),
+        max_heldout=heldout["max_ce"],
     )
     return {
         **_verdict_columns(decide(evidence, analysis.thresholds)),
@@ -157,6 +163,8 @@ def _judge(
         "label_entropy": evidence.label_entropy,
         "ln_c": reference["ln_c"],
         "best_epoch": evidence.best_epoch,
+        "error_gap": evidence.error_gap,
+        "clipped_share": evidence.clipped_share,
     }
 
 

@@ -71,8 +71,9 @@ FailOnOption = Annotated[
     str | None,
     typer.Option(
         "--fail-on",
-        help="Exit 3 when a night of the run has any of these: overfit, underfit, "
-        "insufficient_data, regressed (since the model's previous night). Comma-separated.",
+        help="Exit 3 when a night of the run has any of these: overfit, possible_overfit, "
+        "underfit, insufficient_data, regressed (since the model's previous night). "
+        "Comma-separated.",
     ),
 ]
 NightOption = Annotated[

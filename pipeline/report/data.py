@@ -21,12 +21,12 @@ from pipeline.warehouse.queries import execute, query_frame
 
 TOP_LOSSES = 25
 SLICE_VALUES = 20  # a slice column with more values on a night is not tabulated
-VERDICTS_SCHEMA_VERSION = 1
+VERDICTS_SCHEMA_VERSION = 2  # 2: the verdict possible_overfit
 VERDICT_FIELDS = (
     "model", "heldout_split", "reference_split", "epoch", "verdict", "reason", "hints",
     "n_reference", "n_heldout", "mean_reference", "mean_heldout", "gap", "normalised_gap",
     "gap_ci_low", "gap_ci_high", "ks", "wasserstein", "mia_auc", "tpr_at_1pct_fpr",
-    "label_entropy", "ln_c", "best_epoch",
+    "label_entropy", "ln_c", "best_epoch", "error_gap", "clipped_share",
 )  # fmt: skip
 # The linear-x histogram: about this many bars from 0 to the largest loss, drawn up to
 # LINEAR_X_MAX nats; larger losses share one last, open bar.

@@ -12,6 +12,7 @@ from pipeline.report.charts import histogram_bars, log_loss_x, sqrt_fraction_y
 # The verdict colours of the pages' banners and tables.
 VERDICT_COLOURS = {
     "overfit": "#d93025",
+    "possible_overfit": "#f28b82",
     "underfit": "#f9ab00",
     "good_fit": "#1e8e3e",
     "insufficient_data": "#80868b",

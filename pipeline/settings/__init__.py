@@ -50,7 +50,7 @@ LOSS, THRESHOLDS, ANALYSIS = LossSpec(), Thresholds(), AnalysisOptions()
 
 CONFIG_FILE = "lossgram.toml"
 # What `fail_on` may name: verdicts, and a regression since the model's previous night.
-GATE_CONDITIONS = ("overfit", "underfit", "insufficient_data", "regressed")
+GATE_CONDITIONS = ("overfit", "possible_overfit", "underfit", "insufficient_data", "regressed")
 ENV_PREFIX = "LOSSGRAM_"
 FOLDERS = ("inbox", "warehouse", "reports", "catalog")  # in a TOML file: relative to it
 ANCHORED = ("inbox", "warehouse", "reports")  # defaults relative to the project's TOML file

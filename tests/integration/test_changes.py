@@ -105,7 +105,7 @@ def test_verdicts_json_follows_its_documented_schema(two_nights):
     schema = json.loads(SCHEMA.read_text())
     document = json.loads((two_nights.reports / "2026-11-23" / "verdicts.json").read_text())
     jsonschema.validate(document, schema)
-    assert document["schema_version"] == 1 and document["snapshot_date"] == "2026-11-23"
+    assert document["schema_version"] == 2 and document["snapshot_date"] == "2026-11-23"
     assert {v["model"] for v in document["verdicts"]} == {"a", "b", "d"}
     assert document["changes"][0]["severity"] == REGRESSION
     first = json.loads((two_nights.reports / "2026-11-22" / "verdicts.json").read_text())

@@ -170,8 +170,8 @@ def test_an_error_is_one_line_naming_the_setting_and_its_source(tmp_path, source
         (
             {},
             {"fail_on": "overfit,sometimes"},
-            "fail_on: unknown sometimes (use overfit, underfit, insufficient_data, regressed) "
-            "(from --fail-on)",
+            "fail_on: unknown sometimes (use overfit, possible_overfit, underfit, "
+            "insufficient_data, regressed) (from --fail-on)",
         ),
         (
             {"LOSSGRAM_WAREHOUSE": "s3://"},

@@ -44,6 +44,11 @@ def pair(**values):
         ("overfit", "good_fit", IMPROVEMENT),
         ("insufficient_data", "good_fit", NOTE),
         ("good_fit", "insufficient_data", NOTE),
+        # an unconfirmed gap is a warning: confirmed, a regression; either way, a note
+        ("possible_overfit", "overfit", REGRESSION),
+        ("good_fit", "possible_overfit", NOTE),
+        ("possible_overfit", "good_fit", NOTE),
+        ("overfit", "possible_overfit", NOTE),
     ],
 )
 def test_verdict_flips_are_classified(before, now, severity):
