@@ -397,6 +397,7 @@ def test_model_page_file_name_is_safe(hostile):
         Path(HOSTILE_DAY),
         Path(HOSTILE_DAY, "index.html"),
         Path(HOSTILE_DAY, "verdicts.json"),
+        Path(HOSTILE_DAY, ".rendered"),  # the model pages written (a stopped render resumes)
         Path(HOSTILE_DAY, model_page.name),
         Path("index.html"),
         Path(shared_bundle(hostile.reports)),
