@@ -5,7 +5,10 @@
 -- exact in numpy, or from Spark's fine sketches; figures in bench/README.md).
 -- Engine-neutral: reads the night's rows from the view night_losses, which each engine
 -- provides; DuckDB runs it as written, Spark as sql/spark/summaries.sql, generated from
--- it (scripts/generate_spark_sql.py). Binds: $snapshot_date, $ece_bins, $run_id
+-- it (scripts/generate_spark_sql.py). weighted_mean_ce is PyTorch's reduction='mean':
+-- sum(ce) / sum(class_weight), each row's class_weight being w_y for a class index with
+-- class weights, else 1 (files from before that column count 1).
+-- Binds: $snapshot_date, $ece_bins, $run_id
 WITH calibration_bins AS (
     SELECT
         model, split, epoch,
@@ -39,6 +42,7 @@ per_split AS (
         model, split, epoch,
         count(*) AS n,
         avg(ce) AS mean_ce,
+        sum(ce) / sum(coalesce(class_weight, 1.0)) AS weighted_mean_ce,
         stddev_pop(ce) AS std_ce,
         max(ce) AS max_ce,
         avg(CAST(correct AS INTEGER)) AS accuracy,
@@ -52,7 +56,7 @@ per_split AS (
 SELECT
     CAST($snapshot_date AS DATE) AS snapshot_date,
     per_split.model, per_split.split, per_split.epoch,
-    n, mean_ce, std_ce,
+    n, mean_ce, weighted_mean_ce, std_ce,
     CAST(NULL AS DOUBLE) AS median_ce,
     CAST(NULL AS DOUBLE) AS p90_ce,
     CAST(NULL AS DOUBLE) AS p99_ce,

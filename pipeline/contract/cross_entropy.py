@@ -36,6 +36,9 @@ LOSS_SCHEMA = pl.Schema(
         "confidence": pl.Float64,
         "clipped": pl.Boolean,
         "brier": pl.Float64,
+        # What PyTorch's reduction='mean' divides this row's loss by: w_y for a class
+        # index with class weights, else 1 (class-probability targets divide by N).
+        "class_weight": pl.Float64,
     }
 )
 LOSS_COLUMNS = tuple(LOSS_SCHEMA.names())
@@ -180,6 +183,7 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
             "confidence": pl.lit(None, dtype=pl.Float64),
             "clipped": pl.lit(False),
             "brier": pl.lit(None, dtype=pl.Float64),
+            "class_weight": _class_weight(spec, soft=False),
         }
     else:
         assert n_classes is not None
@@ -198,6 +202,7 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
             ),
             "clipped": _clipped(kind, soft, spec),
             "brier": _brier(kind, soft),
+            "class_weight": _class_weight(spec, soft),
         }
 
     # Names starting with "_" are private (the reader's `_bad_*` check flags): left out,
@@ -213,6 +218,14 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
         *(expr.alias(name) for name, expr in derived.items()),
         *slice_columns,
     )
+
+
+def _class_weight(spec: LossSpec, soft: bool) -> pl.Expr:
+    """w_y of a class-index target with class weights, else 1: the row's part of the
+    denominator of PyTorch's reduction='mean'."""
+    if spec.class_weights is None or soft:
+        return pl.lit(1.0, dtype=pl.Float64)
+    return _weights_array(spec.class_weights).arr.get(pl.col("label"), null_on_oob=True)
 
 
 def _brier(kind: str, soft: bool) -> pl.Expr:

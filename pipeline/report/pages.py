@@ -33,8 +33,8 @@ from pipeline.report.data import (
 # The night page draws the worst models' panels alone: thousands stay a page one can open.
 MAX_NIGHT_PANELS = 24
 STATISTIC_COLUMNS = (
-    "split", "n", "mean_ce", "std_ce", "median_ce", "p90_ce", "p99_ce", "max_ce", "accuracy",
-    "mean_confidence", "ece", "brier", "clipped", "ln_c", "label_entropy",
+    "split", "n", "mean_ce", "weighted_mean_ce", "std_ce", "median_ce", "p90_ce", "p99_ce",
+    "max_ce", "accuracy", "mean_confidence", "ece", "brier", "clipped", "ln_c", "label_entropy",
 )  # fmt: skip
 
 
@@ -176,6 +176,16 @@ def _within(markers: dict[str, float], bars: pl.DataFrame) -> dict[str, float]:
     return {name: value for name, value in markers.items() if value <= 2 * end}
 
 
+def statistic_columns(statistics: pl.DataFrame) -> tuple[str, ...]:
+    """The statistics table's columns: PyTorch's weighted mean only where class weights
+    make it differ from the plain mean."""
+    if "weighted_mean_ce" in statistics.columns:
+        apart = (pl.col("weighted_mean_ce") - pl.col("mean_ce")).abs() > 1e-12 * pl.col("mean_ce")
+        if statistics.select(apart.any()).item():
+            return STATISTIC_COLUMNS
+    return tuple(name for name in STATISTIC_COLUMNS if name != "weighted_mean_ce")
+
+
 def render_model_page(
     report: ModelReport, pngs: list[str] | None = None, bundle_file: str | None = None
 ) -> str:
@@ -187,7 +197,7 @@ def render_model_page(
             r=report,
             charts=specs,
             bundle=bundle_tag(bundle_file, depth=1),
-            stat_columns=STATISTIC_COLUMNS,
+            stat_columns=statistic_columns(report.statistics),
             has_epochs="trend-epochs" in specs,
             pngs=pngs or [],
         )

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 # (sample_id and slice columns differ between dumps and are not read).
 READ_SCHEMA = (
     "model string, split string, epoch long, label long, weight double, n_classes int, "
-    "ce double, correct boolean, confidence double, clipped boolean, brier double"
+    "ce double, correct boolean, confidence double, clipped boolean, brier double, "
+    "class_weight double"
 )
 FINE_PARAMETERS = {
     "fine_low": FINE_LOW,

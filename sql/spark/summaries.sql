@@ -7,7 +7,10 @@
 -- exact in numpy, or from Spark's fine sketches; figures in bench/README.md).
 -- Engine-neutral: reads the night's rows from the view night_losses, which each engine
 -- provides; DuckDB runs it as written, Spark as sql/spark/summaries.sql, generated from
--- it (scripts/generate_spark_sql.py). Binds: :snapshot_date, :ece_bins, :run_id
+-- it (scripts/generate_spark_sql.py). weighted_mean_ce is PyTorch's reduction='mean':
+-- sum(ce) / sum(class_weight), each row's class_weight being w_y for a class index with
+-- class weights, else 1 (files from before that column count 1).
+-- Binds: :snapshot_date, :ece_bins, :run_id
 WITH calibration_bins AS (
   SELECT
     model,
@@ -59,6 +62,7 @@ WITH calibration_bins AS (
     epoch,
     COUNT(*) AS n,
     AVG(ce) AS mean_ce,
+    SUM(ce) / SUM(COALESCE(class_weight, 1.0)) AS weighted_mean_ce,
     STDDEV_POP(ce) AS std_ce,
     MAX(ce) AS max_ce,
     AVG(CAST(correct AS INT)) AS accuracy,
@@ -77,6 +81,7 @@ SELECT
   per_split.epoch,
   n,
   mean_ce,
+  weighted_mean_ce,
   std_ce,
   CAST(NULL AS DOUBLE) AS median_ce,
   CAST(NULL AS DOUBLE) AS p90_ce,

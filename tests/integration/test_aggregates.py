@@ -22,17 +22,21 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.special import softmax
+from scipy.special import log_softmax, softmax
 from scipy.stats import entropy, ks_2samp, wasserstein_distance
 from sklearn.metrics import roc_auc_score, roc_curve
 
 from pipeline.analysis.aggregates import aggregate_snapshot, register_bin_scheme
 from pipeline.analysis.bins import BinScheme, log_bin_scheme
+from pipeline.base.options import ReportOptions
 from pipeline.nightly.driver import rerun_job, run_job
+from pipeline.report.data import model_report
+from pipeline.report.pages import render_model_page
 from pipeline.settings import Settings
 from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.layout import PlacedFile
 from pipeline.warehouse.ledger import commit_files
+from tests.helpers.dumps import write_dump, write_hive_split
 
 DATE = "2026-11-20"
 EPS_CAP = 27.631021115928547  # -log(1e-12), the default eps cap
@@ -608,3 +612,83 @@ def test_gap_ci_does_not_depend_on_file_order(tmp_path: Path) -> None:
                 connection.execute("SELECT gap_ci_low, gap_ci_high FROM verdicts").fetchone()
             )
     assert intervals[0] == pytest.approx(intervals[1], rel=1e-12)
+
+
+# -- the weighted mean ------------------------------------------------------------------
+
+
+def torch_weighted_mean(logits, labels, weights, smoothing=0.0, soft=None):
+    """PyTorch's cross_entropy(reduction='mean', weight=w, label_smoothing=e), written
+    out from its documentation with scipy: hard targets divide the summed loss by the
+    sum of w_y, class-probability targets by N."""
+    log_p = log_softmax(logits, axis=1)
+    c = logits.shape[1]
+    if soft is not None:
+        target = (1 - smoothing) * soft + smoothing / c
+        return float((-(target * weights * log_p).sum(axis=1)).sum() / len(logits))
+    w_y = weights[labels]
+    nll = -log_p[np.arange(len(labels)), labels]
+    smooth = -(weights * log_p).sum(axis=1)
+    per_sample = (1 - smoothing) * w_y * nll + smoothing / c * smooth
+    return float(per_sample.sum() / w_y.sum())
+
+
+@pytest.mark.parametrize(
+    ("smoothing", "soft"), [(0.0, False), (0.1, False), (0.0, True), (0.2, True)]
+)
+def test_weighted_mean_is_pytorchs_mean_with_class_weights(tmp_path, smoothing, soft):
+    """summaries.mean_ce is the plain mean of the stored w_y * ce; weighted_mean_ce is
+    the number a training loop's loss shows. Once only the former: 37% apart on a
+    weighted night."""
+    rng = np.random.default_rng(11)
+    weights = np.array([0.2, 1.0, 3.0])
+    settings = Settings(
+        inbox=tmp_path / "inbox",
+        warehouse=tmp_path / "wh",
+        class_weights=tuple(weights),
+        label_smoothing=smoothing,
+    )
+    expected = {}
+    for split, n in (("train", 300), ("test", 200)):
+        labels = rng.choice(3, n, p=[0.6, 0.3, 0.1])
+        logits = rng.normal(size=(n, 3)) * 2
+        columns = {"sample_id": np.arange(n), "logits": logits, "split": [split] * n}
+        targets = None
+        if soft:
+            targets = softmax(rng.normal(size=(n, 3)) * 3, axis=1)
+            columns["label_probs"] = targets
+        else:
+            columns["label"] = labels
+        write_dump(settings.inbox / DATE / f"{split}.parquet", {**columns, "model": ["m"] * n})
+        expected[split] = torch_weighted_mean(logits, labels, weights, smoothing, targets)
+    assert run_job(settings).status == "succeeded"
+    with duckdb.connect(str(settings.warehouse / "lossgram.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select split, weighted_mean_ce, mean_ce, n from summaries order by split"
+        ).fetchall()
+        total = dict(con.execute("select split, sum(ce) from losses group by split").fetchall())
+    for split, weighted, plain, n in rows:
+        assert weighted == pytest.approx(expected[split], rel=1e-9, abs=1e-12)
+        assert plain == pytest.approx(total[split] / n, rel=1e-12)  # the stored ce's mean
+        if soft:  # class-probability targets: PyTorch divides by N
+            assert weighted == pytest.approx(plain, rel=1e-12)
+        else:
+            assert abs(weighted - plain) > 0.05 * plain  # they do differ
+    assert ('<th class="">weighted_mean_ce</th>' in model_page(settings)) is not soft
+
+
+def test_without_class_weights_the_two_means_agree(tmp_path):
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    for seed, split in enumerate(("train", "test")):
+        write_hive_split(settings.inbox, DATE, "m", split, n=120, seed=seed)
+    assert run_job(settings).status == "succeeded"
+    with duckdb.connect(str(settings.warehouse / "lossgram.duckdb"), read_only=True) as con:
+        pairs = con.execute("select weighted_mean_ce, mean_ce from summaries").fetchall()
+    assert len(pairs) == 2 and all(w == pytest.approx(m, rel=1e-12) for w, m in pairs)
+    assert "weighted_mean_ce" not in model_page(settings)  # the same number, shown once
+
+
+def model_page(settings: Settings) -> str:
+    with Warehouse(settings.warehouse).reading() as connection:
+        report = model_report(connection, dt.date.fromisoformat(DATE), "m", ReportOptions())
+    return render_model_page(report)
