@@ -1,8 +1,11 @@
--- The hard-to-learn samples (low confidence, low variability: the model never learned
--- them, often a wrong label), least confident first: label-issue candidates.
--- Binds: $ambiguous, $easy, $limit
-SELECT sample_id, label, epochs, confidence, variability, correctness, forgetting_events
-FROM sample_dynamics
-WHERE variability < $ambiguous AND confidence < $easy
-ORDER BY confidence, sample_id
+-- The hard-to-learn samples (lowest confidence: the model did not learn them, often a
+-- wrong label when the model learns the rest), least confident first, with the class
+-- name where the dumps declared one. Binds: $limit
+SELECT d.sample_id, d.label, n.name AS class, d.epochs, d.confidence, d.variability,
+    d.correctness, d.forgetting_events, d.never_learnt
+FROM sample_dynamics AS d
+LEFT JOIN class_names AS n
+    ON n.snapshot_date = d.snapshot_date AND n.model = d.model AND n.label = d.label
+WHERE d.region = 'hard-to-learn'
+ORDER BY d.confidence, d.sample_id
 LIMIT $limit

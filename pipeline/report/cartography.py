@@ -1,7 +1,8 @@
 """Training dynamics per sample (Dataset Cartography, Swayamdipta et al. 2020), for a
 model night whose training split was dumped at 3 or more epochs: the map of confidence
 (mean p_true over epochs) against variability (its standard deviation), coloured by
-correctness; the regions; the hard-to-learn samples; forgetting events (sql/cartography_*.sql).
+correctness; the regions by rank and their cuts; the hard-to-learn samples; forgetting
+events (the view training_dynamics, sql/cartography_*.sql).
 """
 
 from __future__ import annotations
@@ -14,11 +15,7 @@ import polars as pl
 
 from pipeline.warehouse.queries import ddl, query_frame
 
-MIN_EPOCHS = 3
-# Regions: variability from AMBIGUOUS up is ambiguous; below it, confidence from EASY up
-# is easy-to-learn, the rest hard-to-learn.
-AMBIGUOUS = 0.2
-EASY = 0.5
+MIN_EPOCHS = 3  # as sql/training_dynamics_view.sql's HAVING
 CELLS = 20  # of the map's grid, each way
 HARD_LISTED = 25
 
@@ -28,8 +25,27 @@ class Cartography:
     split: str
     epochs: int
     grid: pl.DataFrame  # confidence_bin, variability_bin, n, correctness
-    regions: pl.DataFrame  # region, samples, forgetting_events, forgotten_samples
+    # region, samples, cut, forgetting_events, forgotten_samples, never_learnt
+    regions: pl.DataFrame
     hard: pl.DataFrame  # the hard-to-learn samples, least confident first
+
+    @property
+    def cuts(self) -> dict[str, float]:
+        """Each region's rank cut: the value its last sample reached."""
+        return {
+            str(region): float(cut) for region, cut in self.regions.select("region", "cut").rows()
+        }
+
+    def rule(self, region: str) -> str:
+        """How far a region reaches, as the page says it."""
+        cut = self.cuts.get(region)
+        if cut is None:
+            return ""
+        if region == "ambiguous":
+            return f"variability >= {cut:.3f} (top 33%)"
+        if region == "easy-to-learn":
+            return f"confidence >= {cut:.3f} (the most confident 33%, after ambiguous)"
+        return f"confidence <= {cut:.3f} (the least confident 33%, after those)"
 
 
 def cartography(
@@ -45,7 +61,6 @@ def cartography(
     connection.execute(
         ddl("cartography_view", snapshot_date=snapshot_date.isoformat(), model=model, split=split)
     )
-    regions = {"ambiguous": AMBIGUOUS, "easy": EASY}
     grid = query_frame(connection, "cartography_map", {"cells": CELLS}).with_columns(
         confidence_low=pl.col("confidence_bin") / CELLS,
         confidence_high=(pl.col("confidence_bin") + 1) / CELLS,
@@ -56,6 +71,6 @@ def cartography(
         split=split,
         epochs=epochs,
         grid=grid,
-        regions=query_frame(connection, "cartography_regions", regions),
-        hard=query_frame(connection, "cartography_hard", {**regions, "limit": HARD_LISTED}),
+        regions=query_frame(connection, "cartography_regions"),
+        hard=query_frame(connection, "cartography_hard", {"limit": HARD_LISTED}),
     )

@@ -13,6 +13,7 @@ SPLIT_COLOURS = {"train": "#4c78a8", "val": "#54a24b", "test": "#e45756"}
 EXTRA_COLOURS = ("#f58518", "#b279a2", "#72b7b2", "#9d755d", "#bab0ac")
 LOG_FLOOR = 1e-5  # where the [0, 1e-4) bin starts on a log axis
 LOG_CEILING = 1e3  # where the [100, inf) bin ends on a log axis
+REGIONS = ("ambiguous", "easy-to-learn", "hard-to-learn")  # of the cartography map
 
 
 def split_scale(splits: Sequence[str]) -> alt.Scale:
@@ -225,9 +226,10 @@ def night_histograms(
     return chart
 
 
-def cartography_map(grid: pl.DataFrame, ambiguous: float, easy: float) -> alt.TopLevelMixin:
+def cartography_map(grid: pl.DataFrame, cuts: dict[str, float]) -> alt.TopLevelMixin:
     """Confidence against variability per training sample, binned, coloured by the mean
-    correctness of each cell; the dashed lines part the regions."""
+    correctness of each cell; dashed lines at the regions' rank cuts (cuts: region ->
+    the variability or confidence its last sample reached)."""
     cells = (
         alt.Chart(grid)
         .mark_rect()
@@ -245,14 +247,10 @@ def cartography_map(grid: pl.DataFrame, ambiguous: float, easy: float) -> alt.To
                      alt.Tooltip("variability_low:Q", title="variability from", format=".3f")],
         )
     )  # fmt: skip
-    lines = pl.DataFrame(
-        {
-            "x": [0.0, easy],
-            "x2": [1.0, easy],
-            "y": [ambiguous, 0.0],
-            "y2": [ambiguous, ambiguous],
-        }
-    )
+    ambiguous = cuts.get("ambiguous", 0.5)
+    rules = [(0.0, 1.0, ambiguous, ambiguous)]  # x, x2, y, y2
+    rules += [(cuts[name], cuts[name], 0.0, ambiguous) for name in REGIONS[1:] if name in cuts]
+    lines = pl.DataFrame(rules, schema=["x", "x2", "y", "y2"], orient="row")
     borders = (
         alt.Chart(lines)
         .mark_rule(strokeDash=[4, 3], color="#333")
@@ -260,8 +258,8 @@ def cartography_map(grid: pl.DataFrame, ambiguous: float, easy: float) -> alt.To
     )
     # The regions named in the subtitle, not on the plot: a label there sat on the cells.
     regions = (
-        f"above the dashed line (variability >= {ambiguous:g}): ambiguous; below it, "
-        f"confidence >= {easy:g}: easy-to-learn, else hard-to-learn"
+        "above the dashed line: ambiguous (top 33% by variability); below it, right of the "
+        "right line: easy-to-learn, left of the left line: hard-to-learn (33% each by confidence)"
     )
     title = alt.TitleParams("Dataset cartography (training split)", subtitle=regions)
     chart: alt.TopLevelMixin = alt.layer(cells, borders).properties(

@@ -22,7 +22,6 @@ from markupsafe import Markup
 
 from pipeline.base.files import atomic_write_text
 from pipeline.report import charts, overview_charts
-from pipeline.report.cartography import AMBIGUOUS, EASY
 from pipeline.report.compare import Comparison
 from pipeline.report.data import (
     ModelReport,
@@ -156,7 +155,7 @@ def model_charts(report: ModelReport) -> dict[str, dict[str, Any]]:
     }
     if report.cartography is not None:
         specs["cartography"] = _spec(
-            charts.cartography_map(report.cartography.grid, AMBIGUOUS, EASY)
+            charts.cartography_map(report.cartography.grid, report.cartography.cuts)
         )
     if report.epochs.height:
         specs["trend-epochs"] = _spec(

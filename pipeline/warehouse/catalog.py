@@ -202,6 +202,8 @@ class Warehouse:
             execute(connection, "comment_losses_view")
             execute(connection, "named_losses_view")
             execute(connection, "comment_named_losses_view")
+            execute(connection, "training_dynamics_view")
+            execute(connection, "comment_training_dynamics_view")
         if files:
             connection.execute(ddl("losses_view_temp", losses_files=files))
         else:
