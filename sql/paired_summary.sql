@@ -1,9 +1,11 @@
--- How the shared samples moved from model A to model B: counts better (B's loss lower by
--- more than $tolerance), worse, the same, and the mean difference. Binds: $tolerance
+-- How the shared samples moved from A to B, in the bins of the difference histogram
+-- (sql/paired_histogram.sql): better = a bin below the centre, worse = above it, about
+-- the same = the centre bin, |B - A| under half a bin ($width / 2); and the mean
+-- difference. One definition for the counts and the chart's centre bar. Binds: $width
 SELECT
     count(*) AS shared,
-    count(*) FILTER (WHERE difference < -$tolerance) AS better,
-    count(*) FILTER (WHERE difference > $tolerance) AS worse,
-    count(*) FILTER (WHERE abs(difference) <= $tolerance) AS same,
+    count(*) FILTER (WHERE round(difference / $width) < 0) AS better,
+    count(*) FILTER (WHERE round(difference / $width) > 0) AS worse,
+    count(*) FILTER (WHERE round(difference / $width) = 0) AS same,
     avg(difference) AS mean_difference
 FROM paired_losses

@@ -85,8 +85,9 @@ CompareOption = Annotated[
     str | None,
     typer.Option(
         "--compare",
-        help="Compare these models of one night (A,B[,C]; --date, default the latest): "
-        "overlaid held-out histograms, KS/W1, and the samples they share.",
+        help="Compare these models of one night (A,B[,C]; --date, default the latest), or a "
+        "model on an earlier night as MODEL@YYYY-MM-DD (mlp@2026-11-22,mlp): overlaid "
+        "held-out histograms, KS/W1, and the samples they share.",
     ),
 ]
 StandaloneOption = Annotated[

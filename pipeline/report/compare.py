@@ -1,13 +1,15 @@
-"""A comparison of some models of one night (`lossgram report --compare A,B[,C]`): their
-held-out loss histograms on the same bins, their statistics, KS and W1 between each
-pair, and, where two models share samples, the paired view: how each shared sample's
-loss moved from the first model to the other (sql/paired_*.sql)."""
+"""A comparison of some (night, model) entries (`lossgram report --compare A,B@DATE`): one
+night's models side by side, or a model against its own earlier night. Their held-out
+loss histograms on the same bins, their statistics, KS and W1 between each pair, and,
+where two entries share samples, the paired view: how each shared sample's loss moved
+from the first entry to the other (sql/paired_*.sql)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +21,33 @@ from pipeline.report.data import safe_name
 from pipeline.warehouse.queries import ddl, execute, query_frame
 
 MOST_WORSE = 25
-# Two losses closer than this count as the same (float noise of one computation).
-SAME_LOSS = 1e-9
 DIFFERENCE_BINS = 40  # each way from 0
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One side of a comparison: a model on a night."""
+
+    model: str
+    snapshot_date: dt.date
+
+    def label(self, *, dated: bool) -> str:
+        """How pages name it: model@date when the entries span nights."""
+        return f"{self.model}@{self.snapshot_date}" if dated else self.model
+
+
+def parse_entries(items: Sequence[str], night: dt.date) -> list[Entry]:
+    """`--compare` items: MODEL (of `night`) or MODEL@YYYY-MM-DD. A name holding an @
+    stays whole unless what follows its last @ is a date."""
+    entries = []
+    for item in items:
+        model, at, when = item.strip().rpartition("@")
+        try:
+            day = dt.date.fromisoformat(when) if at else None
+        except ValueError:
+            day = None
+        entries.append(Entry(model, day) if day else Entry(item.strip(), night))
+    return entries
 
 
 @dataclass(frozen=True)
@@ -30,18 +56,18 @@ class Paired:
 
     model_a: str
     model_b: str
-    summary: dict[str, Any]  # shared, better, worse, same, mean_difference
-    width: float  # of the difference histogram's bins
+    summary: dict[str, Any]  # shared, better, worse, same (the centre bin), mean_difference
+    width: float  # of the difference histogram's bins: "the same" is within width / 2
     histogram: pl.DataFrame  # bin, count, fraction, lower, upper
     most_worse: pl.DataFrame
 
 
 @dataclass(frozen=True)
 class Comparison:
-    snapshot_date: dt.date
+    snapshot_date: dt.date  # the latest entry's night: its folder holds the page
     split: str
-    models: list[str]
-    histograms: pl.DataFrame  # model, bin, lower, upper, fraction (held-out split)
+    models: list[str]  # the entries' labels, as named
+    histograms: pl.DataFrame  # model (label), bin, lower, upper, fraction (held-out split)
     statistics: pl.DataFrame  # model, n, mean_ce, median_ce, p90_ce, normalised_gap, verdict
     distances: list[dict[str, Any]]  # model_a, model_b, ks, wasserstein
     paired: list[Paired]
@@ -63,26 +89,40 @@ def comparison_page_name(models: list[str]) -> str:
 
 def comparison(
     connection: duckdb.DuckDBPyConnection,
-    snapshot_date: dt.date,
-    models: list[str],
+    entries: list[Entry],
     heldout_splits: tuple[str, ...],
 ) -> Comparison:
-    """Read the comparison of `models` (the first is the baseline of the paired view) on
-    the night's first held-out split they have."""
-    scope = {"snapshot_date": snapshot_date, "models": models}
-    histograms = query_frame(
-        connection, "report_night_histograms", {"snapshot_date": snapshot_date}
-    )
+    """Read the comparison of the entries (the first is the baseline of the paired view)
+    on the first held-out split they have."""
+    dated = len({entry.snapshot_date for entry in entries}) > 1
+    labels = {(e.snapshot_date, e.model): e.label(dated=dated) for e in entries}
+    nights = [
+        query_frame(connection, "report_night_histograms", {"snapshot_date": day})
+        .filter(pl.col("model").is_in([e.model for e in entries if e.snapshot_date == day]))
+        .with_columns(
+            model=pl.col("model").replace_strict(
+                {e.model: e.label(dated=dated) for e in entries if e.snapshot_date == day}
+            )
+        )
+        for day in dict.fromkeys(entry.snapshot_date for entry in entries)
+    ]
+    histograms = pl.concat(nights, how="diagonal_relaxed")
     present = set(histograms["split"].to_list())
     split = next((name for name in heldout_splits if name in present), heldout_splits[0])
-    histograms = histograms.filter(pl.col("model").is_in(models) & (pl.col("split") == split))
-    losses = query_frame(connection, "compare_heldout", {**scope, "split": split})
-    arrays = {
-        str(model): group["ce"].to_numpy()
-        for (model,), group in losses.group_by("model", maintain_order=True)
+    histograms = histograms.filter(pl.col("split") == split)
+    binds = {
+        "dates": [e.snapshot_date for e in entries],
+        "models": [e.model for e in entries],
+        "split": split,
     }
+    losses = query_frame(connection, "compare_heldout", binds)
+    arrays = {
+        labels[(day, str(model))]: group["ce"].to_numpy()
+        for (day, model), group in losses.group_by("snapshot_date", "model", maintain_order=True)
+    }
+    names = [entry.label(dated=dated) for entry in entries]
     distances = []
-    for a, b in itertools.combinations(models, 2):
+    for a, b in itertools.combinations(names, 2):
         if len(arrays.get(a, ())) and len(arrays.get(b, ())):
             found = split_distances(arrays[a], arrays[b])
             distances.append(
@@ -90,17 +130,26 @@ def comparison(
             )
     paired = [
         view
-        for other in models[1:]
-        if (view := paired_view(connection, snapshot_date, models[0], other, split)) is not None
+        for other in entries[1:]
+        if (view := paired_view(connection, entries[0], other, split, dated)) is not None
     ]
+    named = pl.DataFrame(
+        [(day, model, label) for (day, model), label in labels.items()],
+        schema={"snapshot_date": pl.Date, "model": pl.String, "label": pl.String},
+        orient="row",
+    )
+    statistics = (
+        query_frame(connection, "compare_summaries", binds)
+        .join(named, on=["snapshot_date", "model"])
+        .drop("model")
+        .rename({"label": "model"})
+    )
     return Comparison(
-        snapshot_date=snapshot_date,
+        snapshot_date=max(entry.snapshot_date for entry in entries),
         split=split,
-        models=models,
+        models=names,
         histograms=histograms,
-        statistics=_in_order(
-            query_frame(connection, "compare_summaries", {**scope, "split": split}), models
-        ),
+        statistics=_in_order(statistics.drop("snapshot_date"), names),
         distances=distances,
         paired=paired,
     )
@@ -113,27 +162,24 @@ def _in_order(frame: pl.DataFrame, models: list[str]) -> pl.DataFrame:
 
 
 def paired_view(
-    connection: duckdb.DuckDBPyConnection,
-    snapshot_date: dt.date,
-    model_a: str,
-    model_b: str,
-    split: str,
+    connection: duckdb.DuckDBPyConnection, a: Entry, b: Entry, split: str, dated: bool
 ) -> Paired | None:
     """A against B on their shared samples, or None when they share none."""
     connection.execute(
         ddl(
             "paired_losses_view",
-            snapshot_date=snapshot_date.isoformat(),
-            model_a=model_a,
-            model_b=model_b,
+            date_a=a.snapshot_date.isoformat(),
+            model_a=a.model,
+            date_b=b.snapshot_date.isoformat(),
+            model_b=b.model,
             split=split,
         )
     )
-    summary = query_frame(connection, "paired_summary", {"tolerance": SAME_LOSS}).row(0, named=True)
+    largest = execute(connection, "paired_largest_move")[0][0]
+    width = float(largest or 1.0) / DIFFERENCE_BINS or 1.0
+    summary = query_frame(connection, "paired_summary", {"width": width}).row(0, named=True)
     if not summary["shared"]:
         return None
-    largest = execute(connection, "paired_largest_move")[0][0] or 1.0
-    width = float(largest) / DIFFERENCE_BINS or 1.0
     histogram = query_frame(
         connection, "paired_histogram", {"width": width, "limit": DIFFERENCE_BINS}
     ).with_columns(
@@ -141,8 +187,8 @@ def paired_view(
         upper=(pl.col("bin") + 0.5) * width,
     )
     return Paired(
-        model_a=model_a,
-        model_b=model_b,
+        model_a=a.label(dated=dated),
+        model_b=b.label(dated=dated),
         summary=summary,
         width=width,
         histogram=histogram,

@@ -9,7 +9,6 @@ import importlib.metadata
 import json
 import math
 import os
-import shlex
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -204,8 +203,13 @@ def render_model_page(
 
 
 def render_night_page(
-    night: NightReport, bundle_file: str | None = None, folder: Path | None = None
+    night: NightReport,
+    bundle_file: str | None = None,
+    folder: Path | None = None,
+    regressed: dict[str, str] | None = None,
 ) -> str:
+    """The night's page; regressed: model -> its comparison with its previous night."""
+    regressed = regressed or {}
     ordered = sorted(
         night.verdicts,
         key=lambda v: -(v["normalised_gap"] if v["normalised_gap"] is not None else -math.inf),
@@ -233,15 +237,33 @@ def render_night_page(
             charts=specs,
             panels_left_out=max(0, len(night.models) - MAX_NIGHT_PANELS),
             comparisons=sorted(p.name for p in folder.glob("compare-*.html")) if folder else [],
-            # Quoted for a shell, so it runs when pasted (names hold spaces, < or ;).
-            compare_command=(
-                f"lossgram report --compare {shlex.quote(','.join(night.models[:2]))}"
-                f" --date {night.snapshot_date}"
-            ),
+            hints=night_hints(night, ordered, regressed),
+            regressed=regressed,
             bundle=bundle_tag(bundle_file, depth=1),
             links={model: page_name(model) for model in night.models},
         )
     )
+
+
+def night_hints(
+    night: NightReport, ordered: list[dict[str, Any]], regressed: dict[str, str]
+) -> list[dict[str, str]]:
+    """One line per regressed or overfit model, regressions first: what happened and where
+    to look (its comparison with its previous night, or its first tuning hint)."""
+    hints: dict[str, dict[str, str]] = {}
+    for change in night.changes:
+        if change.severity == "regression" and change.model not in hints:
+            text = change.text.split(": ", 1)[-1]
+            page = regressed.get(change.model, "")
+            link = f"against {change.previous_date}" if page else ""
+            hints[change.model] = {"model": change.model, "text": f"regressed: {text}",
+                                   "page": page, "link": link}  # fmt: skip
+    for v in ordered:
+        if v["verdict"] == "overfit" and v["model"] not in hints:
+            first = v["hints"][0] if v["hints"] else ""
+            text = f"overfits on {v['heldout_split']}" + (f": {first}" if first else "")
+            hints[v["model"]] = {"model": v["model"], "text": text, "page": "", "link": ""}
+    return list(hints.values())
 
 
 def render_comparison(found: Comparison, bundle_file: str | None = None) -> str:

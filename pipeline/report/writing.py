@@ -23,7 +23,7 @@ from pipeline.base.faults import fault_point
 from pipeline.base.files import atomic_write_bytes, atomic_write_text
 from pipeline.base.options import ReportOptions
 from pipeline.base.progress import Progress, no_progress
-from pipeline.report.compare import comparison
+from pipeline.report.compare import Entry, comparison, parse_entries
 from pipeline.report.data import (
     ModelReport,
     model_report,
@@ -111,7 +111,9 @@ def write_reports(
                 )
         bundle_file = None if standalone else shared_bundle(reports)
         if model is None:
-            written += _write_night_pages(connection, reports, dates, bundle_file)
+            written += _write_night_pages(
+                warehouse, connection, reports, dates, options.heldout_splits, bundle_file
+            )
             dashboard = query_frame(connection, "report_dashboard")
             atomic_write_text(
                 reports / "index.html", render_index(all_nights, dashboard, bundle_file)
@@ -146,16 +148,32 @@ def _nights_asked(known: list[Any], snapshot_dates: Sequence[dt.date] | None) ->
 
 
 def _write_night_pages(
+    warehouse: Warehouse,
     connection: duckdb.DuckDBPyConnection,
     reports: Path,
     dates: list[dt.date],
+    heldout_splits: tuple[str, ...],
     bundle_file: str | None,
 ) -> list[Path]:
+    """Each night's page and verdicts.json, with a comparison of every regressed model
+    against its previous night written first, so "What changed" links it."""
     written = []
     for day in dates:
         page = reports / day.isoformat() / "index.html"
         night = night_report(connection, day)
-        atomic_write_text(page, render_night_page(night, bundle_file, page.parent))
+        regressed: dict[str, str] = {}
+        for change in night.changes:
+            before = change.previous_date
+            # A model on both nights (a verdict flip, a gap move), not one that vanished.
+            moved = change.kind in ("verdict", "gap") and before is not None
+            if change.severity == "regression" and moved and change.model not in regressed:
+                assert before is not None
+                pair = [Entry(change.model, before), Entry(change.model, day)]
+                regressed[change.model] = _write_comparison_page(
+                    warehouse, connection, reports, pair, heldout_splits, bundle_file
+                ).name
+        html = render_night_page(night, bundle_file, page.parent, regressed)
+        atomic_write_text(page, html)
         document = json.dumps(night.verdicts_document(), indent=1, default=str)
         atomic_write_text(page.with_name("verdicts.json"), document + "\n")
         written.append(page)
@@ -172,7 +190,7 @@ def _write_model_page(
     png: bool,
     bundle_file: str | None,
 ) -> Path:
-    warehouse.scope_losses(connection, day, [name])  # the page reads its files alone
+    warehouse.scope_losses(connection, [(day, name)])  # the page reads its files alone
     report = model_report(connection, day, name, options)
     pngs = _write_pngs(report, ledger.folder) if png else []
     page = ledger.folder / report.file_name
@@ -197,13 +215,14 @@ def write_comparison(
     warehouse: Warehouse,
     reports: Path,
     options: ReportOptions,
-    models: Sequence[str],
+    items: Sequence[str],
     snapshot_date: dt.date | None = None,
     *,
     standalone: bool = False,
 ) -> Path:
-    """reports/<date>/compare-....html for models of one night (default: the latest);
-    the night's page is written again to link it."""
+    """reports/<date>/compare-....html for the entries named: MODEL (of the night given,
+    default the latest) or MODEL@YYYY-MM-DD. The page goes in the latest entry's night,
+    whose page is written again to link it."""
     with warehouse.reading(losses_view=False) as connection:
         known = [night["snapshot_date"] for night in nights(connection)]
         if not known:
@@ -212,27 +231,55 @@ def write_comparison(
         if day not in known:
             there = ", ".join(str(night) for night in known[:10])
             raise WarehouseError(f"no night {day} in the warehouse; nights: {there}")
-        present = night_models(connection, day)
-        missing = [repr(model) for model in models if model not in present]
-        repeated = sorted({model for model in models if models.count(model) > 1})
-        if missing or repeated or len(models) < 2:
-            problem = (
-                f"not on {day}: {', '.join(missing)}"
-                if missing
-                else f"named twice: {', '.join(repeated)}"
-                if repeated
-                else f"only {len(models)} named"
-            )
-            raise WarehouseError(
-                f"--compare needs two or more different models of {day} ({problem}); "
-                f"models: {', '.join(present)}"
-            )
-        warehouse.scope_losses(connection, day, list(models))
-        found = comparison(connection, day, list(dict.fromkeys(models)), options.heldout_splits)
+        entries = parse_entries(items, day)
+        _check_entries(connection, entries, known, day)
         bundle_file = None if standalone else shared_bundle(reports)
-        page = reports / day.isoformat() / found.file_name
-        atomic_write_text(page, render_comparison(found, bundle_file))
-        night = night_report(connection, day)
-        night_page = reports / day.isoformat() / "index.html"
-        atomic_write_text(night_page, render_night_page(night, bundle_file, night_page.parent))
+        page = _write_comparison_page(
+            warehouse, connection, reports, entries, options.heldout_splits, bundle_file
+        )
+        latest = max(entry.snapshot_date for entry in entries)
+        _write_night_pages(
+            warehouse, connection, reports, [latest], options.heldout_splits, bundle_file
+        )
+    return page
+
+
+def _check_entries(
+    connection: duckdb.DuckDBPyConnection, entries: list[Entry], known: list[Any], day: dt.date
+) -> None:
+    """Two or more different entries, each a model of a night in the warehouse."""
+    missing = [
+        f"{e.model!r} on {e.snapshot_date}"
+        for e in entries
+        if e.snapshot_date not in known or e.model not in night_models(connection, e.snapshot_date)
+    ]
+    repeated = sorted({f"{e.model}@{e.snapshot_date}" for e in entries if entries.count(e) > 1})
+    if not (missing or repeated or len(entries) < 2):
+        return
+    problem = (
+        f"not there: {', '.join(missing)}"
+        if missing
+        else f"named twice: {', '.join(repeated)}"
+        if repeated
+        else f"only {len(entries)} named"
+    )
+    raise WarehouseError(
+        f"--compare needs two or more different models, or a model on two nights as "
+        f"MODEL@YYYY-MM-DD ({problem}); models of {day}: "
+        f"{', '.join(night_models(connection, day))}"
+    )
+
+
+def _write_comparison_page(
+    warehouse: Warehouse,
+    connection: duckdb.DuckDBPyConnection,
+    reports: Path,
+    entries: list[Entry],
+    heldout_splits: tuple[str, ...],
+    bundle_file: str | None,
+) -> Path:
+    warehouse.scope_losses(connection, [(e.snapshot_date, e.model) for e in entries])
+    found = comparison(connection, entries, heldout_splits)
+    page = reports / found.snapshot_date.isoformat() / found.file_name
+    atomic_write_text(page, render_comparison(found, bundle_file))
     return page

@@ -14,7 +14,7 @@ import hashlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -161,14 +161,13 @@ class Warehouse:
         execute(connection, "set_catalog_location", {"path": str(self.catalog)})
 
     def scope_losses(
-        self, connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date, models: list[str]
+        self, connection: duckdb.DuckDBPyConnection, entries: Sequence[tuple[dt.date, str]]
     ) -> None:
-        """Point this session's `losses` view at the files of some models of one night:
+        """Point this session's `losses` view at the files of some (night, model) entries:
         a report page reads those alone, instead of every file's footer of every night
         (a year of nights is thousands of files; on an object store each is a request)."""
-        rows = execute(
-            connection, "model_night_files", {"snapshot_date": snapshot_date, "models": models}
-        )
+        dates, models = [day for day, _ in entries], [model for _, model in entries]
+        rows = execute(connection, "model_night_files", {"dates": dates, "models": models})
         files = [self.layout.location(path) for (path,) in rows]
         if files:
             connection.execute(ddl("losses_view_temp", losses_files=files))

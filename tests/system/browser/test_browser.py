@@ -321,7 +321,13 @@ def test_the_night_page_flags_what_changed(tmp_path, visit):
     changes = page.locator("#changes li")
     texts = changes.all_inner_texts()
     assert changes.first.get_attribute("class") == "change regression"
-    assert any("a test: good fit -> overfit" in text for text in texts)
+    assert any("a test: good fit -> overfit · against 2026-11-22" in text for text in texts)
+    against = page.locator("#changes li a.against-previous")  # a's flip and its gap move
+    assert against.count() == 2 and len({link.get_attribute("href") for link in against.all()}) == 1
+    compared = settings.reports / "2026-11-23" / str(against.first.get_attribute("href"))
+    opened = visit(compared, 2)  # the overlay and the paired view of a against itself
+    assert "a@2026-11-22 vs a@2026-11-23" in opened.page.locator("h1").inner_text()
+    assert page.locator("#hints li").count() == 2  # a regressed; b vanished
     assert any("b test: no verdict tonight" in text for text in texts)
     first = visit(settings.reports / "2026-11-22" / "index.html", 1).page
     assert first.locator("#changes li").count() == 0
