@@ -45,10 +45,11 @@ def histogram_bars(histograms: pl.DataFrame, *, log_x: bool) -> pl.DataFrame:
     )
 
 
-# Marker labels closer than this (a share of the log axis' decades, or of a linear axis'
-# largest marker) go on the next line, so "H 2.261" and "ln C 2.303" are both readable.
-LABEL_GAP_DECADES = 0.4
-LABEL_GAP_SHARE = 0.15
+# Marker labels are stacked: a label goes on the next line when it would run into the one
+# before it, judged on an axis NOMINAL_WIDTH pixels wide (a narrow page's chart, the PNG
+# is wider) at LABEL_CHAR_PX pixels a character (fontSize 10).
+NOMINAL_WIDTH = 560
+LABEL_CHAR_PX = 6.2
 LABEL_LINE_PX = 12
 
 
@@ -84,20 +85,24 @@ def marker_rules_frame(markers: dict[str, float], *, log_x: bool = True) -> pl.D
         .sort("value")
         .drop("at")
     )
-    values = frame["value"].to_list()
+    values, texts = frame["value"].to_list(), frame["marker"].to_list()
     largest = max(values, default=1.0)
-    lines, previous = [], None
-    for value in values:
-        if previous is None:
-            lines.append(0)
-        else:
-            apart = (
-                math.log10(value / previous) < LABEL_GAP_DECADES
-                if log_x
-                else value - previous < LABEL_GAP_SHARE * largest
-            )
-            lines.append(lines[-1] + 1 if apart else 0)
-        previous = value
+    span = math.log10(LOG_CEILING / LOG_FLOOR)
+
+    def pixels(value: float) -> float:
+        share = math.log10(value / LOG_FLOOR) / span if log_x else value / (1.1 * largest)
+        return share * NOMINAL_WIDTH
+
+    # Each line's right end so far: a label goes on the first line it does not run into.
+    ends: list[float] = []
+    lines = []
+    for value, text in zip(values, texts, strict=True):
+        start = pixels(value) + 3  # the text's dx
+        line = next((index for index, end in enumerate(ends) if start > end + 4), len(ends))
+        if line == len(ends):
+            ends.append(0.0)
+        ends[line] = start + len(text) * LABEL_CHAR_PX
+        lines.append(line)
     return frame.with_columns(
         label_y=pl.Series([8 + LABEL_LINE_PX * line for line in lines], dtype=pl.Int64)
     )

@@ -43,6 +43,7 @@ from pipeline.report.pages import (
 from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.queries import execute, query_frame
 
+PNG_WIDTH = 1040  # the page's chart width: its 1,180 px column less padding and legend
 RENDERED_LEDGER = ".rendered"  # in a night's folder: "<stamp>\t<page file>" per line
 
 
@@ -206,7 +207,9 @@ def _write_pngs(report: ModelReport, folder: Path) -> list[str]:
     written = []
     for chart_id in ("histogram-log", "trend-nights"):
         name = f"{stem}-{chart_id}.png"
-        atomic_write_bytes(folder / name, vl_convert.vegalite_to_png(specs[chart_id], scale=2))
+        # As wide as the page draws it ("container" has no width outside a page).
+        spec = {**specs[chart_id], "width": PNG_WIDTH}
+        atomic_write_bytes(folder / name, vl_convert.vegalite_to_png(spec, scale=2))
         written.append(name)
     return written
 

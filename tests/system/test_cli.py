@@ -15,6 +15,7 @@ from scipy.special import log_softmax
 from typer.testing import CliRunner
 
 from pipeline.cli.app import app
+from pipeline.report.writing import PNG_WIDTH
 from tests.helpers.paths import README
 
 runner = CliRunner()
@@ -165,9 +166,10 @@ def test_report_png_and_init(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     pngs = sorted(path.name for path in (tmp_path / "reports" / "2026-11-23").glob("*.png"))
     assert pngs == ["tree-histogram-log.png", "tree-trend-nights.png"]
-    assert (tmp_path / "reports" / "2026-11-23" / "tree-histogram-log.png").read_bytes()[:4] == (
-        b"\x89PNG"
-    )
+    png = (tmp_path / "reports" / "2026-11-23" / "tree-histogram-log.png").read_bytes()
+    assert png[:4] == b"\x89PNG"
+    width = int.from_bytes(png[16:20], "big")  # the IHDR chunk, at scale 2
+    assert width >= 2 * PNG_WIDTH  # as wide as the page's chart (once ~300 px)
     assert runner.invoke(app, ["init"]).exit_code == 0
     assert "# label_smoothing = 0.0" in (tmp_path / "lossgram.toml").read_text()
     again = runner.invoke(app, ["init"])

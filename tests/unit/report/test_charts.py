@@ -4,6 +4,7 @@ labels."""
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import polars as pl
@@ -101,3 +102,21 @@ def test_split_colours_are_fixed_whatever_the_order():
 def test_markers_at_the_same_loss_share_a_label():
     frame = charts.marker_rules_frame({"ln C": 2.302585, "H": 2.3021, "cap": 27.63})
     assert frame["marker"].to_list() == ["ln C = H 2.303", "cap 27.63"]
+
+
+def test_marker_labels_that_would_run_into_each_other_are_stacked():
+    """H 2.0 and ln C 2.3 sit 0.06 decades apart: their labels once overlapped. A label
+    takes the first line where it starts past the end of the one before it."""
+    frame = charts.marker_rules_frame(
+        {"H (train labels)": 2.0, "ln C": 2.302585, "clip cap -log(eps)": 27.631, "far": 900.0}
+    )
+    rows = frame.sort("value").iter_rows(named=True)
+    placed: dict[int, float] = {}
+    span = math.log10(charts.LOG_CEILING / charts.LOG_FLOOR)
+    for row in rows:
+        start = math.log10(row["value"] / charts.LOG_FLOOR) / span * charts.NOMINAL_WIDTH + 3
+        line = (row["label_y"] - 8) // charts.LABEL_LINE_PX
+        assert start > placed.get(line, -math.inf), row  # clear of its line's last label
+        placed[line] = start + len(row["marker"]) * charts.LABEL_CHAR_PX
+    lines = frame.sort("value")["label_y"].to_list()
+    assert lines[:2] == [8, 20]  # H, then ln C on the next line
