@@ -32,6 +32,8 @@ class ReaderOptions:
     loss: LossSpec = LossSpec()
     # key=value folders count only below this folder (the inbox); None: every folder.
     folders_below: Path | None = None
+    # key=value folders that name a model's hyperparameters (a sweep), not slices.
+    param_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class FileOutcome:
     rows_rejected: int = 0
     error: str | None = None
     classes: tuple[str, ...] | None = None  # the class names the dump declared
+    params: tuple[tuple[str, str], ...] | None = None  # its hyperparameters (name, value)
 
 
 @dataclass(frozen=True)

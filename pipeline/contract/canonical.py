@@ -8,7 +8,7 @@ on the frame, counted in the same single pass that computes the losses.
 
 from __future__ import annotations
 
-from pipeline.contract import identity, scores, targets
+from pipeline.contract import identity, params, scores, targets
 from pipeline.contract.problems import DumpError
 from pipeline.contract.source import BINARY_COLUMNS, Draft, Dump, Source
 
@@ -24,6 +24,7 @@ def build_dump(source: Source) -> Dump:
         scores.prediction(source, draft, kind, n_classes)
         targets.target(source, draft, kind, n_classes, classes)
     targets.weight(source, draft)
+    params.check_params(source, draft)
     if draft.problems:
         raise DumpError(source.path, draft.problems)
     identity.duplicates(source, draft)

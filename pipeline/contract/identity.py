@@ -30,9 +30,11 @@ def identity_columns(source: Source, draft: Draft) -> None:
     for name in sorted(COMPUTED_COLUMNS & given):
         message = "has the name of a column lossgram computes: rename it in the dump"
         draft.schema_problem(name, message)
-    # Other hive keys become slice columns unless the file has them already.
+    # Other hive keys become slice columns unless the file has them already, or they name
+    # the model's hyperparameters (param_keys: one value per model, a sweep's, not a slice).
     for key in source.hive:
-        if key not in IDENTITY_KEYS and key not in source.schema:
+        named = key in IDENTITY_KEYS or key in source.options.param_keys
+        if not named and key not in source.schema:
             draft.canonical[key] = source.path_value(key)
 
 

@@ -30,6 +30,7 @@ from pipeline.contract import (
     problems_found,
 )
 from pipeline.contract.batching import BATCH_ROWS, BatchPlan, plan_batches
+from pipeline.contract.params import declared_params
 from pipeline.contract.reader import unreadable
 from pipeline.ingest.loss_pass import Counted, batch_losses_to_parquet, dump_losses_to_parquet
 
@@ -233,6 +234,7 @@ class _SnapshotComputer:
             snapshot_date=self.snapshot_date,
             status="ingested",
             classes=declared_classes(path, self.options.reader),
+            params=declared_params(path, self.options.reader),
         )
         outcome.rows_ignored = counts["ignored"]
         outcome.rows_rejected = dropped["sample_id"].n_unique() if dropped.height else 0

@@ -129,3 +129,32 @@ def difference_histogram(histogram: pl.DataFrame, model_a: str, model_b: str) ->
         .properties(width="container", height=220)
     )  # fmt: skip
     return chart
+
+
+def sweep_points(
+    rows: pl.DataFrame, param: str, measure: str, title: str, *, log_x: bool
+) -> alt.TopLevelMixin:
+    """One measure of a sweep's configurations against one parameter's values, coloured by
+    verdict, the recommended one drawn larger (rows: the view sweeps, one parameter)."""
+    numeric = rows["value_number"].null_count() == 0
+    x = (
+        alt.X("value_number:Q", title=param, scale=alt.Scale(type="log" if log_x else "linear"))
+        if numeric
+        else alt.X("value:N", title=param, sort=None)
+    )
+    verdicts = alt.Scale(domain=list(VERDICT_COLOURS), range=list(VERDICT_COLOURS.values()))
+    chart: alt.TopLevelMixin = (
+        alt.Chart(rows.with_columns(pick=pl.col("recommended").cast(pl.Int8)), title=title)
+        .mark_point(filled=True, opacity=0.9)
+        .encode(
+            x=x,
+            y=alt.Y(f"{measure}:Q", title=title, scale=alt.Scale(zero=False)),
+            color=alt.Color("verdict:N", scale=verdicts, title="verdict"),
+            size=alt.Size("pick:Q", scale=alt.Scale(domain=[0, 1], range=[60, 260]), legend=None),
+            shape=alt.Shape("recommended:N", title="recommended"),
+            tooltip=[alt.Tooltip("model:N"), alt.Tooltip("value:N", title=param),
+                     alt.Tooltip(f"{measure}:Q", format=".4f"), alt.Tooltip("verdict:N")],
+        )
+        .properties(width="container", height=220)
+    )  # fmt: skip
+    return chart

@@ -27,6 +27,7 @@ from pipeline.report.data import (
     NightReport,
     page_name,
 )
+from pipeline.report.sweeps import Sweep
 
 # The night page draws the worst models' panels alone: thousands stay a page one can open.
 MAX_NIGHT_PANELS = 24
@@ -207,8 +208,10 @@ def render_night_page(
     bundle_file: str | None = None,
     folder: Path | None = None,
     regressed: dict[str, str] | None = None,
+    sweeps: list[tuple[str, str]] | None = None,
 ) -> str:
-    """The night's page; regressed: model -> its comparison with its previous night."""
+    """The night's page; regressed: model -> its comparison with its previous night;
+    sweeps: (parameter names, page) of each sweep."""
     regressed = regressed or {}
     ordered = sorted(
         night.verdicts,
@@ -239,6 +242,7 @@ def render_night_page(
             comparisons=sorted(p.name for p in folder.glob("compare-*.html")) if folder else [],
             hints=night_hints(night, ordered, regressed),
             regressed=regressed,
+            sweeps=sweeps or [],
             bundle=bundle_tag(bundle_file, depth=1),
             links={model: page_name(model) for model in night.models},
         )
@@ -284,9 +288,46 @@ def render_comparison(found: Comparison, bundle_file: str | None = None) -> str:
     )
 
 
+def render_sweep(sweep: Sweep, bundle_file: str | None = None) -> str:
+    """A sweep's page: each varying parameter's loss and gap / H charts, the recommended
+    configuration, every configuration, and the overlaid histograms."""
+    specs = {}
+    for index, param in enumerate(sweep.varying, start=1):
+        rows = sweep.rows.filter(pl.col("param") == param)
+        log_x = sweep.log_axis(param)
+        for kind, measure, title in (
+            ("loss", "heldout_mean_ce", "held-out mean loss (nats)"),
+            ("gap", "gap_over_h", "gap / H"),
+        ):
+            chart = overview_charts.sweep_points(rows, param, measure, title, log_x=log_x)
+            specs[f"sweep-{index}-{kind}"] = _spec(chart)
+    if sweep.histograms.height:
+        split = str(sweep.rows["heldout_split"].drop_nulls().first())
+        specs["overlay"] = _spec(overview_charts.model_overlay(sweep.histograms, split))
+    configurations = sweep.configurations
+    return (
+        environment()
+        .get_template("sweep.html.j2")
+        .render(
+            s=sweep,
+            best=sweep.recommended,
+            params=sorted(set(sweep.rows["param"].to_list())),
+            varying=sweep.varying,
+            configurations=configurations.to_dicts(),
+            links={model: page_name(model) for model in configurations["model"]},
+            charts=specs,
+            bundle=bundle_tag(bundle_file, depth=1),
+        )
+    )
+
+
 def render_index(
-    all_nights: list[dict[str, Any]], dashboard: pl.DataFrame, bundle_file: str | None = None
+    all_nights: list[dict[str, Any]],
+    dashboard: pl.DataFrame,
+    bundle_file: str | None = None,
+    reports: Path | None = None,
 ) -> str:
+    """The dashboard; with the reports folder, each night's sweep pages are linked."""
     specs = {}
     if dashboard.height:
         specs = {
@@ -301,5 +342,18 @@ def render_index(
     return (
         environment()
         .get_template("index.html.j2")
-        .render(nights=all_nights, charts=specs, bundle=bundle_tag(bundle_file, depth=0))
+        .render(
+            nights=all_nights,
+            sweeps={
+                str(night["snapshot_date"]): sorted(
+                    page.name
+                    for page in (reports / str(night["snapshot_date"])).glob("sweep-*.html")
+                )
+                for night in all_nights
+            }
+            if reports
+            else {},
+            charts=specs,
+            bundle=bundle_tag(bundle_file, depth=0),
+        )
     )

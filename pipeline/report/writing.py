@@ -38,8 +38,10 @@ from pipeline.report.pages import (
     render_index,
     render_model_page,
     render_night_page,
+    render_sweep,
     shared_bundle,
 )
+from pipeline.report.sweeps import night_sweeps
 from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.queries import execute, query_frame
 
@@ -117,7 +119,7 @@ def write_reports(
             )
             dashboard = query_frame(connection, "report_dashboard")
             atomic_write_text(
-                reports / "index.html", render_index(all_nights, dashboard, bundle_file)
+                reports / "index.html", render_index(all_nights, dashboard, bundle_file, reports)
             )
             written.append(reports / "index.html")
         total, done = sum(len(names) for names in pages.values()), 0
@@ -157,7 +159,8 @@ def _write_night_pages(
     bundle_file: str | None,
 ) -> list[Path]:
     """Each night's page and verdicts.json, with a comparison of every regressed model
-    against its previous night written first, so "What changed" links it."""
+    against its previous night and the page of each sweep written first, so the night
+    page links them."""
     written = []
     for day in dates:
         page = reports / day.isoformat() / "index.html"
@@ -173,7 +176,11 @@ def _write_night_pages(
                 regressed[change.model] = _write_comparison_page(
                     warehouse, connection, reports, pair, heldout_splits, bundle_file
                 ).name
-        html = render_night_page(night, bundle_file, page.parent, regressed)
+        sweeps = []
+        for sweep in night_sweeps(connection, day):
+            atomic_write_text(page.with_name(sweep.file_name), render_sweep(sweep, bundle_file))
+            sweeps.append((sweep.name, sweep.file_name))
+        html = render_night_page(night, bundle_file, page.parent, regressed, sweeps)
         atomic_write_text(page, html)
         document = json.dumps(night.verdicts_document(), indent=1, default=str)
         atomic_write_text(page.with_name("verdicts.json"), document + "\n")

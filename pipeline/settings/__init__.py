@@ -131,6 +131,8 @@ class Settings(BaseSettings):
     """Rename dump columns, canonical=source pairs, e.g. label=target."""
     classes: Names | None = None
     """Class names for string labels when the dump has no lossgram.classes metadata."""
+    param_keys: Names = ()
+    """key=value folders that name a model's hyperparameters (e.g. wd,depth for wd=0.01/)."""
     split: StrictStr | None = None
     """Split name for dumps with neither a split column nor a split= folder."""
     model: StrictStr | None = None
@@ -240,8 +242,9 @@ class Settings(BaseSettings):
 
     def reader_options(self) -> ReaderOptions:
         return ReaderOptions(
-            self.column_map, self.split, self.model, self.classes, self.loss_spec()
-        )
+            self.column_map, self.split, self.model, self.classes, self.loss_spec(),
+            param_keys=self.param_keys,
+        )  # fmt: skip
 
     def thresholds(self) -> Thresholds:
         return Thresholds(self.min_samples, self.underfit_ratio, self.overfit_gap)

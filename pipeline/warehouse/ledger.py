@@ -270,6 +270,8 @@ def _recorded_files(
             "run_id": pl.String,
             "inbox": pl.String,
             "classes": pl.List(pl.String),
+            "param_names": pl.List(pl.String),
+            "param_values": pl.List(pl.String),
         }
     )
     rows = [
@@ -287,6 +289,8 @@ def _recorded_files(
             "run_id": run_id,
             "inbox": None if inbox is None else str(inbox),
             "classes": None if c.outcome.classes is None else list(c.outcome.classes),
+            "param_names": [n for n, _ in c.outcome.params] if c.outcome.params else None,
+            "param_values": [v for _, v in c.outcome.params] if c.outcome.params else None,
         }
         for c in computed
     ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import pyarrow.parquet as pq
 from pipeline.base.files import atomic_output
 from pipeline.base.options import ReaderOptions
 from pipeline.contract import Counts, DumpError, open_dump, problem_counts, problems_found
+from pipeline.contract.params import PARAMS_METADATA_KEY
 from pipeline.contract.scores import CLASSES_METADATA_KEY
 from pipeline.writer.columns import (
     ARROW_FLOATS,
@@ -49,6 +51,7 @@ def write_dump(
     classes: Any = None,
     weights: Any = None,
     dtype: FloatType = "float32",
+    params: Mapping[str, str | int | float | bool] | None = None,
     **extra: Any,
 ) -> Path:
     """Write one prediction dump that lossgram will accept, atomically; return its path.
@@ -62,6 +65,8 @@ def write_dump(
       one per row; `weights`: a number or one per row.
     - `classes`: class names in index order, stored as `lossgram.classes`.
     - `dtype`: float type of the prediction and target columns.
+    - `params`: the model's hyperparameters ({"weight_decay": 0.01, "depth": 4}),
+      stored as `lossgram.params`; models of a night with the same names form a sweep.
     - any other keyword: a slice column, one value per row (a scalar is repeated).
 
     Raises ValueError or TypeError for arguments that do not fit together, and
@@ -92,16 +97,36 @@ def write_dump(
         columns[name] = slice_column(value, name, n_rows)
 
     table = pa.table(columns)
+    metadata = {}
     if class_names is not None:
-        table = table.replace_schema_metadata({CLASSES_METADATA_KEY: json.dumps(class_names)})
+        metadata[CLASSES_METADATA_KEY] = json.dumps(class_names).encode()
+    if params is not None:
+        metadata[PARAMS_METADATA_KEY] = _params_json(params)
+    if metadata:
+        table = table.replace_schema_metadata(metadata)
     _write_checked(table, target)
     return target
+
+
+def _params_json(params: Mapping[str, Any]) -> bytes:
+    """params as the lossgram.params metadata: a JSON object of scalars."""
+    scalars = (str, int, float, bool)
+    if not isinstance(params, Mapping) or not all(
+        isinstance(name, str) and name and isinstance(value, scalars)
+        for name, value in params.items()
+    ):
+        raise TypeError(
+            "params must map names to numbers, strings or booleans, e.g. "
+            '{"weight_decay": 0.01, "depth": 4}'
+        )
+    return json.dumps(dict(params)).encode()
 
 
 # The arguments and contract columns a slice column's name must not be a near miss of.
 CONTRACT_NAMES = (
     "sample_ids", "labels", "logits", "probs", "split", "model", "epoch", "label_probs",
-    "classes", "weights", "dtype", "sample_id", "label", "logit", "prob", "logprob", "weight",
+    "classes", "weights", "dtype", "params", "sample_id", "label", "logit", "prob", "logprob",
+    "weight",
 )  # fmt: skip
 
 
