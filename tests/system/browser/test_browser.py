@@ -457,3 +457,31 @@ def test_templates_escape_a_raw_model_name(hostile, visit, tmp_path):
     link = opened.page.locator("#verdicts a")
     assert link.inner_text() == HOSTILE_MODEL
     assert link.get_attribute("href") == model_file.name
+
+
+def test_a_sweep_page_draws_and_names_its_recommendation(tmp_path, visit):
+    """Four configurations of one model (depth 1..4) with a learning rate that stays: one
+    chart pair (depth varies), the overlay, the recommended configuration in a banner,
+    and links to it from the night page and the dashboard."""
+    from pipeline.writer import write_dump
+
+    rng = np.random.default_rng(4)
+    for depth, signal in ((1, 0.3), (2, 1.5), (3, 3.0), (4, 4.0)):
+        for split, boost in (("train", signal * 1.5), ("test", signal)):
+            labels = rng.integers(0, 3, 200)
+            logits = rng.normal(size=(200, 3))
+            logits[np.arange(200), labels] += boost
+            write_dump(tmp_path / "inbox" / "2026-11-23" / f"d{depth}-{split}.parquet",
+                       sample_ids=np.arange(200), labels=labels, logits=logits, split=split,
+                       model=f"net-d{depth}", params={"depth": depth, "lr": 0.01})  # fmt: skip
+    settings = build(tmp_path / "inbox", tmp_path)
+    night = settings.reports / "2026-11-23"
+    (sweep,) = night.glob("sweep-*.html")
+    opened = visit(sweep, 3)
+    banner = opened.page.locator("#recommended").inner_text()
+    assert "RECOMMENDED" in banner.upper() and "depth = " in banner
+    assert opened.page.locator("#configurations tr").count() == 5  # header + 4
+    night_page = visit(night / "index.html", 1).page
+    assert night_page.locator(f'#sweeps a[href="{sweep.name}"]').count() == 1
+    dashboard = visit(settings.reports / "index.html", 3).page
+    assert dashboard.locator("a.sweep").count() == 1
