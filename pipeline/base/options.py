@@ -89,3 +89,13 @@ class ReportOptions:
     eps: float = LossSpec.eps
     ece_bins: int = AnalysisOptions.ece_bins
     heldout_splits: tuple[str, ...] = AnalysisOptions.heldout_splits
+
+
+@dataclass(frozen=True)
+class NotifyOptions:
+    """Where and when a run sends its notifications."""
+
+    targets: tuple[str, ...] = ()  # Apprise / json:// URLs; ${NAME} read from the environment
+    on: tuple[str, ...] = ("regressed", "failed")  # notify_on
+    report_url: str | None = None  # where the reports folder is published
+    timeout: float = 10.0  # seconds per attempt and target

@@ -110,6 +110,8 @@ class RunSummary:
     # What changed on its nights against each model's previous night (pipeline/analysis/changes.py).
     changes: list[dict[str, Any]] = field(default_factory=list)
     gate: list[str] = field(default_factory=list)  # why the run trips fail_on, if it does
+    # Each notification target's outcome: target (scheme://host), status, reason.
+    notifications: list[dict[str, Any]] = field(default_factory=list)
     # Committed files changed since their commit, each said with the rerun that fixes it.
     changed_files: list[str] = field(default_factory=list)
     # Rejected dumps left as they were (not read again), per night they were rejected in.
@@ -159,6 +161,7 @@ class RunSummary:
             "verdicts": [_printable(verdict) for verdict in self.verdicts],
             "changes": [_printable(change) for change in self.changes],
             "gate": self.gate,
+            "notifications": self.notifications,
             "reports": self.reports,
             "stale_snapshots": self.stale_snapshots,
             "skipped": [{"path": str(s.path), "reason": s.reason} for s in self.skipped],

@@ -143,6 +143,9 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
         warn(f"gate (fail_on): {reason}")
     for changed in summary.changed_files:
         warn(f"warning: {printable(changed)}")
+    for sent in summary.notifications:
+        if sent["status"] != "sent":
+            warn(f"warning: notification to {sent['target']} failed: {sent['reason']}")
     for night, count in sorted(summary.rejected_unchanged.items()):
         warn(
             f"note: {count} rejected dump(s) of {night} unchanged, not read again: fix them "

@@ -53,7 +53,27 @@ def run_then_report(
     none: the demo shows its nights even when they were ingested before). The one
     warehouse of the command is made here unless the caller made it."""
     warehouse = warehouse or open_warehouse(settings)
-    summary = job(settings, warehouse=warehouse, progress=progress, **arguments)
+    try:
+        summary = job(settings, warehouse=warehouse, progress=progress, **arguments)
+    except Exception as error:  # the driver recorded it; the team is told, then the CLI
+        failed = RunSummary(run_id="", command=str(arguments.get("command", "run")))
+        failed.status, failed.error = "failed", f"{type(error).__name__}: {error}"
+        notify(warehouse, settings, failed)
+        raise
+    try:
+        _report(warehouse, settings, summary, report_progress, default_dates)
+    finally:  # a failed or gated run is told too
+        notify(warehouse, settings, summary)
+    return summary
+
+
+def _report(
+    warehouse: Warehouse,
+    settings: Settings,
+    summary: RunSummary,
+    report_progress: Progress,
+    default_dates: Sequence[dt.date],
+) -> RunSummary:
     summary.gate = gate(summary, settings.fail_on)
     if summary.gate:
         record_gate(warehouse, settings.lock_timeout, summary)
@@ -83,6 +103,29 @@ def run_then_report(
     if pending:
         record_reports_outcome(warehouse, settings.lock_timeout, summary, pending, None)
     return summary
+
+
+def notify(warehouse: Warehouse, settings: Settings, summary: RunSummary) -> None:
+    """Send the run's notifications (notify, notify_on) and say what became of each in
+    the summary. Bounded per target; never changes the run's status or exit code."""
+    if not settings.notify:
+        return
+    from pipeline.notify.deliver import notify_run  # Apprise loads only when notifying
+
+    try:
+        sent = notify_run(
+            warehouse, settings.notify_options(), settings.lock_timeout, summary.to_json(),
+            summary.snapshot_dates,
+        )  # fmt: skip
+    except (LossgramError, OSError) as error:  # the ledger busy or gone: the note is lost
+        summary.notifications = [{"target": "all", "status": "failed", "reason": str(error)}]
+        return
+    summary.notifications = [
+        {"snapshot_date": one.snapshot_date, "target": d.target, "status": d.status,
+         "reason": d.reason}
+        for one in sent
+        for d in one.deliveries
+    ]  # fmt: skip
 
 
 def _reason(error: Exception, nights: Sequence[dt.date]) -> str:

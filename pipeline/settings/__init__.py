@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
-from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic.types import StrictFloat, StrictInt, StrictStr
 from pydantic_settings import BaseSettings, InitSettingsSource, SettingsConfigDict
 
@@ -25,18 +25,26 @@ from pipeline.base.errors import LossgramError
 from pipeline.base.options import (
     AnalysisOptions,
     LossSpec,
+    NotifyOptions,
     ReaderOptions,
     ReportOptions,
     Thresholds,
 )
 from pipeline.settings.values import (
     CHECKS,
+    ITEMS,
+    TAKES,
     URI_LIKE,
+    Folder,
+    Names,
+    Number,
+    Urls,
+    Whole,
     _floats,
     _mapping,
     _optional_int,
     _spark_conf,
-    _strings,
+    _text,
     warehouse_location,
     within_limits,
 )
@@ -51,6 +59,8 @@ LOSS, THRESHOLDS, ANALYSIS = LossSpec(), Thresholds(), AnalysisOptions()
 CONFIG_FILE = "lossgram.toml"
 # What `fail_on` may name: verdicts, and a regression since the model's previous night.
 GATE_CONDITIONS = ("overfit", "possible_overfit", "underfit", "insufficient_data", "regressed")
+# What `notify_on` may name.
+NOTIFY_CONDITIONS = ("regressed", "overfit", "possible_overfit", "underfit", "failed", "always")
 ENV_PREFIX = "LOSSGRAM_"
 FOLDERS = ("inbox", "warehouse", "reports", "catalog")  # in a TOML file: relative to it
 ANCHORED = ("inbox", "warehouse", "reports")  # defaults relative to the project's TOML file
@@ -59,38 +69,6 @@ FLAGS = {"column_map": "--map"}  # the flags not spelled --<name-with-dashes>
 
 class SettingsError(LossgramError, ValueError):
     """A setting has a value lossgram cannot use."""
-
-
-# -- the kinds of setting: text in lossgram's formats, other values of the right type --
-def _text(parse: Callable[[Any], Any], tables: bool = False) -> BeforeValidator:
-    """Text (env, a flag, a TOML string) read in the setting's format, and TOML tables too
-    if `tables`; any other value goes to the field's (strict) type, which refuses a wrong
-    kind (a TOML `fail_on = 3`) before anything runs."""
-
-    def read(value: Any, info: ValidationInfo) -> Any:
-        if tables and isinstance(value, Mapping):
-            return parse(value)
-        if not isinstance(value, str):
-            return value
-        try:
-            return parse(value)
-        except (TypeError, ValueError) as error:
-            name = info.field_name
-            raise ValueError(f"setting {name}: cannot read {value!r}: {error}") from error
-
-    return BeforeValidator(read)
-
-
-Number = Annotated[StrictFloat, _text(float)]
-Whole = Annotated[StrictInt, _text(int)]
-Folder = Annotated[Path, _text(Path)]
-Names = Annotated[tuple[StrictStr, ...], _text(_strings)]
-# What a kind of setting takes, in an error's words, by pydantic's complaint: about the
-# whole value (a TOML `fail_on = 3`), or an item of its list or table (`fail_on = [3]`).
-TAKES = {"float_type": "a number", "int_type": "a whole number", "string_type": "text"}
-TAKES |= {"path_type": "text", "tuple_type": "a list or text", "dict_type": "a table or text"}
-ITEMS: dict[tuple[str, type], str] = {("string_type", str): "text values"}
-ITEMS |= {("float_type", int): "a list of numbers", ("string_type", int): "a list of strings"}
 
 
 class _Layer(InitSettingsSource):
@@ -183,7 +161,16 @@ class Settings(BaseSettings):
     key=value,... in the environment)."""
     fail_on: Names = ()
     """Verdicts and changes that make a run exit 3 (a gate for CI or an orchestrator): any of
-    overfit, underfit, insufficient_data, regressed."""
+    overfit, possible_overfit, underfit, insufficient_data, regressed."""
+    notify: Urls = ()
+    """Where to send a note after each run: Apprise URLs (slack://, msteams://, mailto://,
+    json:// ...) separated by spaces; ${NAME} in a URL reads a secret from the environment."""
+    notify_on: Names = ("regressed", "failed")
+    """When to notify: any of regressed, overfit, possible_overfit, underfit, failed, always."""
+    report_url: StrictStr | None = None
+    """The URL the reports folder is published at, for the links in notifications."""
+    notify_timeout: Number = 10.0
+    """Seconds each notification target may take per attempt (3 attempts, with backoff)."""
     schedule: StrictStr = "0 2 * * *"
     """Cron line of `lossgram schedule` (5 fields; 6 with seconds first). Weekdays by name."""
     timezone: StrictStr = ""
@@ -226,14 +213,15 @@ class Settings(BaseSettings):
             raise ValueError(problem)
         return self
 
-    @field_validator("fail_on")
+    @field_validator("fail_on", "notify_on")
     @classmethod
-    def _gate(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+    def _conditions(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         names = tuple(name.lower() for name in value)
-        unknown = sorted(set(names) - set(GATE_CONDITIONS))
+        known = GATE_CONDITIONS if info.field_name == "fail_on" else NOTIFY_CONDITIONS
+        unknown = sorted(set(names) - set(known))
         if unknown:
-            use = ", ".join(GATE_CONDITIONS)
-            raise ValueError(f"fail_on: unknown {', '.join(unknown)} (use {use})")
+            use = ", ".join(known)
+            raise ValueError(f"{info.field_name}: unknown {', '.join(unknown)} (use {use})")
         return names
 
     # -- the option objects the core takes, made once at the entry point ------------
@@ -245,6 +233,9 @@ class Settings(BaseSettings):
             self.column_map, self.split, self.model, self.classes, self.loss_spec(),
             param_keys=self.param_keys,
         )  # fmt: skip
+
+    def notify_options(self) -> NotifyOptions:
+        return NotifyOptions(self.notify, self.notify_on, self.report_url, self.notify_timeout)
 
     def thresholds(self) -> Thresholds:
         return Thresholds(self.min_samples, self.underfit_ratio, self.overfit_gap)

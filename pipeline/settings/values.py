@@ -9,9 +9,15 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BeforeValidator
+from pydantic.types import StrictFloat, StrictInt, StrictStr
 
 from pipeline.warehouse.store import parse_location
+
+if TYPE_CHECKING:
+    from pydantic import ValidationInfo
 
 URI_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/")
 # The most bins a linear scheme may have (a tiny width once hung a run), the most
@@ -25,6 +31,11 @@ UNITS |= {"KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
 def _strings(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _urls(text: str) -> tuple[str, ...]:
+    """Notification URLs: separated by whitespace (an Apprise URL may hold commas)."""
+    return tuple(text.split())
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -95,6 +106,7 @@ CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "dump_timeout": (lambda seconds: seconds >= 0, "dump_timeout must be >= 0 seconds, got {}"),
     "lock_timeout": (_finite(0), "lock_timeout must be a finite number of seconds >= 0, got {}"),
     "misfire_grace": (_finite(0), "misfire_grace must be a finite number of seconds >= 0, got {}"),
+    "notify_timeout": (_positive, "notify_timeout must be a finite number of seconds > 0, got {}"),
     "linear_bin_width": (_positive, "linear_bin_width must be a finite number > 0, got {}"),
     "linear_bin_max": (_positive, "linear_bin_max must be a finite number > 0, got {}"),
     "min_samples": (lambda n: n >= 1, "min_samples must be >= 1, got {}"),
@@ -132,3 +144,36 @@ def within_limits(linear_bin_width: float, linear_bin_max: float) -> str | None:
             f"bins, more than {MAX_LINEAR_BINS}: widen the bins"
         )
     return None
+
+
+# -- the kinds of setting: text in lossgram's formats, other values of the right type --
+def _text(parse: Callable[[Any], Any], tables: bool = False) -> BeforeValidator:
+    """Text (env, a flag, a TOML string) read in the setting's format, and TOML tables too
+    if `tables`; any other value goes to the field's (strict) type, which refuses a wrong
+    kind (a TOML `fail_on = 3`) before anything runs."""
+
+    def read(value: Any, info: ValidationInfo) -> Any:
+        if tables and isinstance(value, Mapping):
+            return parse(value)
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse(value)
+        except (TypeError, ValueError) as error:
+            name = info.field_name
+            raise ValueError(f"setting {name}: cannot read {value!r}: {error}") from error
+
+    return BeforeValidator(read)
+
+
+Number = Annotated[StrictFloat, _text(float)]
+Whole = Annotated[StrictInt, _text(int)]
+Folder = Annotated[Path, _text(Path)]
+Names = Annotated[tuple[StrictStr, ...], _text(_strings)]
+Urls = Annotated[tuple[StrictStr, ...], _text(_urls)]
+# What a kind of setting takes, in an error's words, by pydantic's complaint: about the
+# whole value (a TOML `fail_on = 3`), or an item of its list or table (`fail_on = [3]`).
+TAKES = {"float_type": "a number", "int_type": "a whole number", "string_type": "text"}
+TAKES |= {"path_type": "text", "tuple_type": "a list or text", "dict_type": "a table or text"}
+ITEMS: dict[tuple[str, type], str] = {("string_type", str): "text values"}
+ITEMS |= {("float_type", int): "a list of numbers", ("string_type", int): "a list of strings"}
