@@ -117,8 +117,9 @@ def notify(warehouse: Warehouse, settings: Settings, summary: RunSummary) -> Non
             warehouse, settings.notify_options(), settings.lock_timeout, summary.to_json(),
             summary.snapshot_dates,
         )  # fmt: skip
-    except (LossgramError, OSError) as error:  # the ledger busy or gone: the note is lost
-        summary.notifications = [{"target": "all", "status": "failed", "reason": str(error)}]
+    except Exception as error:  # a note lost (the ledger busy, a bug) never fails the run
+        reason = str(error) if isinstance(error, LossgramError) else type(error).__name__
+        summary.notifications = [{"target": "all", "status": "failed", "reason": reason}]
         return
     summary.notifications = [
         {"snapshot_date": one.snapshot_date, "target": d.target, "status": d.status,

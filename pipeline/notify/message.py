@@ -65,7 +65,7 @@ def compose(run: dict[str, Any], night: dict[str, Any] | None, report_url: str |
         ) or "none"]  # fmt: skip
         links = _links(night, regressions, report_url)
         if links:
-            lines += ["", "**Links**"] + [f"- [{name}]({url})" for name, url in links.items()]
+            lines += ["", "**Links**"] + [f"- {name}: {url}" for name, url in links.items()]
     regressed = sum(c["severity"] == "regression" for c in night["changes"]) if night else 0
     title = f"lossgram {day or 'run'}: {run.get('status', '?')}"
     title += f", {regressed} regression(s)" if regressed else ""

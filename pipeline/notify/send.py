@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pipeline.notify.message import Notice
 
@@ -79,7 +79,10 @@ def _deliver(
     send = _post_json if urlsplit(url).scheme in ("json", "jsons") else _through_apprise
     reasons: list[str] = []
     for attempt in range(1, ATTEMPTS + 1):
-        reason = send(url, notice, timeout)
+        try:
+            reason = send(url, notice, timeout)
+        except Exception as error:  # a library's surprise: this target fails, not the run
+            reason = f"an error in sending ({type(error).__name__})"
         if reason is None:
             return Delivery(shown, "sent", attempts=attempt)
         reasons.append(reason)
@@ -96,7 +99,8 @@ def _post_json(url: str, notice: Notice, timeout: float) -> str | None:
     port = f":{parts.port}" if parts.port else ""
     headers = {"Content-Type": "application/json", "User-Agent": "lossgram"}
     query = []
-    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+    for item in filter(None, parts.query.split("&")):
+        name, _, value = (unquote(piece) for piece in item.partition("="))
         if name.startswith("+"):
             headers[name[1:]] = value
         else:
@@ -121,6 +125,8 @@ def _post_json(url: str, notice: Notice, timeout: float) -> str | None:
         if isinstance(cause, TimeoutError):
             return f"no answer within {timeout:g} s"
         return f"cannot connect ({type(cause).__name__})"
+    except ValueError as error:  # http.client refuses the URL (a space, a bad port)
+        return f"not a usable URL ({type(error).__name__})"
 
 
 def _through_apprise(url: str, notice: Notice, timeout: float) -> str | None:
