@@ -164,7 +164,8 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
         and Path(page).parts[-2:] == (summary.snapshot_dates[-1].isoformat(), "index.html")
     ]
     if latest:
-        say(f"report: {Path(latest[0]).resolve()}")
+        page = latest[0]  # a published page's URI as it is, a file's path made absolute
+        say(f"report: {page if '://' in page else Path(page).resolve()}")
 
 
 SKIPPED_SHOWN = 10  # skipped inbox entries listed in the terminal; the ledger keeps all

@@ -23,7 +23,11 @@ DateOption = Annotated[
     typer.Option("--date", formats=["%Y-%m-%d"], help="Snapshot date YYYY-MM-DD (default today)."),
 ]
 ReportsOption = Annotated[
-    Path | None, typer.Option(help="Reports folder (default reports under the current directory).")
+    str | None,
+    typer.Option(
+        help="Reports folder (default reports under the current directory), or an "
+        "object-store URI (s3://bucket/site/) the pages are published to."
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print a machine-readable summary.")]
 ConfigOption = Annotated[

@@ -176,11 +176,13 @@ def report(
     """
     # Imported here: the report layer (altair, jinja2) loads only when pages are written.
     from pipeline.nightly.job_options import open_warehouse
+    from pipeline.report.publish import published, reports_folder
     from pipeline.report.writing import write_comparison, write_reports
 
     settings = settings_from(config, warehouse=warehouse, reports=reports)
     with known_errors_exit():
         opened_warehouse = open_warehouse(settings)
+    folder = reports_folder(settings.reports, opened_warehouse.catalog)  # a mirror for a URI
     if compare is not None:
         if model is not None or png:
             warn("error: --compare takes --date and --standalone, not --model or --png")
@@ -189,19 +191,20 @@ def report(
         with known_errors_exit():
             page = write_comparison(
                 opened_warehouse,
-                settings.reports,
+                folder,
                 settings.report_options(),
                 models,
                 date.date() if date else None,
                 standalone=standalone,
             )
-        say(f"comparison: {page}")
+            (location,) = published([page], folder, settings.reports)
+        say(f"comparison: {location}")
         return
     dates = [date.date()] if date else None
     with known_errors_exit(), progress_bar("rendering reports") as progress:
         pages = write_reports(
             opened_warehouse,
-            settings.reports,
+            folder,
             settings.report_options(),
             dates,
             model,
@@ -209,4 +212,6 @@ def report(
             standalone=standalone,
             progress=progress,
         )
-    say(f"wrote {len(pages)} page(s); index: {settings.reports / 'index.html'}")
+        locations = published(pages, folder, settings.reports)
+    index = f"{str(settings.reports).rstrip('/')}/index.html"
+    say(f"wrote {len(locations)} page(s); index: {index}")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 def _job_flags(
     inbox: Path | None,
     warehouse: str | None,
-    reports: Path | None,
+    reports: str | None,
     engine: str | None,
     spark_master: str | None,
     fail_on: str | None,

@@ -84,22 +84,24 @@ def _report(
     if not nights:
         return summary
     # Imported here: the report layer (altair, jinja2) loads only when pages are written.
+    from pipeline.report.publish import published, reports_folder
     from pipeline.report.writing import write_reports
 
+    folder = reports_folder(settings.reports, warehouse.catalog)  # a mirror for a URI
     try:
         pages = write_reports(
             warehouse,
-            settings.reports,
+            folder,
             settings.report_options(),
             nights,
             resume=True,  # a render that failed part-way keeps the pages it wrote
             progress=report_progress,
         )
+        summary.reports = published(pages, folder, settings.reports)
     except Exception as error:  # the data landed: the run says so, the next one renders
         message = f"reports not written to {settings.reports}: {_reason(error, nights)}"
         record_reports_outcome(warehouse, settings.lock_timeout, summary, nights, message)
         return summary
-    summary.reports = [str(page) for page in pages]
     if pending:
         record_reports_outcome(warehouse, settings.lock_timeout, summary, pending, None)
     return summary

@@ -45,6 +45,7 @@ from pipeline.settings.values import (
     _optional_int,
     _spark_conf,
     _text,
+    reports_location,
     warehouse_location,
     within_limits,
 )
@@ -91,8 +92,9 @@ class Settings(BaseSettings):
     warehouse: Annotated[Path | str, _text(warehouse_location)] = Path("data/warehouse")
     """Warehouse folder (losses Parquet and lossgram.duckdb), or an object-store URI such as
     s3://bucket/prefix (needs the setting catalog and pip install 'lossgram[s3]')."""
-    reports: Folder = Path("reports")
-    """Folder the HTML reports are written to."""
+    reports: Annotated[Path | str, _text(reports_location)] = Path("reports")
+    """Folder the HTML reports are written to, or an object-store URI (s3://bucket/site/)
+    they are published to, each page uploaded whole."""
     catalog: Folder | None = None
     """The DuckDB catalog file (default <warehouse>/lossgram.duckdb); put it on the driver's
     local disk when the warehouse is on a network file system or an object store (required

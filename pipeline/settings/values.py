@@ -81,6 +81,15 @@ def warehouse_location(text: str | os.PathLike[str]) -> Path | str:
     return parse_location(value)
 
 
+def reports_location(text: str | os.PathLike[str]) -> Path | str:
+    """A reports folder (a Path, which may not exist yet), or an object store's URI the
+    pages are published to (the stores a warehouse may use)."""
+    value = str(text)
+    if URI_LIKE.match(value) and not value.startswith("file:"):
+        return warehouse_location(value)
+    return Path(value.removeprefix("file://"))
+
+
 def memory_bytes(text: str) -> float:
     """A DuckDB memory limit such as 2GB or 512MiB, in bytes (NaN when it is none)."""
     match = MEMORY.match(text)
