@@ -12,7 +12,7 @@ import typer
 
 from pipeline import __version__
 from pipeline.base.errors import EXIT_FAILED
-from pipeline.cli import notify_command, read_commands, run_commands
+from pipeline.cli import export_command, notify_command, read_commands, run_commands
 from pipeline.cli.console import say, warn
 
 app = typer.Typer(
@@ -106,6 +106,7 @@ for command in (
     read_commands.history,
     read_commands.report,
     notify_command.notify,
+    export_command.export,
     run_commands.schedule,
 ):
     app.command()(command)

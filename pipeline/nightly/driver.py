@@ -25,6 +25,7 @@ import duckdb
 
 from pipeline.analysis.changes import night_changes
 from pipeline.base.errors import InboxError
+from pipeline.base.faults import fault_point
 from pipeline.base.progress import Progress, no_progress
 from pipeline.base.results import STATUS_FAILED, STATUS_PARTIAL, STATUS_SUCCEEDED, RunSummary
 from pipeline.ingest.inbox import InboxPlan, plan_inbox, verify_recorded
@@ -133,12 +134,29 @@ def _locked_run(
         try:
             land_nights(warehouse, options, summary, opened.planned, progress, known)
             summary.status = STATUS_PARTIAL if summary.files_rejected else STATUS_SUCCEEDED
+            if options.lakehouse is not None:
+                _mirror_lakehouse(warehouse, options.lakehouse, summary)
         except Exception as error:  # recorded in job_runs, then re-raised for the CLI
             summary.status, summary.error = STATUS_FAILED, f"{type(error).__name__}: {error}"
             _finish(warehouse, summary, started)
             raise
         _finish(warehouse, summary, started)
     return summary
+
+
+def _mirror_lakehouse(warehouse: Warehouse, location: str, summary: RunSummary) -> None:
+    """The committed nights the Delta tables do not mirror yet (this run's, and any an
+    earlier run left behind), written. A lakehouse that cannot be written makes the run
+    partial, its data landed; the next run catches it up."""
+    from pipeline.warehouse.lakehouse import LakehouseError, catch_up_lakehouse
+
+    fault_point("before_lakehouse")
+    try:
+        with warehouse.reading() as catalog:
+            catch_up_lakehouse(catalog, location)
+    except LakehouseError as error:
+        summary.status = STATUS_PARTIAL
+        summary.error = f"{summary.error}; {error}" if summary.error else str(error)
 
 
 def _finish(warehouse: Warehouse, summary: RunSummary, started: float) -> None:

@@ -39,6 +39,7 @@ class JobOptions:
     lock_timeout: float
     lineage: Lineage
     engine: Engine
+    lakehouse: str | None = None  # Delta tables mirroring the warehouse, when set
 
     @classmethod
     def from_settings(
@@ -62,4 +63,5 @@ class JobOptions:
             loss,
         )
         engine = engine_for(layout, engine_options(settings), spark)
-        return cls(ingest, analysis, scheme, settings.lock_timeout, lineage, engine)
+        lakehouse = str(settings.lakehouse) if settings.lakehouse is not None else None
+        return cls(ingest, analysis, scheme, settings.lock_timeout, lineage, engine, lakehouse)

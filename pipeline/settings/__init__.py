@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     fail_on: Names = ()
     """Verdicts and changes that make a run exit 3 (a gate for CI or an orchestrator): any of
     overfit, possible_overfit, underfit, insufficient_data, regressed."""
+    lakehouse: Annotated[Path | str, _text(reports_location)] | None = None
+    """Where Delta Lake tables mirror the warehouse after each commit (a folder or
+    s3://bucket/prefix; needs pip install 'lossgram[delta]'). Unset: none."""
     notify: Urls = ()
     """Where to send a note after each run: Apprise URLs (slack://, msteams://, mailto://,
     json:// ...) separated by spaces; ${NAME} in a URL reads a secret from the environment."""
