@@ -52,7 +52,9 @@ def notify(
     for one in sent:
         if dry_run:
             say(f"to: {', '.join(redact(target) for target in settings.notify)}")
-            say(f"title: {one.notice.title}\n\n{one.notice.markdown}")
+            say(f"title: {one.notice.title}")
+            for line in one.notice.markdown.splitlines():
+                say(line)
         for delivery in one.deliveries:
             if delivery.status == "sent":
                 say(f"sent to {delivery.target}")

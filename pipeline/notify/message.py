@@ -40,11 +40,12 @@ def reasons_to_notify(
 def compose(run: dict[str, Any], night: dict[str, Any] | None, report_url: str | None) -> Notice:
     """The notification of a run for one night (or of a run that committed none)."""
     day = night["snapshot_date"] if night else None
-    lines = [
-        f"**{run.get('status', '?')}**: {run.get('files_ingested', 0)} dump(s) ingested, "
-        f"{run.get('files_rejected', 0)} rejected, {run.get('files_unchanged', 0)} unchanged"
-        f" (run {run.get('run_id', '?')})"
-    ]
+    lines = [f"**{run.get('status', '?')}**"]
+    if "files_ingested" in run:  # a run's note; `lossgram notify` resends a night's
+        lines[0] += (
+            f": {run['files_ingested']} dump(s) ingested, {run.get('files_rejected', 0)}"
+            f" rejected, {run.get('files_unchanged', 0)} unchanged (run {run.get('run_id')})"
+        )
     if run.get("error"):
         lines.append(f"Error: {run['error']}")
     gate = run.get("gate") or []
@@ -56,7 +57,7 @@ def compose(run: dict[str, Any], night: dict[str, Any] | None, report_url: str |
     if night is not None:
         regressions = [c for c in night["changes"] if c["severity"] == "regression"]
         if regressions:
-            lines += ["", "**Regressions**"] + [f"- {_change(c)}" for c in regressions]
+            lines += ["", "**Regressions**"] + [f"- {c['text']}" for c in regressions]
         counts = {name: 0 for name in VERDICT_ORDER}
         for verdict in night["verdicts"]:
             counts[verdict["verdict"]] = counts.get(verdict["verdict"], 0) + 1
@@ -71,14 +72,6 @@ def compose(run: dict[str, Any], night: dict[str, Any] | None, report_url: str |
     title += f", {regressed} regression(s)" if regressed else ""
     document = {**(night or {}), "run": run, "links": links}
     return Notice(title, "\n".join(lines), document)
-
-
-def _change(change: dict[str, Any]) -> str:
-    text = str(change["text"])
-    low, high = change.get("change_low"), change.get("change_high")
-    if low is not None and high is not None and change.get("kind") == "gap":
-        text += f" (95% interval of the change [{low:+.1%}, {high:+.1%}])"
-    return text
 
 
 def _links(
