@@ -154,9 +154,10 @@ def _mirror_lakehouse(warehouse: Warehouse, location: str, summary: RunSummary) 
     try:
         with warehouse.reading() as catalog:
             catch_up_lakehouse(catalog, location)
-    except LakehouseError as error:
+    except Exception as error:  # committed already: the next run catches the tables up
+        reason = str(error) if isinstance(error, LakehouseError) else type(error).__name__
         summary.status = STATUS_PARTIAL
-        summary.error = f"{summary.error}; {error}" if summary.error else str(error)
+        summary.error = f"{summary.error}; {reason}" if summary.error else reason
 
 
 def _finish(warehouse: Warehouse, summary: RunSummary, started: float) -> None:
