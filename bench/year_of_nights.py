@@ -1,0 +1,109 @@
+"""A year of nights: how the cost of a night grows with the warehouse's history.
+
+    .venv/bin/python -m bench.year_of_nights [--nights 365] [--models 20] [--rows 100]
+
+Lands one night at a time (each: `models` models x train/test x 10 epochs x `rows`
+samples, 10 classes; per-class histograms come with them), in this process, and every
+`--every` nights (default 30) measures: the catalog's size, the seconds the night's
+commit took (the job's own `seconds`), a run that finds nothing new, `lossgram report`
+of the latest night (write_reports of that date) and of the dashboard alone, and the
+dashboard page's size. Prints one JSON line per checkpoint (and a table at the end);
+everything lives in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from pipeline.nightly.driver import run_job
+from pipeline.nightly.job_options import open_warehouse
+from pipeline.report.writing import write_reports
+from pipeline.settings import Settings
+
+FIRST = dt.date(2026, 1, 1)
+EPOCHS, CLASSES = 10, 10
+
+
+def write_night(inbox: Path, night: dt.date, models: int, rows: int, seed: int) -> None:
+    """One batch dump per split: every model's rows at every epoch."""
+    rng = np.random.default_rng(seed)
+    for split, boost in (("train", 2.5), ("test", 1.5)):
+        n = models * EPOCHS * rows
+        labels = rng.integers(0, CLASSES, n)
+        logits = rng.normal(size=(n, CLASSES)).astype(np.float32)
+        logits[np.arange(n), labels] += boost
+        frame = pl.DataFrame(
+            {
+                "sample_id": np.tile(np.arange(rows), models * EPOCHS),
+                "label": labels,
+                "logits": pl.Series(logits, dtype=pl.Array(pl.Float32, CLASSES)),
+                "split": [split] * n,
+                "model": np.repeat([f"model-{m:02d}" for m in range(models)], EPOCHS * rows),
+                "epoch": np.tile(np.repeat(np.arange(1, EPOCHS + 1), rows), models),
+            }
+        )
+        path = inbox / night.isoformat() / f"{split}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(path)
+
+
+def seconds(call) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nights", type=int, default=365)
+    parser.add_argument("--models", type=int, default=20)
+    parser.add_argument("--rows", type=int, default=100)
+    parser.add_argument("--every", type=int, default=30)
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        settings = Settings(inbox=root / "inbox", warehouse=root / "wh", reports=root / "reports")
+        warehouse = open_warehouse(settings)
+        options = settings.report_options()
+        for index in range(args.nights):
+            night = FIRST + dt.timedelta(days=index)
+            write_night(settings.inbox, night, args.models, args.rows, seed=index)
+            summary = run_job(settings, warehouse=warehouse)
+            if (index + 1) % args.every and index + 1 != args.nights:
+                continue
+            noop = run_job(settings, warehouse=warehouse).seconds
+            night_report = seconds(
+                lambda night=night: write_reports(warehouse, settings.reports, options, [night])
+            )
+            dashboard = settings.reports / "index.html"
+            point = {
+                "nights": index + 1,
+                "catalog_mib": round(warehouse.catalog.stat().st_size / 2**20, 2),
+                "commit_seconds": round(summary.seconds, 3),
+                "noop_seconds": round(noop, 3),
+                "report_night_seconds": round(night_report, 2),
+                "dashboard_kib": round(dashboard.stat().st_size / 1024, 1),
+            }
+            rows.append(point)
+            print(json.dumps(point), file=sys.stderr, flush=True)
+    print("| nights | catalog MiB | commit s | no-op s | report of the night s | dashboard KiB |")
+    print("|---|---|---|---|---|---|")
+    for p in rows:
+        print(
+            f"| {p['nights']} | {p['catalog_mib']} | {p['commit_seconds']} | "
+            f"{p['noop_seconds']} | {p['report_night_seconds']} | {p['dashboard_kib']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
