@@ -15,7 +15,6 @@ from pipeline.base.files import atomic_write_text, file_sha256
 from pipeline.warehouse.store import Store, local_path, open_store
 
 UPLOADED = ".published"  # in the mirror: relative name -> sha256 of what was uploaded
-NOT_PUBLISHED = (UPLOADED, ".rendered")  # bookkeeping, not pages
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -49,18 +48,21 @@ def publish_site(folder: Path, store: Store) -> list[str]:
     names = sorted(
         str(path.relative_to(folder))
         for path in folder.rglob("*")
-        if path.is_file() and path.name not in NOT_PUBLISHED and not path.name.startswith(".tmp")
+        # Hidden files are bookkeeping or a write cut short; pages are never hidden.
+        if path.is_file() and not path.name.startswith(".")
     )
     names.sort(key=lambda name: (name == "index.html", name.endswith("/index.html")))
     sent = []
-    for name in names:
-        digest = file_sha256(folder / name)
-        if uploaded.get(name) == digest:
-            continue
-        store.put_bytes(name, (folder / name).read_bytes(), content_type(name))
-        uploaded[name] = digest
-        sent.append(name)
-    atomic_write_text(record, json.dumps(uploaded, indent=0, sort_keys=True))
+    try:
+        for name in names:
+            digest = file_sha256(folder / name)
+            if uploaded.get(name) == digest:
+                continue
+            store.put_bytes(name, (folder / name).read_bytes(), content_type(name))
+            uploaded[name] = digest
+            sent.append(name)
+    finally:  # what went up stays recorded, even when an upload fails half-way
+        atomic_write_text(record, json.dumps(uploaded, indent=0, sort_keys=True))
     return sent
 
 
