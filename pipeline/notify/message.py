@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pipeline.report.data import page_name
+
 VERDICT_ORDER = ("overfit", "possible_overfit", "underfit", "good_fit", "insufficient_data")
 BAD = ("overfit", "possible_overfit", "underfit")
 
@@ -80,8 +82,6 @@ def _links(
     """The night page and each regressed model's page, under the published URL."""
     if not report_url:
         return {}
-    from pipeline.report.data import page_name
-
     base = f"{report_url.rstrip('/')}/{night['snapshot_date']}"
     links = {f"night {night['snapshot_date']}": f"{base}/index.html"}
     for change in regressions:

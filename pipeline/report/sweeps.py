@@ -59,19 +59,6 @@ class Sweep:
             return False
         return bool(values.max() / values.min() >= LOG_SPAN)  # type: ignore[operator]
 
-    @property
-    def shown(self) -> dict[str, str]:
-        """The configurations overlaid: role -> model (one model may fill two roles)."""
-        members = self.rows.unique("model")
-        roles = {}
-        if (best := self.recommended) is not None:
-            roles["recommended"] = str(best["model"])
-        for role, column in (("most overfit", "gap_over_h"), ("most underfit", "train_share_of_h")):
-            ranked = members.drop_nulls(column).sort(column, descending=True)
-            if ranked.height:
-                roles[role] = str(ranked["model"][0])
-        return roles
-
 
 def night_sweeps(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) -> list[Sweep]:
     """The sweeps of a night (none when no two models declare the same parameters)."""
@@ -83,13 +70,26 @@ def night_sweeps(connection: duckdb.DuckDBPyConnection, snapshot_date: dt.date) 
     )
     sweeps = []
     for (name,), part in rows.group_by("sweep", maintain_order=True):
-        sweep = Sweep(snapshot_date, str(name), part, pl.DataFrame())
         split = part["heldout_split"].drop_nulls().first()
         labels: dict[str, str] = {}
-        for role, model in sweep.shown.items():
+        for role, model in _shown(part).items():
             labels[model] = f"{labels[model]}, {role}" if model in labels else f"{role}: {model}"
         overlaid = histograms.filter(
             pl.col("model").is_in(list(labels)) & (pl.col("split") == split)
         ).with_columns(model=pl.col("model").replace_strict(labels))
         sweeps.append(Sweep(snapshot_date, str(name), part, overlaid))
     return sweeps
+
+
+def _shown(rows: pl.DataFrame) -> dict[str, str]:
+    """The configurations a sweep overlays: role -> model (one model may fill two)."""
+    members = rows.unique("model", maintain_order=True)
+    roles = {}
+    chosen = members.filter(pl.col("recommended"))
+    if chosen.height:
+        roles["recommended"] = str(chosen["model"][0])
+    for role, column in (("most overfit", "gap_over_h"), ("most underfit", "train_share_of_h")):
+        ranked = members.drop_nulls(column).sort(column, descending=True)
+        if ranked.height:
+            roles[role] = str(ranked["model"][0])
+    return roles
