@@ -194,7 +194,7 @@ def _commit_night(
             commit_files(catalog, run_id, placed, options.lineage, rerun=(snapshot_date, models))
         else:  # a dump read again replaces its own rows
             commit_files(catalog, run_id, placed, options.lineage, replaced=replaced)
-        warehouse.bind_losses_view(catalog)
+        warehouse.bind_losses_view(catalog, night=snapshot_date)
         register_bin_scheme(catalog, options.scheme)
         options.engine.aggregate(
             catalog, snapshot_date, options.analysis, options.scheme, models or None, run_id

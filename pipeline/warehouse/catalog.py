@@ -25,7 +25,14 @@ from pipeline.base.errors import WarehouseError
 from pipeline.base.faults import fault_point
 from pipeline.base.files import NoSpaceError, atomic_output, flush, is_no_space
 from pipeline.warehouse.layout import Layout, PlacedFile, locate_catalog, placed_frame
-from pipeline.warehouse.queries import ddl, execute, registered, sql_dir
+from pipeline.warehouse.losses_view import (
+    bind_stored_view,
+    bind_temp_view,
+    entries_listed,
+    live_listed,
+    sign_unrecorded,
+)
+from pipeline.warehouse.queries import execute, registered, sql_dir
 from pipeline.warehouse.store import open_store
 
 if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars
@@ -153,10 +160,13 @@ class Warehouse:
         except (duckdb.Error, WarehouseError):
             return None
 
-    def bind_losses_view(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def bind_losses_view(
+        self, connection: duckdb.DuckDBPyConnection, night: dt.date | None = None
+    ) -> None:
         """Within a commit: the stored `losses` view over the files live_files lists (for
-        the stock duckdb CLI), and this session's own (for the aggregates)."""
-        self._bind_losses_view(connection, stored=True)
+        the stock duckdb CLI), and this session's own, over `night`'s files alone when
+        given (what its aggregates read), else over all."""
+        self._bind_losses_view(connection, stored=True, night=night)
         execute(connection, "clear_catalog_location")
         execute(connection, "set_catalog_location", {"path": str(self.catalog)})
 
@@ -166,13 +176,10 @@ class Warehouse:
         """Point this session's `losses` view at the files of some (night, model) entries:
         a report page reads those alone, instead of every file's footer of every night
         (a year of nights is thousands of files; on an object store each is a request)."""
-        dates, models = [day for day, _ in entries], [model for _, model in entries]
-        rows = execute(connection, "model_night_files", {"dates": dates, "models": models})
-        files = [self.layout.location(path) for (path,) in rows]
-        if files:
-            connection.execute(ddl("losses_view_temp", losses_files=files))
-        else:
-            execute(connection, "losses_view_empty_temp")
+        listed = sign_unrecorded(
+            connection, self.layout, entries_listed(connection, entries), record=False
+        )
+        bind_temp_view(connection, self.layout, listed)
 
     def _stored_view_current(self, connection: duckdb.DuckDBPyConnection) -> bool:
         """The stored `losses` view names this catalog's files where they are (one view,
@@ -187,26 +194,15 @@ class Warehouse:
         if not self._stored_view_current(connection):
             self.bind_losses_view(connection)
 
-    def _bind_losses_view(self, connection: duckdb.DuckDBPyConnection, *, stored: bool) -> None:
-        paths = execute(connection, "live_file_paths")
-        files = [self.layout.location(path) for (path,) in paths]
-        if stored and files:
-            # Absolute paths, so the CLI works from any folder; a guard names a copied
-            # or moved catalog instead of reading the old folder's files.
-            catalog = str(self.catalog)
-            connection.execute(ddl("losses_view", losses_files=files, catalog_path=catalog))
-        elif stored:
-            execute(connection, "losses_view_empty")
+    def _bind_losses_view(
+        self, connection: duckdb.DuckDBPyConnection, *, stored: bool, night: dt.date | None = None
+    ) -> None:
+        listed = sign_unrecorded(connection, self.layout, live_listed(connection), record=stored)
         if stored:
-            execute(connection, "comment_losses_view")
-            execute(connection, "named_losses_view")
-            execute(connection, "comment_named_losses_view")
-            execute(connection, "training_dynamics_view")
-            execute(connection, "comment_training_dynamics_view")
-        if files:
-            connection.execute(ddl("losses_view_temp", losses_files=files))
-        else:
-            execute(connection, "losses_view_empty_temp")
+            bind_stored_view(connection, self.layout, listed, str(self.catalog))
+        if night is not None:
+            listed = [entry for entry in listed if entry[1] == night]
+        bind_temp_view(connection, self.layout, listed)
 
     def _open_writer(self, path: Path) -> duckdb.DuckDBPyConnection:
         config: dict[str, str | bool | int | float | list[str]] = {

@@ -37,6 +37,7 @@ from pipeline.warehouse.store import Store, fetch
 
 if TYPE_CHECKING:  # imported where used: `lossgram sql` starts without Polars or pyarrow
     import polars as pl
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
 DATABASE_FILE = "lossgram.duckdb"
@@ -181,15 +182,20 @@ class PlacedFile:
     rows: int
     # Bytes when placed (None: not known, as for adopted files); evidence, not identity.
     size: int | None = field(default=None, compare=False)
+    # Its schema's signature (column_set), so the losses view groups it without its footer.
+    column_set: str | None = field(default=None, compare=False)
 
 
 def placed_frame(files: Iterable[PlacedFile]) -> pl.DataFrame:
-    """Placed files as rows (path, snapshot_date, model, dump_path, rows, size), for the
-    catalog."""
+    """Placed files as rows (path, snapshot_date, model, dump_path, rows, size,
+    column_set), for the catalog."""
     import polars as pl
 
     return pl.DataFrame(
-        [(f.path, f.snapshot_date, f.model, f.dump_path, f.rows, f.size) for f in files],
+        [
+            (f.path, f.snapshot_date, f.model, f.dump_path, f.rows, f.size, f.column_set)
+            for f in files
+        ],
         schema={
             "path": pl.String,
             "snapshot_date": pl.Date,
@@ -197,6 +203,7 @@ def placed_frame(files: Iterable[PlacedFile]) -> pl.DataFrame:
             "dump_path": pl.String,
             "rows": pl.Int64,
             "size": pl.Int64,
+            "column_set": pl.String,
         },
         orient="row",
     )
@@ -238,6 +245,7 @@ def place(
         else:
             rows_of = {models[0]: {dump: metadata.num_rows}}  # its footer, read once
     kept = sum(rows for by_dump in rows_of.values() for rows in by_dump.values())
+    columns = column_set(metadata.schema.to_arrow_schema())  # a model's file keeps them all
     placed = []
     for index, model in enumerate(sorted(rows_of)):
         target = f"{layout.partition(snapshot_date, model)}/{name}-{index}.parquet"
@@ -249,10 +257,16 @@ def place(
         size = finished.stat().st_size
         layout.store.publish(finished, target)
         placed += [
-            PlacedFile(target, snapshot_date, model, dump, rows, size)
+            PlacedFile(target, snapshot_date, model, dump, rows, size, columns)
             for dump, rows in sorted(rows_of[model].items())
         ]
     return placed
+
+
+def column_set(schema: pa.Schema) -> str:
+    """A signature of a file's column names and types: files with one read together."""
+    text = schema.remove_metadata().to_string(show_field_metadata=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _rows_by_model_and_dump(frame: pl.LazyFrame) -> dict[str, dict[str, int]]:

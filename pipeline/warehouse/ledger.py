@@ -116,6 +116,7 @@ def commit_files(
     with registered(connection, placed_files=placed_frame(placed)):
         execute(connection, "add_live_files", {"run_id": run_id, "loss_fingerprint": fingerprint})
         execute(connection, "record_file_sizes")
+        execute(connection, "record_file_columns")
 
 
 def changed_files(connection: duckdb.DuckDBPyConnection, store: Store) -> list[str]:

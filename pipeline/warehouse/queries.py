@@ -41,19 +41,26 @@ def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def ddl(name: str, **literals: str | list[str]) -> str:
+class Fragment(str):
+    """SQL text ddl() filled from a file of sql/: placed into another statement as it is
+    (its own values were quoted when it was filled)."""
+
+
+def ddl(name: str, **literals: str | list[str]) -> Fragment:
     """sql/<name>.sql with each `{{name}}` literal replaced by its quoted value (a list of
-    strings becomes a list literal)."""
+    strings becomes a list literal; a Fragment goes in as it is)."""
 
     def fill(match: re.Match[str]) -> str:
         value = literals[match.group(1)]
+        if isinstance(value, Fragment):
+            return value
         if isinstance(value, list):
             return "[" + ", ".join(quote_literal(item) for item in value) + "]"
         return quote_literal(value)
 
     # The header comment names the literals too: fill the statement alone.
     statement = "\n".join(line for line in load_sql(name).splitlines() if not line.startswith("--"))
-    return _LITERAL.sub(fill, statement)
+    return Fragment(_LITERAL.sub(fill, statement))
 
 
 def query_frame(

@@ -1,0 +1,97 @@
+"""The `losses` views: the committed per-sample files read as one relation.
+
+Files of one schema (one column_set, recorded in file_columns when placed) are read
+together, and the groups joined by column name: binding the view opens one footer per
+schema, where unifying every file by name opened each file's footer at every commit
+and every query (~15,000 files after a year of nights: bench/README.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+import duckdb
+
+from pipeline.warehouse.layout import Layout, column_set
+from pipeline.warehouse.queries import Fragment, ddl, execute, registered
+
+# (path relative to the warehouse, its night, its column_set or None when not recorded)
+Listed = list[tuple[str, dt.date, str | None]]
+
+
+def live_listed(connection: duckdb.DuckDBPyConnection) -> Listed:
+    """Every committed file with its night and schema signature."""
+    return [
+        (str(path), day, columns) for path, day, columns in execute(connection, "live_file_groups")
+    ]
+
+
+def entries_listed(
+    connection: duckdb.DuckDBPyConnection, entries: Sequence[tuple[dt.date, str]]
+) -> Listed:
+    """The committed files of some (night, model) entries."""
+    dates, models = [day for day, _ in entries], [model for _, model in entries]
+    rows = execute(connection, "night_file_groups", {"dates": dates, "models": models})
+    return [(str(path), day, columns) for path, day, columns in rows]
+
+
+def sign_unrecorded(
+    connection: duckdb.DuckDBPyConnection, layout: Layout, listed: Listed, *, record: bool
+) -> Listed:
+    """listed with a signature for every file: files of an older lossgram have none
+    recorded, so their footers are read once (and, in a commit, the signatures kept)."""
+    found = {
+        path: column_set(layout.footer(layout.location(path)).schema.to_arrow_schema())
+        for path, _, columns in listed
+        if columns is None
+    }
+    if found and record:
+        import polars as pl
+
+        frame = pl.DataFrame(
+            {"path": list(found), "column_set": list(found.values())},
+            schema={"path": pl.String, "column_set": pl.String},
+        )
+        with registered(connection, found_columns=frame):
+            execute(connection, "record_found_file_columns")
+    return [(path, day, columns or found[path]) for path, day, columns in listed]
+
+
+def losses_source(layout: Layout, listed: Listed) -> Fragment:
+    """The SELECT the views read: one losses_group per schema, in order of first
+    appearance, by absolute location (every file of listed must be signed)."""
+    groups: dict[str | None, list[str]] = {}
+    for path, _, columns in listed:
+        groups.setdefault(columns, []).append(layout.location(path))
+    parts = [ddl("losses_group", files=files) for files in groups.values()]
+    return ddl("losses_source", groups=Fragment("\nUNION ALL BY NAME\n".join(parts)))
+
+
+def bind_temp_view(connection: duckdb.DuckDBPyConnection, layout: Layout, listed: Listed) -> None:
+    """This session's own `losses` view over the listed files (signed)."""
+    if listed:
+        connection.execute(ddl("losses_view_temp", losses_source=losses_source(layout, listed)))
+    else:
+        execute(connection, "losses_view_empty_temp")
+
+
+def bind_stored_view(
+    connection: duckdb.DuckDBPyConnection, layout: Layout, listed: Listed, catalog: str
+) -> None:
+    """The stored `losses` view and the views over it, by absolute paths, so the stock
+    duckdb CLI works from any folder; a guard names a copied or moved catalog instead of
+    reading the old folder's files."""
+    if listed:
+        source = losses_source(layout, listed)
+        connection.execute(ddl("losses_view", losses_source=source, catalog_path=catalog))
+    else:
+        execute(connection, "losses_view_empty")
+    for statement in (
+        "comment_losses_view",
+        "named_losses_view",
+        "comment_named_losses_view",
+        "training_dynamics_view",
+        "comment_training_dynamics_view",
+    ):
+        execute(connection, statement)
