@@ -164,7 +164,12 @@ def clear_aggregates(
     """Drop a snapshot's histograms, summaries and verdicts (of some models); returns the
     scope the queries of its new ones bind."""
     scope = {"snapshot_date": snapshot_date, "models": models or []}
-    for statement in ("clear_histograms", "clear_summaries", "clear_verdicts"):
+    night = {"snapshot_date": snapshot_date}
+    # The night's committed histogram file comes back into histogram_rows and is retired;
+    # the warehouse writes its new file before the commit (warehouse/histogram_files.py).
+    for statement in ("clear_histograms", "retire_histogram_file", "forget_histogram_file"):
+        execute(connection, statement, night)
+    for statement in ("delete_histograms", "clear_summaries", "clear_verdicts"):
         execute(connection, statement, scope)
     return scope
 

@@ -173,10 +173,10 @@ def _explained_kind(query: str) -> duckdb.StatementType:
 
 
 def _lock_down(connection: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> None:
-    """Files: only the committed losses files, each by its exact path (no folder, so
-    nothing can be written beside or over them); settings: locked."""
+    """Files: only the committed losses and histogram files, each by its exact path (no
+    folder, so nothing can be written beside or over them); settings: locked."""
     committed = [
-        warehouse.layout.location(path) for (path,) in execute(connection, "live_file_paths")
+        warehouse.layout.location(path) for (path,) in execute(connection, "readable_files")
     ]
     execute(connection, "reader_allowed_paths", {"paths": committed})
     execute(connection, "reader_no_external_access")

@@ -19,6 +19,7 @@ from pipeline.ingest.inbox import InboxPlan
 from pipeline.nightly.job_options import JobOptions
 from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.exports import export_night
+from pipeline.warehouse.histogram_files import move_out_histograms
 from pipeline.warehouse.layout import (
     PlacedFile,
     carry_over,
@@ -199,6 +200,7 @@ def _commit_night(
         options.engine.aggregate(
             catalog, snapshot_date, options.analysis, options.scheme, models or None, run_id
         )
+        move_out_histograms(catalog, warehouse.layout, run_id)
         record_snapshot(catalog, snapshot_date, run_id, options.lineage)
         # Pending until its pages are written: a run killed after this commit leaves
         # them to the next run.

@@ -16,6 +16,7 @@ from pipeline.base.results import STATUS_FAILED, RunSummary
 from pipeline.ingest.inbox import InboxPlan
 from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.exports import catch_up_exports
+from pipeline.warehouse.histogram_files import move_out_histograms
 from pipeline.warehouse.layout import (
     PlacedFile,
     clear_work_in_progress,
@@ -61,6 +62,9 @@ def open_for_writing(
     planned = None
     with warehouse.commit() as catalog:
         start_run(catalog, summary.run_id, summary.command, lineage)
+        # Histograms an older lossgram kept in the catalog leave it in the first commit
+        # (before the files to keep are listed: the new files are among them).
+        move_out_histograms(catalog, warehouse.layout, summary.run_id)
         summary.stale_snapshots = stale_snapshots(catalog, lineage)
         kept = kept_files(catalog, RETIRED_FILES_KEPT_SECONDS)
         committed = live_files(catalog)

@@ -24,6 +24,7 @@ import duckdb
 from pipeline.base.errors import WarehouseError
 from pipeline.base.faults import fault_point
 from pipeline.base.files import NoSpaceError, atomic_output, flush, is_no_space
+from pipeline.warehouse.histogram_files import bind_histogram_views
 from pipeline.warehouse.layout import Layout, PlacedFile, locate_catalog, placed_frame
 from pipeline.warehouse.losses_view import (
     bind_stored_view,
@@ -99,9 +100,11 @@ class Warehouse:
                     f"{self.catalog} was made by an older lossgram: run `lossgram run` "
                     "once to upgrade it"
                 )
-            if losses_view and not self._stored_view_current(connection):
+            if not self._stored_view_current(connection):
                 # Moved or copied since its last commit: read the files where they are now.
-                self._bind_losses_view(connection, stored=False)
+                bind_histogram_views(connection, self.layout, stored=False)
+                if losses_view:
+                    self._bind_losses_view(connection, stored=False)
         except BaseException:
             connection.close()
             raise
@@ -167,6 +170,7 @@ class Warehouse:
         the stock duckdb CLI), and this session's own, over `night`'s files alone when
         given (what its aggregates read), else over all."""
         self._bind_losses_view(connection, stored=True, night=night)
+        bind_histogram_views(connection, self.layout, stored=True)
         execute(connection, "clear_catalog_location")
         execute(connection, "set_catalog_location", {"path": str(self.catalog)})
 

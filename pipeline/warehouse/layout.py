@@ -46,6 +46,8 @@ CATALOG_POINTER = "catalog.location"
 # Beside a catalog kept apart from its warehouse: which warehouse it belongs to.
 OWNER_SUFFIX = ".warehouse"
 LOSSES_FOLDER = "losses"
+# Each night's histograms, one file a night (pipeline/warehouse/histogram_files.py).
+HISTOGRAMS_FOLDER = "histograms"
 MANIFEST_FILE = "_manifest.json"
 # The dump each row came from, in a file holding several dumps' rows (a batch of small
 # dumps is one file). The `losses` view leaves it out; live_files maps files to dumps.
@@ -331,7 +333,8 @@ def remove_unreferenced(layout: Layout, keep: Iterable[str]) -> int:
     keep = set(keep)
     unlisted = [
         key
-        for key in layout.store.list(LOSSES_FOLDER)
+        for folder in (LOSSES_FOLDER, HISTOGRAMS_FOLDER)
+        for key in layout.store.list(folder)
         if key not in keep and (key.endswith(".parquet") or _is_partial(key))
     ]
     layout.store.remove(unlisted)
