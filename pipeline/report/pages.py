@@ -321,39 +321,57 @@ def render_sweep(sweep: Sweep, bundle_file: str | None = None) -> str:
     )
 
 
+# The dashboard draws and lists the latest nights; older ones are linked by month, so a
+# year of nights stays a page of ~200 KB (bench/README.md, A year of nights).
+DASHBOARD_NIGHTS = 60
+
+
 def render_index(
     all_nights: list[dict[str, Any]],
     dashboard: pl.DataFrame,
     bundle_file: str | None = None,
     reports: Path | None = None,
 ) -> str:
-    """The dashboard; with the reports folder, each night's sweep pages are linked."""
-    specs = {}
+    """The dashboard: charts of the nights in `dashboard` (the latest DASHBOARD_NIGHTS),
+    a table of as many latest nights, older nights linked by month; with the reports
+    folder, each listed night's sweep pages are linked. The three charts share one copy
+    of their data."""
+    specs: dict[str, dict[str, Any]] = {}
+    shared: dict[str, Any] = {}
     if dashboard.height:
+        # Four significant digits: what the tooltips show, in a third of the bytes.
+        data = dashboard.with_columns(pl.col("mean_heldout", "normalised_gap").round_sig_figs(4))
         specs = {
-            "verdict-timeline": _spec(overview_charts.verdict_timeline(dashboard)),
+            "verdict-timeline": _spec(overview_charts.verdict_timeline(data)),
             "heldout-trend": _spec(
-                overview_charts.model_trends(dashboard, "mean_heldout", "held-out mean loss")
+                overview_charts.model_trends(data, "mean_heldout", "held-out mean loss")
             ),
-            "gap-trend": _spec(
-                overview_charts.model_trends(dashboard, "normalised_gap", "gap / H")
-            ),
+            "gap-trend": _spec(overview_charts.model_trends(data, "normalised_gap", "gap / H")),
         }
+        for spec in specs.values():  # one dataset (one name: Altair names it by content)
+            shared.update(spec.pop("datasets", {}))
+    recent, older = all_nights[:DASHBOARD_NIGHTS], all_nights[DASHBOARD_NIGHTS:]
+    months: dict[str, list[str]] = {}
+    for night in older:
+        day = str(night["snapshot_date"])
+        months.setdefault(day[:7], []).append(day)
     return (
         environment()
         .get_template("index.html.j2")
         .render(
-            nights=all_nights,
+            nights=recent,
+            older_months=months,
             sweeps={
                 str(night["snapshot_date"]): sorted(
                     page.name
                     for page in (reports / str(night["snapshot_date"])).glob("sweep-*.html")
                 )
-                for night in all_nights
+                for night in recent
             }
             if reports
             else {},
             charts=specs,
+            chart_data=shared,
             bundle=bundle_tag(bundle_file, depth=0),
         )
     )

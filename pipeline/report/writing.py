@@ -33,6 +33,7 @@ from pipeline.report.data import (
     page_name,
 )
 from pipeline.report.pages import (
+    DASHBOARD_NIGHTS,
     model_charts,
     render_comparison,
     render_index,
@@ -117,7 +118,7 @@ def write_reports(
             written += _write_night_pages(
                 warehouse, connection, reports, dates, options.heldout_splits, bundle_file
             )
-            dashboard = query_frame(connection, "report_dashboard")
+            dashboard = query_frame(connection, "report_dashboard", {"nights": DASHBOARD_NIGHTS})
             atomic_write_text(
                 reports / "index.html", render_index(all_nights, dashboard, bundle_file, reports)
             )

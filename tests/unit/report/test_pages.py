@@ -40,3 +40,45 @@ def test_bundle_is_cached_on_disk_per_vl_convert_version(tmp_path, monkeypatch):
 
     monkeypatch.setattr(vl_convert, "javascript_bundle", not_again)
     assert pages.bundle_text.__wrapped__() == built
+
+
+def test_a_year_of_nights_makes_a_dashboard_of_bounded_size():
+    """365 nights of 20 models: the charts draw the latest DASHBOARD_NIGHTS nights from one
+    shared copy of their data, the table lists as many, and every older night is linked."""
+    import datetime as dt
+    import json
+
+    import numpy as np
+    import polars as pl
+
+    from pipeline.report.pages import DASHBOARD_NIGHTS, render_index
+
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(365)]
+    all_nights = [
+        {"snapshot_date": day, "models": 20, "overfit": 1, "possible_overfit": 0,
+         "underfit": 2, "good_fit": 17, "insufficient_data": 0}
+        for day in reversed(days)
+    ]  # fmt: skip
+    drawn = days[-DASHBOARD_NIGHTS:]
+    rng = np.random.default_rng(0)
+    n = len(drawn) * 20
+    dashboard = pl.DataFrame(
+        {
+            "snapshot_date": pl.Series([day for day in drawn for _ in range(20)], dtype=pl.Date),
+            "model": [f"model-{m:02d}" for m in range(20)] * len(drawn),
+            "heldout_split": ["test"] * n,
+            "verdict": ["good_fit"] * n,
+            "mean_heldout": rng.random(n),
+            "normalised_gap": rng.random(n) / 10,
+        }
+    )
+    page = render_index(all_nights, dashboard, "vega-0123456789abcdef.js")  # not inlined
+    assert len(page.encode()) < 300_000
+    data = json.loads(re.search(r"const lossgramData = (\{.*\});", page).group(1))
+    assert [len(rows) for rows in data.values()] == [n]  # one copy, every drawn row
+    charts = json.loads(re.search(r"const lossgramCharts = (\{.*\});", page).group(1))
+    assert all(spec["data"]["name"] in data and "datasets" not in spec for spec in charts.values())
+    listed = re.findall(r'<a href="(\d{4}-\d\d-\d\d)/index.html">', page)
+    assert sorted(set(listed)) == [day.isoformat() for day in days]  # every night linked
+    table = page.split("<table>")[1].split("</table>")[0]
+    assert table.count("<tr><td") == DASHBOARD_NIGHTS
