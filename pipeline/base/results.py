@@ -53,8 +53,11 @@ class KnownDump:
 
 
 def dump_key(path: Path, inbox: Path | None) -> str:
-    if inbox is not None and path.is_relative_to(inbox):
-        return path.relative_to(inbox).as_posix()
+    if inbox is not None:
+        try:  # one relative_to (is_relative_to is one more): a run keys every known dump
+            return path.relative_to(inbox).as_posix()
+        except ValueError:
+            pass  # read from outside the inbox
     return str(path)
 
 

@@ -11,14 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from pipeline.base.errors import LossgramError
 from pipeline.base.progress import Progress as ProgressCallback
 
 if TYPE_CHECKING:  # the command line starts without Polars and the ledger's DuckDB
     import polars as pl
+    from rich.table import Table
 
     from pipeline.base.results import RunSummary
     from pipeline.cli.losses_command import LossesWritten
@@ -65,6 +64,15 @@ def progress_bar(description: str) -> Iterator[ProgressCallback]:
     if not err_console.is_terminal:
         yield lambda done, total, item: None
         return
+    # Imported here: a run into a pipe (cron, --json) draws no bar and loads none of it.
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -83,7 +91,7 @@ def progress_bar(description: str) -> Iterator[ProgressCallback]:
 
 
 def print_losses_written(written: LossesWritten) -> None:
-    table = Table("model", "split", "epoch", "n", "mean ce", "median ce")
+    table = _table("model", "split", "epoch", "n", "mean ce", "median ce")
     for row in written.summary.iter_rows(named=True):
         table.add_row(
             printable(row["model"]),
@@ -123,7 +131,7 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
             "(`lossgram rerun --date D` recomputes one)"
         )
     if summary.verdicts:
-        table = Table("date", "model", "held-out", "epoch", "verdict", "gap / H")
+        table = _table("date", "model", "held-out", "epoch", "verdict", "gap / H")
         for verdict in summary.verdicts:
             gap = verdict["normalised_gap"]
             table.add_row(
@@ -220,13 +228,21 @@ def print_rows(
         print("[" + ", ".join(part for part in parts if part) + "]")
         return
     _in_time(deadline)
-    table = Table(*columns)
+    table = _table(*columns)
     for row in rows:
         table.add_row(*("" if value is None else _cell(value) for value in row))
     # Into a file or a pipe there is no width to fit: nothing is cut (rich would take
     # 80 columns and cut headers to "s…").
     console = out_console if out_console.is_terminal else Console(width=1_000_000)
     console.print(table)
+
+
+def _table(*columns: str) -> Table:
+    """A rich table with these column headers (rich's tables load only when one is drawn:
+    a no-op night with --json, or a query as JSON, goes without)."""
+    from rich.table import Table
+
+    return Table(*columns)
 
 
 LONGEST_CELL = 200  # characters of one table cell; --format csv / json print it whole

@@ -67,10 +67,12 @@ def run_user_query(
     """Run a user's read statement on a read-only connection to the warehouse, within a
     memory limit (a query beside a nightly run leaves the writer room); `bulk` fetches it
     as Arrow into a Polars frame (QueryResult.bulk) instead of Python rows."""
-    _check_is_one_read(query)
     warehouse = Warehouse(root)
     connection = warehouse.connect(losses_view="losses" in query.lower())
     try:
+        # Classified by the warehouse connection's parser before anything runs: duckdb's
+        # module-level parser would start a second, in-memory database (~15 ms).
+        _check_is_one_read(connection, query)
         execute(connection, "reader_memory_limit", {"limit": memory_limit})
         _lock_down(connection, warehouse)
         timer = threading.Timer(timeout_seconds, connection.interrupt)
@@ -138,16 +140,16 @@ def _printable(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
     return relation.project(", ".join(columns))
 
 
-def _check_is_one_read(query: str) -> None:
+def _check_is_one_read(connection: duckdb.DuckDBPyConnection, query: str) -> None:
     try:
-        statements = duckdb.extract_statements(query)
+        statements = connection.extract_statements(query)
     except duckdb.Error as error:
         raise WarehouseError(f"query failed: {str(error).splitlines()[0]}") from error
     if len(statements) != 1:
         raise WarehouseError(f"lossgram sql runs one statement at a time, got {len(statements)}")
     kind = statements[0].type
     if kind == duckdb.StatementType.EXPLAIN:
-        kind = _explained_kind(statements[0].query)
+        kind = _explained_kind(connection, statements[0].query)
     if kind == duckdb.StatementType.INVALID:
         raise WarehouseError(
             "lossgram sql is read-only: it cannot tell what this EXPLAIN explains; start "
@@ -160,11 +162,11 @@ def _check_is_one_read(query: str) -> None:
         )
 
 
-def _explained_kind(query: str) -> duckdb.StatementType:
+def _explained_kind(connection: duckdb.DuckDBPyConnection, query: str) -> duckdb.StatementType:
     """The kind of statement an EXPLAIN explains (one it cannot read counts as a write)."""
     match = EXPLAINED.match(query)
     try:
-        inner = duckdb.extract_statements(match.group("inner")) if match else []
+        inner = connection.extract_statements(match.group("inner")) if match else []
     except duckdb.Error:
         inner = []
     if len(inner) != 1 or inner[0].type == duckdb.StatementType.EXPLAIN:

@@ -30,6 +30,7 @@ from pipeline.base.options import (
     ReportOptions,
     Thresholds,
 )
+from pipeline.settings.help import attribute_docstrings
 from pipeline.settings.values import (
     CHECKS,
     ITEMS,
@@ -83,9 +84,7 @@ class _Layer(InitSettingsSource):
 class Settings(BaseSettings):
     """Every knob of lossgram, each with a default and a help string."""
 
-    model_config = SettingsConfigDict(
-        frozen=True, extra="forbid", case_sensitive=True, use_attribute_docstrings=True
-    )
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", case_sensitive=True)
 
     inbox: Folder = Path("data/inbox")
     """Folder the nightly job reads new dumps from."""
@@ -293,11 +292,11 @@ class SettingField(NamedTuple):
 
 def setting_fields() -> list[SettingField]:
     """The fields of Settings, in declaration order, each with its help on one line."""
-    fields = Settings.model_fields.items()
-    helps = {name: " ".join(str(info.description).split()) for name, info in fields}
+    # Read here, from the source: pydantic's use_attribute_docstrings would at every start.
+    helps = {name: " ".join(text.split()) for name, text in attribute_docstrings(Settings).items()}
     return [
         SettingField(n, i.get_default(call_default_factory=True), {"help": helps[n]})
-        for n, i in fields
+        for n, i in Settings.model_fields.items()
     ]
 
 
