@@ -77,11 +77,17 @@ def check_accounting(root: Path | Stored) -> None:
     referenced = {
         p
         for (p,) in query(
-            root, "SELECT path FROM live_files UNION ALL SELECT path FROM retired_files"
+            root,
+            "SELECT path FROM live_files UNION ALL SELECT path FROM histogram_files"
+            " UNION ALL SELECT path FROM retired_files",
         )
     }
-    on_disk = stored(root).parquet_files("losses")
+    on_disk = stored(root).parquet_files("losses") | stored(root).parquet_files("histograms")
     assert on_disk == referenced, f"orphans: {sorted(on_disk - referenced)}"
+    # Each night's histograms are one committed file, and the catalog holds no row of them.
+    nights = query(root, "SELECT count(*) FROM snapshots")[0][0]
+    assert query(root, "SELECT count(*) FROM histogram_files") == [(nights,)]
+    assert query(root, "SELECT count(*) FROM histogram_rows") == [(0,)]
     manifest = json.loads(stored(root).read_bytes("losses/_manifest.json"))
     live = dict(query(root, "SELECT path, sum(rows) FROM live_files GROUP BY path"))
     assert {"losses/" + f["path"]: f["rows"] for f in manifest["files"]} == live
