@@ -157,8 +157,17 @@ def _check_spec(kind: str, n_classes: int | None, soft: bool, spec: LossSpec) ->
         raise ValueError("soft labels (label_probs) need every class's score, not logprob")
 
 
-def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
-    """Cross-entropy of every sample, PyTorch semantics."""
+def derivable_p_true(spec: LossSpec, soft: bool) -> bool:
+    """Whether p_true is exp(-ce), bit for bit: without class weights, label smoothing or
+    soft labels, ce is the unweighted loss p_true is made of (both engines' exp agree)."""
+    return spec.class_weights is None and not spec.label_smoothing and not soft
+
+
+def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec, *, stored: bool = False) -> pl.LazyFrame:
+    """Cross-entropy of every sample, PyTorch semantics. `stored`: as the warehouse keeps
+    them, the columns its readers derive left NULL (an all-NULL Parquet column costs no
+    bytes a row): `correct` is pred = label, and `p_true` is exp(-ce) where
+    derivable_p_true (the `losses` view fills both in: sql/losses_source.sql)."""
     schema = preds.collect_schema()
     kind = prediction_kind(schema)
     n_classes = n_classes_of(schema)
@@ -204,6 +213,11 @@ def per_sample_losses(preds: pl.LazyFrame, spec: LossSpec) -> pl.LazyFrame:
             "brier": _brier(kind, soft),
             "class_weight": _class_weight(spec, soft),
         }
+
+    if stored:
+        derived["correct"] = pl.lit(None, dtype=pl.Boolean)
+        if derivable_p_true(spec, soft):
+            derived["p_true"] = pl.lit(None, dtype=pl.Float64)
 
     # Names starting with "_" are private (the reader's `_bad_*` check flags): left out,
     # so computing losses never pays for the checks.

@@ -41,7 +41,8 @@ def _planned_losses(
     any_flag = pl.any_horizontal(flags) if flags else pl.lit(False)
     kept = dump.frame.filter(~any_flag) if skip_bad_rows else dump.frame
     try:
-        losses = per_sample_losses(kept, spec)
+        # A warehouse's file (it carries its night) leaves the derivable columns NULL.
+        losses = per_sample_losses(kept, spec, stored=snapshot_date is not None)
     except ValueError as error:
         raise DumpError(dump.path, [Problem(None, dump.n_rows, str(error))]) from error
     if model is not None:

@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 # (sample_id and slice columns differ between dumps and are not read).
 READ_SCHEMA = (
     "model string, split string, epoch long, label long, weight double, n_classes int, "
-    "ce double, correct boolean, confidence double, clipped boolean, brier double, "
-    "class_weight double"
+    "ce double, pred long, correct boolean, confidence double, clipped boolean, "
+    "brier double, class_weight double"
 )
 FINE_PARAMETERS = {
     "fine_low": FINE_LOW,
@@ -74,7 +74,12 @@ def aggregate_snapshot_on_spark(
     )
     if not files:
         return
-    spark.read.schema(READ_SCHEMA).parquet(*files).createOrReplaceTempView("night_losses")
+    from pyspark.sql import functions as F
+
+    read = spark.read.schema(READ_SCHEMA).parquet(*files)
+    # A file leaves `correct` NULL (derivable: pred = label), as the `losses` view reads it.
+    correct = F.coalesce(F.col("correct"), F.col("pred") == F.col("label"))
+    read.withColumn("correct", correct).createOrReplaceTempView("night_losses")
     edges = spark.createDataFrame(bin_edges(scheme).rows(), "bin int, lower double, upper double")
     edges.createOrReplaceTempView("bin_edges")
     histograms = _run(spark, "histograms", histogram_parameters(snapshot_date, scheme, run_id))
