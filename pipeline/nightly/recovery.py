@@ -18,6 +18,7 @@ from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.exports import catch_up_exports
 from pipeline.warehouse.histogram_files import move_out_histograms
 from pipeline.warehouse.layout import (
+    LOSSES_FOLDER,
     PlacedFile,
     clear_work_in_progress,
     remove_unreferenced,
@@ -68,7 +69,8 @@ def open_for_writing(
         summary.stale_snapshots = stale_snapshots(catalog, lineage)
         kept = kept_files(catalog, RETIRED_FILES_KEPT_SECONDS)
         committed = live_files(catalog)
-        summary.changed_files = changed_files(catalog, warehouse.layout.store)
+        on_disk = warehouse.layout.store.sizes(LOSSES_FOLDER)  # once: it grows with nights
+        summary.changed_files = changed_files(catalog, on_disk)
         warehouse.follow_move(catalog)
         try:
             planned = plan(catalog)
@@ -81,7 +83,7 @@ def open_for_writing(
         slice_types = _slice_types(catalog) if planned and planned.by_date else {}
     write_manifest(warehouse.layout, committed, f"{summary.run_id}:start")
     # Only what the catalog now lists stays: files of a run that died go.
-    remove_unreferenced(warehouse.layout, kept)
+    remove_unreferenced(warehouse.layout, kept, on_disk)
     with warehouse.reading(losses_view=False) as catalog:
         catch_up_exports(catalog, warehouse.layout)  # a run that died before its export
     if planned is not None:

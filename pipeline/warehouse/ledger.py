@@ -21,9 +21,8 @@ from pipeline.base.results import (
     RunSummary,
     Skipped,
 )
-from pipeline.warehouse.layout import LOSSES_FOLDER, PlacedFile, placed_frame
+from pipeline.warehouse.layout import PlacedFile, placed_frame
 from pipeline.warehouse.queries import execute, query_frame, registered
-from pipeline.warehouse.store import Store
 
 if TYPE_CHECKING:  # imported where frames are made: a run with nothing new goes without
     import polars as pl
@@ -119,10 +118,10 @@ def commit_files(
         execute(connection, "record_file_columns")
 
 
-def changed_files(connection: duckdb.DuckDBPyConnection, store: Store) -> list[str]:
+def changed_files(connection: duckdb.DuckDBPyConnection, now: dict[str, int]) -> list[str]:
     """The committed files whose size differs from the one committed (rewritten, cut or
-    gone since), each said in one line with the rerun that rebuilds its night."""
-    now = store.sizes(LOSSES_FOLDER)
+    gone since; `now`: the sizes of the files in losses/), each said in one line with the
+    rerun that rebuilds its night."""
     changed = []
     for path, night, size in execute(connection, "committed_file_sizes"):
         if now.get(path) != size:

@@ -168,14 +168,27 @@ class LocalStore:
                     folder.rmdir()
 
     def list(self, relative_folder: str) -> list[str]:
-        folder = self.root / relative_folder
-        found = [path for path in folder.rglob("*") if path.is_file()]
-        return sorted(path.relative_to(self.root).as_posix() for path in found)
+        return sorted(self.sizes(relative_folder))
 
     def sizes(self, relative_folder: str) -> dict[str, int]:
-        folder = self.root / relative_folder
-        found = (path for path in folder.rglob("*") if path.is_file())
-        return {path.relative_to(self.root).as_posix(): path.stat().st_size for path in found}
+        # os.scandir, not Path.rglob: a year of nights is ~15,000 files, listed every run,
+        # and pathlib's parsing of each path took 2.5 s of it (bench/README.md).
+        found: dict[str, int] = {}
+        pending = [relative_folder.strip("/")]
+        while pending:
+            relative = pending.pop()
+            try:
+                entries = list(os.scandir(self.root / relative))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in entries:
+                name = f"{relative}/{entry.name}" if relative else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(name)
+                elif entry.is_file():
+                    with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+                        found[name] = entry.stat().st_size
+        return found
 
     def open(self, location: str) -> IO[bytes]:
         return open(location, "rb")
