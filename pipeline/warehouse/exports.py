@@ -3,13 +3,19 @@ DuckDB catalog (Spark SQL, Trino, Polars): tables/<table>/snapshot_date=D/data.p
 
 Each night's file is written after its commit and swapped in whole (readers see the old
 file or the new one), and names in its metadata the run whose commit it mirrors; a run
-that died between its commit and the export is caught up by the next run.
+that died between its commit and the export is caught up by the next run. Which run each
+night's files mirror, and their sizes, are also kept in tables/_exported.json, written
+after the files, so a run compares one small file and a listing instead of reading every
+night's footers (a year is ~1,100 files); a file cut or rewritten since has another size.
+A missing or unreadable record falls back to the footers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
+from typing import Any
 
 import duckdb
 
@@ -18,6 +24,8 @@ from pipeline.warehouse.queries import execute, query_frame
 
 EXPORTED_TABLES = ("histograms", "summaries", "verdicts")
 RUN_KEY = b"lossgram.run_id"
+# {"YYYY-MM-DD": {"run": run_id, "sizes": {table: bytes}}} of each night's files
+EXPORTED_RECORD = "tables/_exported.json"
 
 
 def export_path(table: str, snapshot_date: dt.date) -> str:
@@ -32,6 +40,7 @@ def export_night(
     import pyarrow.parquet as pq  # here: a run with nothing new only checks the footers
 
     layout.root.mkdir(parents=True, exist_ok=True)
+    sizes = {}
     for table in EXPORTED_TABLES:
         frame = query_frame(connection, f"export_{table}", {"snapshot_date": snapshot_date})
         rows = frame.drop("snapshot_date").to_arrow()  # the folder name carries the date
@@ -40,21 +49,79 @@ def export_night(
         temporary = layout.root / f".{table}-{uuid.uuid4().hex[:12]}.parquet.tmp"
         try:
             pq.write_table(rows, temporary)
+            sizes[table] = temporary.stat().st_size
             layout.store.publish(temporary, export_path(table, snapshot_date))
         finally:
             temporary.unlink(missing_ok=True)
+    record_export(layout, snapshot_date, run_id, sizes)
+
+
+def record_export(
+    layout: Layout, snapshot_date: dt.date, run_id: str, sizes: dict[str, int]
+) -> None:
+    """Note in tables/_exported.json that the night's files mirror run_id's commit, with
+    their sizes (after they are in place: a run that dies before this exports the night
+    again)."""
+    record = read_export_record(layout) or {}
+    record[snapshot_date.isoformat()] = {"run": run_id, "sizes": sizes}
+    layout.store.write_text(EXPORTED_RECORD, json.dumps(record, sort_keys=True))
+
+
+def read_export_record(layout: Layout) -> dict[str, Any] | None:
+    """tables/_exported.json, or None when it is missing or unreadable."""
+    try:
+        text = layout.store.read_text(EXPORTED_RECORD)
+        record = json.loads(text) if text is not None else None
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def catch_up_exports(connection: duckdb.DuckDBPyConnection, layout: Layout) -> list[dt.date]:
     """Export the nights whose Parquet copy is missing or mirrors an older commit."""
-    written = exported_runs(connection, layout)
-    stale = []
-    for snapshot_date, run_id in execute(connection, "committed_nights"):
-        relatives = [export_path(table, snapshot_date) for table in EXPORTED_TABLES]
-        if any(_exported_run(layout, relative, written) != run_id for relative in relatives):
-            export_night(connection, layout, snapshot_date, run_id)
-            stale.append(snapshot_date)
+    committed = execute(connection, "committed_nights")
+    record = read_export_record(layout)
+    if record is not None:
+        on_disk = layout.store.sizes("tables")
+        stale = [day for day, run in committed if not _as_recorded(record, on_disk, day, run)]
+    else:  # an older lossgram's exports, or a record lost: read the files' footers
+        written = exported_runs(connection, layout)
+        stale = [
+            day
+            for day, run in committed
+            if any(
+                _exported_run(layout, export_path(table, day), written) != run
+                for table in EXPORTED_TABLES
+            )
+        ]
+    runs = dict(committed)
+    for snapshot_date in stale:
+        export_night(connection, layout, snapshot_date, runs[snapshot_date])
+    if record is None:  # the record starts from what is now on disk
+        on_disk = layout.store.sizes("tables")
+        layout.store.write_text(
+            EXPORTED_RECORD,
+            json.dumps(
+                {
+                    day.isoformat(): {
+                        "run": run,
+                        "sizes": {t: on_disk.get(export_path(t, day)) for t in EXPORTED_TABLES},
+                    }
+                    for day, run in committed
+                },
+                sort_keys=True,
+            ),
+        )
     return stale
+
+
+def _as_recorded(record: dict[str, Any], on_disk: dict[str, int], day: dt.date, run: str) -> bool:
+    """The night's files mirror run's commit, as recorded, at their recorded sizes."""
+    entry = record.get(day.isoformat())
+    if not isinstance(entry, dict) or entry.get("run") != run:
+        return False
+    sizes = entry.get("sizes") or {}
+    return all(on_disk.get(export_path(t, day)) == sizes.get(t) for t in EXPORTED_TABLES)
 
 
 def exported_runs(connection: duckdb.DuckDBPyConnection, layout: Layout) -> dict[str, str] | None:

@@ -871,8 +871,9 @@ def test_placed_names_reach_the_disk_once_per_folder_before_the_commit(tmp_path,
 
 
 def test_exports_are_checked_in_one_statement_and_mended_when_cut(tmp_path):
-    """A run checks every night's copy under tables/ (one DuckDB glob; with a cut file,
-    file by file): current copies are left alone, a cut one is written again."""
+    """A run checks every night's copy under tables/ against tables/_exported.json (the
+    run each mirrors and its size; without the record, the footers in one DuckDB glob):
+    current copies are left alone, a cut one is written again."""
     import pyarrow.parquet as pq
 
     settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
@@ -894,3 +895,11 @@ def test_exports_are_checked_in_one_statement_and_mended_when_cut(tmp_path):
     assert {path: path.stat().st_mtime_ns for path in first} == {p: untouched[p] for p in first}
     run_id = pq.ParquetFile(second[1]).schema_arrow.metadata[b"lossgram.run_id"]
     assert pq.ParquetFile(cut).schema_arrow.metadata[b"lossgram.run_id"] == run_id
+    # Without the record (an older lossgram's exports), the footers decide, once.
+    (tables / "_exported.json").unlink()
+    untouched = {path: path.stat().st_mtime_ns for path in first + second}
+    assert run_job(settings).status == "succeeded"
+    assert {path: path.stat().st_mtime_ns for path in untouched} == untouched
+    record = json.loads((tables / "_exported.json").read_text())
+    assert record["2026-11-23"]["run"] == run_id.decode()
+    assert record["2026-11-23"]["sizes"]["histograms"] == second[0].stat().st_size
