@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import polars as pl
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -275,9 +276,13 @@ def check_without_lossgram(folder: Path, namespace: dict[str, Any]) -> None:
 
 
 def check_manifest(folder: Path, namespace: dict[str, Any]) -> None:
-    """Reading the files the manifest lists gives every row of the `losses` view."""
-    [(rows,)] = query(folder / "data", "select count(*) from losses").rows()
-    assert namespace["losses"].collect().height == rows
+    """Reading the files the manifest lists gives every row of the `losses` view, the
+    derived columns as the view derives them."""
+    [(rows, p_true, correct)] = query(
+        folder / "data", "select count(*), sum(p_true), count(*) filter (where correct) from losses"
+    ).rows()
+    read = namespace["losses"].select(pl.len(), pl.col("p_true").sum(), pl.col("correct").sum())
+    assert read.collect().row(0) == pytest.approx((rows, p_true, correct), rel=1e-12)
 
 
 # What each ```python block is checked for, by a phrase only it holds.
