@@ -203,7 +203,7 @@ class Warehouse:
     ) -> None:
         listed = sign_unrecorded(connection, self.layout, live_listed(connection), record=stored)
         if stored:
-            bind_stored_view(connection, self.layout, listed, str(self.catalog))
+            bind_stored_view(connection, self.layout, listed, str(self.catalog), night)
         if night is not None:
             listed = [entry for entry in listed if entry[1] == night]
         bind_temp_view(connection, self.layout, listed)

@@ -376,6 +376,6 @@ def write_manifest(layout: Layout, files: list[PlacedFile], commit: str) -> None
         "commit": commit,
         "files": [_manifest_entry(path, of_file) for path, of_file in _by_path(files).items()],
     }
-    layout.store.write_text(
-        f"{LOSSES_FOLDER}/{MANIFEST_FILE}", json.dumps(manifest, indent=1) + "\n"
-    )
+    # Compact: json's C encoder (an indented dump is encoded in Python, ~0.15 s for
+    # 4,000 files; a year is ~15,000), twice a run.
+    layout.store.write_text(f"{LOSSES_FOLDER}/{MANIFEST_FILE}", json.dumps(manifest) + "\n")

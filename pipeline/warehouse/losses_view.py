@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import duckdb
 
 from pipeline.warehouse.layout import Layout, column_set
-from pipeline.warehouse.queries import Fragment, ddl, execute, registered
+from pipeline.warehouse.queries import Fragment, ddl, execute, identifier, registered
 
 # (path relative to the warehouse, its night, its column_set or None when not recorded)
 Listed = list[tuple[str, dt.date, str | None]]
@@ -58,14 +58,24 @@ def sign_unrecorded(
     return [(path, day, columns or found[path]) for path, day, columns in listed]
 
 
-def losses_source(layout: Layout, listed: Listed) -> Fragment:
-    """The SELECT the views read: one losses_group per schema, in order of first
-    appearance, by absolute location (every file of listed must be signed)."""
+def _group_parts(layout: Layout, listed: Listed) -> Fragment:
+    """One losses_group per schema, in order of first appearance, by absolute location
+    (every file of listed must be signed), joined by column name."""
     groups: dict[str | None, list[str]] = {}
     for path, _, columns in listed:
         groups.setdefault(columns, []).append(layout.location(path))
     parts = [ddl("losses_group", files=files) for files in groups.values()]
-    return ddl("losses_source", groups=Fragment("\nUNION ALL BY NAME\n".join(parts)))
+    return Fragment("\nUNION ALL BY NAME\n".join(parts))
+
+
+def losses_source(layout: Layout, listed: Listed) -> Fragment:
+    """The SELECT a session's view reads: the listed files, grouped by schema."""
+    return ddl("losses_source", groups=_group_parts(layout, listed))
+
+
+def month_view(day: dt.date) -> str:
+    """The name of the stored view of a night's month."""
+    return f"losses_of_{day:%Y_%m}"
 
 
 def bind_temp_view(connection: duckdb.DuckDBPyConnection, layout: Layout, listed: Listed) -> None:
@@ -77,13 +87,36 @@ def bind_temp_view(connection: duckdb.DuckDBPyConnection, layout: Layout, listed
 
 
 def bind_stored_view(
-    connection: duckdb.DuckDBPyConnection, layout: Layout, listed: Listed, catalog: str
+    connection: duckdb.DuckDBPyConnection,
+    layout: Layout,
+    listed: Listed,
+    catalog: str,
+    night: dt.date | None = None,
 ) -> None:
     """The stored `losses` view and the views over it, by absolute paths, so the stock
     duckdb CLI works from any folder; a guard names a copied or moved catalog instead of
-    reading the old folder's files."""
-    if listed:
-        source = losses_source(layout, listed)
+    reading the old folder's files. It reads one view per month (views bind when
+    queried): a commit of `night` makes its month's view again, and the `losses` view
+    only when a month comes or goes; without a night, every view is made again."""
+    by_month: dict[str, Listed] = {}
+    for entry in listed:
+        by_month.setdefault(month_view(entry[1]), []).append(entry)
+    existing = {name for (name,) in execute(connection, "losses_month_views")}
+    # The night's month, and any month without its view (a catalog an older lossgram made).
+    remade = {month_view(night)} | (by_month.keys() - existing) if night else set(by_month)
+    for name in sorted(remade):
+        if name in by_month:
+            view = identifier(name)
+            groups = _group_parts(layout, by_month[name])
+            connection.execute(ddl("losses_month_view", month_view=view, groups=groups))
+            connection.execute(ddl("comment_losses_month_view", month_view=view))
+    for name in existing - by_month.keys():
+        connection.execute(ddl("drop_losses_month_view", month_view=identifier(name)))
+    if night is not None and existing == by_month.keys():
+        return  # the `losses` view reads the month's new view by name
+    if by_month:
+        parts = [ddl("losses_month_part", month_view=identifier(n)) for n in sorted(by_month)]
+        source = ddl("losses_source", groups=Fragment("\nUNION ALL BY NAME\n".join(parts)))
         connection.execute(ddl("losses_view", losses_source=source, catalog_path=catalog))
     else:
         execute(connection, "losses_view_empty")

@@ -46,6 +46,11 @@ class Fragment(str):
     (its own values were quoted when it was filled)."""
 
 
+def identifier(name: str) -> Fragment:
+    """A name quoted as an SQL identifier (a view's name, in DDL)."""
+    return Fragment('"' + name.replace('"', '""') + '"')
+
+
 def ddl(name: str, **literals: str | list[str]) -> Fragment:
     """sql/<name>.sql with each `{{name}}` literal replaced by its quoted value (a list of
     strings becomes a list literal; a Fragment goes in as it is)."""

@@ -175,10 +175,11 @@ class LocalStore:
         # and pathlib's parsing of each path took 2.5 s of it (bench/README.md).
         found: dict[str, int] = {}
         pending = [relative_folder.strip("/")]
+        root = str(self.root)
         while pending:
             relative = pending.pop()
             try:
-                entries = list(os.scandir(self.root / relative))
+                entries = list(os.scandir(os.path.join(root, relative)))
             except (FileNotFoundError, NotADirectoryError):
                 continue
             for entry in entries:

@@ -45,7 +45,12 @@ def test_binds_header_matches_the_parameters_used(name):
     assert literals == set(LITERAL.findall(body)), f"{name}.sql: literals {sorted(literals)}"
 
 
-FRAGMENT_LITERALS = {"losses_source", "groups"}
+# Literals that take SQL ddl() made (a Fragment), with one to try each file with.
+FRAGMENT_LITERALS = {
+    "losses_source": Fragment("SELECT 1 AS x"),
+    "groups": Fragment("SELECT 1 AS x"),
+    "month_view": Fragment('"losses_of_2026_01"'),
+}
 
 
 @pytest.mark.parametrize("name", STATEMENTS)
@@ -53,8 +58,7 @@ def test_each_file_is_one_whole_statement(name):
     _, body = header_and_body(name)
     # A literal that takes a filled statement (a Fragment) gets one; the others a string.
     literals = {
-        literal: Fragment("SELECT 1 AS x") if literal in FRAGMENT_LITERALS else "x"
-        for literal in LITERAL.findall(body)
+        literal: FRAGMENT_LITERALS.get(literal, "x") for literal in LITERAL.findall(body)
     }
     text = ddl(name, **literals) if "{{" in body else body
     assert len(duckdb.extract_statements(text)) == 1

@@ -1,0 +1,3 @@
+-- A month whose files are all gone (a rerun replaced them elsewhere). Literal:
+-- {{month_view}}. Binds: none
+DROP VIEW IF EXISTS {{month_view}}
