@@ -3,13 +3,12 @@ the duplicate-id rule."""
 
 from __future__ import annotations
 
-from functools import partial
-
 import polars as pl
 
 from pipeline.contract.batching import FILE_INDEX
-from pipeline.contract.checks import as_int64, ids_out_of_order
+from pipeline.contract.checks import as_int64
 from pipeline.contract.cross_entropy import LOSS_COLUMNS
+from pipeline.contract.slices import STEP_DOWN
 from pipeline.contract.source import Draft, Source
 
 IDENTITY_KEYS = ("split", "model", "epoch")
@@ -126,14 +125,8 @@ def duplicates(source: Source, draft: Draft) -> None:
         draft.check("sample_id_duplicate", "sample_id", message, repeated, raw=True, screen=screen)
         return
     # Ids that only grow down the file are unique within every group: counting the steps
-    # that do not grow, a row group at a time, takes constant memory, where hashing every
-    # id grows with the file and Polars does not stream shift() (bench/README.md).
-    # Files not sorted by id get the exact count.
-    draft.check(
-        "sample_id_duplicate",
-        "sample_id",
-        message,
-        row_key.is_duplicated(),
-        raw=True,
-        screen=partial(ids_out_of_order, source.path, source.source_of("sample_id")),
-    )
+    # that do not grow (the column the sliced decode adds) takes constant memory, where
+    # hashing every id grows with the file and Polars does not stream shift()
+    # (bench/README.md). Files not sorted by id get the exact count.
+    repeated, screen = row_key.is_duplicated(), pl.col(STEP_DOWN).sum()
+    draft.check("sample_id_duplicate", "sample_id", message, repeated, raw=True, screen=screen)
