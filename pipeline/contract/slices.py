@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from polars.io.plugins import register_io_source
 
-SLICE_BYTES = 32 * 2**20  # uncompressed bytes of the file per slice (its columns' sizes)
+SLICE_BYTES = 8 * 2**20  # the file's columns decoded, per slice (bench/README.md: peak ~ 17x)
 MAX_SLICE_ROWS = 1 << 20
 READ_BUFFER = 4 * 2**20  # pyarrow's read buffer per column (no pre-buffering)
 # True where a row's id is not greater than the previous row's (null where either is).
@@ -31,14 +31,27 @@ STEP_DOWN = "_lossgram_id_steps_down"
 
 
 def slice_rows(metadata: pq.FileMetaData) -> int:
-    """Rows per slice: SLICE_BYTES of the file's uncompressed columns (at least one row)."""
+    """Rows per slice: about SLICE_BYTES of the file's columns decoded (at least one row)."""
     rows = metadata.num_rows
-    size = sum(
-        metadata.row_group(group).total_byte_size for group in range(metadata.num_row_groups)
+    decoded = sum(
+        _decoded_bytes(metadata.row_group(group).column(index))
+        for group in range(metadata.num_row_groups)
+        for index in range(metadata.num_columns)
     )
-    if rows == 0 or size == 0:
+    if rows == 0 or decoded == 0:
         return MAX_SLICE_ROWS
-    return int(max(1, min(MAX_SLICE_ROWS, SLICE_BYTES * rows // size)))
+    return int(max(1, min(MAX_SLICE_ROWS, SLICE_BYTES * rows // decoded)))
+
+
+# Bytes a value takes once decoded, by Parquet physical type (strings: a guess).
+VALUE_BYTES = {"BOOLEAN": 1, "INT32": 4, "FLOAT": 4, "INT64": 8, "DOUBLE": 8, "INT96": 12}
+
+
+def _decoded_bytes(chunk: pq.ColumnChunkMetaData) -> int:
+    """A column chunk's size decoded: its values at their width, or its pages' size when
+    bigger. Not the pages' size alone: runs of equal values take almost nothing there."""
+    width = VALUE_BYTES.get(chunk.physical_type, 16)
+    return int(max(chunk.num_values * width, chunk.total_uncompressed_size))
 
 
 def sliced_scan(path: Path, schema: pl.Schema, id_column: str | None) -> pl.LazyFrame:
