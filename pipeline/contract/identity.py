@@ -12,6 +12,7 @@ from pipeline.contract.slices import STEP_DOWN
 from pipeline.contract.source import Draft, Source
 
 IDENTITY_KEYS = ("split", "model", "epoch")
+DUPLICATE_RULE = "sample_id_duplicate"  # the one rule that looks at every row of the file
 # Columns lossgram computes: a dump column (or key=value folder) of the same name would
 # be overwritten without a word, so it is refused.
 COMPUTED_COLUMNS = frozenset(LOSS_COLUMNS).difference(
@@ -122,11 +123,11 @@ def duplicates(source: Source, draft: Draft) -> None:
         ids = pl.col("sample_id")
         repeated = row_key.is_duplicated().over(FILE_INDEX)
         screen = (ids <= ids.shift(1)).sum()
-        draft.check("sample_id_duplicate", "sample_id", message, repeated, raw=True, screen=screen)
+        draft.check(DUPLICATE_RULE, "sample_id", message, repeated, raw=True, screen=screen)
         return
     # Ids that only grow down the file are unique within every group: counting the steps
     # that do not grow (the column the sliced decode adds) takes constant memory, where
     # hashing every id grows with the file and Polars does not stream shift()
     # (bench/README.md). Files not sorted by id get the exact count.
     repeated, screen = row_key.is_duplicated(), pl.col(STEP_DOWN).sum()
-    draft.check("sample_id_duplicate", "sample_id", message, repeated, raw=True, screen=screen)
+    draft.check(DUPLICATE_RULE, "sample_id", message, repeated, raw=True, screen=screen)

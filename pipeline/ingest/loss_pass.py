@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -13,8 +14,15 @@ from pipeline.base.files import NoSpaceError, is_no_space
 from pipeline.base.options import LossSpec
 from pipeline.contract import Dump, DumpError, Problem
 from pipeline.contract.batching import FILE_INDEX
-from pipeline.contract.checks import Counts, flag_columns, problem_counts, run_screens
+from pipeline.contract.checks import (
+    Counts,
+    flag_columns,
+    flag_name,
+    problem_counts,
+    run_screens,
+)
 from pipeline.contract.cross_entropy import ignored_label, per_sample_losses
+from pipeline.contract.identity import DUPLICATE_RULE
 from pipeline.warehouse.layout import DUMP_COLUMN
 
 # A batch of small dumps: each output scans the files itself, as sharing Polars' Parquet
@@ -86,6 +94,8 @@ def dump_losses_to_parquet(
     With skip_bad_rows, bad rows are left out of target. `model` keeps one model;
     `snapshot_date` is written as a column.
     """
+    if skip_bad_rows:
+        dump = _repeats_by_row(dump)
     plan = _planned_losses(dump, spec, skip_bad_rows, model, snapshot_date)
     losses, flags, any_flag, ignored = plan
     # Screens on the footer (no data read) come first: a rule they cannot rule out is
@@ -111,6 +121,30 @@ def dump_losses_to_parquet(
         raise _failed(dump, target, error) from error
     found.update({flag: 0 for flag, count in footer_counts.items() if not count})
     return found, bad_row_records(dump, bad[0] if bad else pl.DataFrame())
+
+
+def _repeats_by_row(dump: Dump) -> Dump:
+    """The dump with its repeated-id flag made row by row, so that leaving bad rows out
+    streams: hashing every id of the file (the rule's own flag) would make Polars hold the
+    whole dump, scores and all. The id screen (sample_id alone) tells when no id can repeat;
+    otherwise the repeated rows are found from the id columns alone, by position."""
+    flag = flag_name(DUPLICATE_RULE)
+    check = next((c for c in dump.checks if c.flag == flag), None)
+    if check is None or not isinstance(check.screen, pl.Expr):
+        return dump
+    try:
+        steps_down = dump.frame.select(check.screen).collect(engine="streaming").item()
+        if not steps_down:
+            return replace(dump, frame=dump.frame.with_columns(pl.lit(False).alias(flag)))
+        numbered = dump.frame.with_row_index(ROW)
+        repeated = numbered.filter(pl.col(flag)).select(ROW).collect()[ROW]
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _failed(dump, dump.path, error) from error
+    by_row = pl.col(ROW).is_in(repeated.implode()).alias(flag)
+    return replace(dump, frame=numbered.with_columns(by_row).drop(ROW))
+
+
+ROW = "_lossgram_row"
 
 
 def batch_losses_to_parquet(
