@@ -362,6 +362,7 @@ def target_losses(args: argparse.Namespace) -> dict[str, Any]:
     """`lossgram losses` against a bare pyarrow read, both whole processes."""
     cases = []
     folder = args.dumps or bl.OUT
+    folder.mkdir(parents=True, exist_ok=True)
     for rows, classes, goal in LOSSES_CASES:
         rows = scaled(rows, args.scale)
         log(f"[losses] {rows} x {classes} logits")

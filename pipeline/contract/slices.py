@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from polars.io.plugins import register_io_source
 
-SLICE_BYTES = 8 * 2**20  # the file's columns decoded, per slice (bench/README.md: peak ~ 17x)
+# The file's columns decoded, per slice: a pass peaks near 270 MiB + 13 slices (bench/README.md).
+SLICE_BYTES = 8 * 2**20
 MAX_SLICE_ROWS = 1 << 20
 READ_BUFFER = 4 * 2**20  # pyarrow's read buffer per column (no pre-buffering)
 # True where a row's id is not greater than the previous row's (null where either is).
