@@ -1,6 +1,7 @@
 """Where `lossgram losses` spends its time, one step at a time in one process: the imports,
-a bare pyarrow read, Polars' decode, the CE in memory, the whole stage (decode + checks +
-CE + encode + write) and the printed summary (DuckDB). Best of 2 per step.
+a bare pyarrow read, Polars' decode, the sliced decode the stage uses (pyarrow, a slice at
+a time), the CE in memory, the whole stage (decode + checks + CE + encode + write) and the
+printed summary (DuckDB). Best of 2 per step.
 
     .venv/bin/python bench/losses_phases.py bench/out/dump-logits-4000000x10.parquet
 """
@@ -21,6 +22,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from pipeline.base.options import ReaderOptions  # noqa: E402
 from pipeline.contract import open_dump  # noqa: E402
 from pipeline.contract.cross_entropy import per_sample_losses  # noqa: E402
+from pipeline.contract.slices import sliced_scan  # noqa: E402
 from pipeline.ingest.loss_pass import dump_losses_to_parquet  # noqa: E402
 from pipeline.warehouse.queries import query_frame  # noqa: E402
 
@@ -44,13 +46,16 @@ def ce_in_memory(dump: Path, reader: ReaderOptions) -> float:
 
 def main(dump: Path) -> None:
     reader = ReaderOptions()
-    decode = pl.scan_parquet(dump).select(
-        pl.col("logits").arr.sum().sum(), pl.col("label").sum(), pl.col("sample_id").sum()
-    )
+    sums = [pl.col("logits").arr.sum().sum(), pl.col("label").sum(), pl.col("sample_id").sum()]
+    decode = pl.scan_parquet(dump).select(sums)
+    sliced = sliced_scan(dump, pl.scan_parquet(dump).collect_schema(), None).select(sums)
     steps = {
         "imports (Polars, pyarrow, DuckDB, pipeline)": IMPORTS,
         "pyarrow read_table": best(lambda: pq.read_table(dump)),
         "Polars decode, streaming": best(lambda: decode.collect(engine="streaming")),
+        "sliced decode (pyarrow a slice at a time)": best(
+            lambda: sliced.collect(engine="streaming")
+        ),
         "CE in memory (13 columns)": ce_in_memory(dump, reader),
     }
     with tempfile.TemporaryDirectory() as folder:

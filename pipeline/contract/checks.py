@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.contract.problems import Problem
+from pipeline.contract.slices import STEP_DOWN, sliced_scan
 
 FLAG_PREFIX = "_bad_"
 EXAMPLE_PREFIX = "_example_"  # a count's companion: the offending values it names
@@ -115,19 +114,11 @@ def problems_found(checks: Sequence[Check], counts: Counts) -> list[Problem]:
 
 
 def ids_out_of_order(path: Path, column: str) -> int:
-    """Rows whose id is not greater than the previous row's, read a row group at a time."""
-    parquet = pq.ParquetFile(path)
-    previous: pa.Array | None = None
-    count = 0
-    for index in range(parquet.num_row_groups):
-        ids = parquet.read_row_group(index, columns=[column]).column(0).combine_chunks()
-        if previous is not None and len(ids):
-            ids = pa.concat_arrays([previous, ids])
-        if len(ids) > 1:
-            count += pc.sum(pc.less_equal(ids[1:], ids[:-1])).as_py() or 0
-        if len(ids):
-            previous = ids[-1:]
-    return int(count)
+    """Rows whose id is not greater than the previous row's, decoded a slice at a time (the
+    duplicate-id screen of the losses pass, on its own)."""
+    schema = pl.scan_parquet(path).collect_schema()
+    steps = sliced_scan(path, schema, column).select(pl.col(STEP_DOWN).sum())
+    return int(steps.collect(engine="streaming").item() or 0)
 
 
 INT64_MAX = 2**63 - 1

@@ -3,16 +3,16 @@ the duplicate-id rule."""
 
 from __future__ import annotations
 
-from functools import partial
-
 import polars as pl
 
 from pipeline.contract.batching import FILE_INDEX
-from pipeline.contract.checks import as_int64, ids_out_of_order
+from pipeline.contract.checks import as_int64
 from pipeline.contract.cross_entropy import LOSS_COLUMNS
+from pipeline.contract.slices import STEP_DOWN
 from pipeline.contract.source import Draft, Source
 
 IDENTITY_KEYS = ("split", "model", "epoch")
+DUPLICATE_RULE = "sample_id_duplicate"  # the one rule that looks at every row of the file
 # Columns lossgram computes: a dump column (or key=value folder) of the same name would
 # be overwritten without a word, so it is refused.
 COMPUTED_COLUMNS = frozenset(LOSS_COLUMNS).difference(
@@ -123,17 +123,11 @@ def duplicates(source: Source, draft: Draft) -> None:
         ids = pl.col("sample_id")
         repeated = row_key.is_duplicated().over(FILE_INDEX)
         screen = (ids <= ids.shift(1)).sum()
-        draft.check("sample_id_duplicate", "sample_id", message, repeated, raw=True, screen=screen)
+        draft.check(DUPLICATE_RULE, "sample_id", message, repeated, raw=True, screen=screen)
         return
     # Ids that only grow down the file are unique within every group: counting the steps
-    # that do not grow, a row group at a time, takes constant memory, where hashing every
-    # id grows with the file and Polars does not stream shift() (bench/README.md).
-    # Files not sorted by id get the exact count.
-    draft.check(
-        "sample_id_duplicate",
-        "sample_id",
-        message,
-        row_key.is_duplicated(),
-        raw=True,
-        screen=partial(ids_out_of_order, source.path, source.source_of("sample_id")),
-    )
+    # that do not grow (the column the sliced decode adds) takes constant memory, where
+    # hashing every id grows with the file and Polars does not stream shift()
+    # (bench/README.md). Files not sorted by id get the exact count.
+    repeated, screen = row_key.is_duplicated(), pl.col(STEP_DOWN).sum()
+    draft.check(DUPLICATE_RULE, "sample_id", message, repeated, raw=True, screen=screen)

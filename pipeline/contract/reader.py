@@ -19,6 +19,7 @@ from pipeline.contract.batching import FILE_INDEX, PATH_VALUE
 from pipeline.contract.canonical import build_dump
 from pipeline.contract.discovery import hive_keys
 from pipeline.contract.problems import DumpError, Problem
+from pipeline.contract.slices import sliced_scan
 from pipeline.contract.source import Dump, Source
 
 
@@ -27,14 +28,17 @@ def open_dump(path: Path, options: ReaderOptions) -> Dump:
     n_rows, metadata = _footer(path)
     _metadata_is_text(path, metadata)
     try:
-        frame = pl.scan_parquet(path)
-        schema = frame.collect_schema()
+        schema = pl.scan_parquet(path).collect_schema()
     except (pl.exceptions.PolarsError, OSError) as error:
         raise DumpError(path, [Problem(None, n_rows, unreadable(error))]) from error
     if n_rows == 0:
         raise DumpError(path, [Problem(None, 0, "the file has no rows")])
     raw_names = frozenset(schema.names())
-    frame, schema = _renamed(path, frame, schema, options.column_map, n_rows)
+    renames = _renames(path, schema, options.column_map, n_rows)
+    id_column = next((name for name, to in renames.items() if to == "sample_id"), "sample_id")
+    # Decoded a slice at a time by pyarrow: memory bounded whatever the row groups.
+    frame = sliced_scan(path, schema, id_column)
+    frame, schema = _renamed(frame, schema, renames)
     return build_dump(Source(path, frame, schema, n_rows, metadata, raw_names, options))
 
 
@@ -66,7 +70,8 @@ def open_batch(paths: Sequence[Path], options: ReaderOptions, n_rows: int) -> Du
     frame = frame.drop(source_path)
     schema = pl.Schema({name: dtype for name, dtype in schema.items() if name != source_path})
     raw_names = frozenset(name for name in schema.names() if name != FILE_INDEX)
-    frame, schema = _renamed(first, frame, schema, options.column_map, n_rows)
+    renames = _renames(first, schema, options.column_map, n_rows)
+    frame, schema = _renamed(frame, schema, renames)
     source = Source(first, frame, schema, n_rows, metadata, raw_names, options, batched=True)
     return build_dump(source)
 
@@ -145,10 +150,10 @@ def _looks_like(path: Path) -> str | None:
     return "text"
 
 
-def _renamed(
-    path: Path, frame: pl.LazyFrame, schema: pl.Schema, column_map: dict[str, str], n_rows: int
-) -> tuple[pl.LazyFrame, pl.Schema]:
-    """Apply canonical=source column mappings that this file needs."""
+def _renames(
+    path: Path, schema: pl.Schema, column_map: dict[str, str], n_rows: int
+) -> dict[str, str]:
+    """The canonical=source column mappings that this file needs (source -> canonical)."""
     renames = {
         source: canonical
         for canonical, source in column_map.items()
@@ -161,7 +166,14 @@ def _renamed(
             for name in clashes
         ]
         raise DumpError(path, problems)
+    return renames
+
+
+def _renamed(
+    frame: pl.LazyFrame, schema: pl.Schema, renames: dict[str, str]
+) -> tuple[pl.LazyFrame, pl.Schema]:
+    """The frame with its columns renamed (source -> canonical)."""
     if not renames:
         return frame, schema
     frame = frame.rename(renames)
-    return frame, frame.collect_schema()
+    return frame, pl.Schema({renames.get(name, name): dtype for name, dtype in schema.items()})

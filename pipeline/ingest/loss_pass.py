@@ -4,24 +4,32 @@ losses to Parquet and counts the rows breaking each contract rule."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 
 from pipeline.base.files import NoSpaceError, is_no_space
 from pipeline.base.options import LossSpec
-from pipeline.contract import Dump, DumpError, Problem, problem_counts
+from pipeline.contract import Dump, DumpError, Problem
 from pipeline.contract.batching import FILE_INDEX
-from pipeline.contract.checks import Counts, flag_columns, run_screens
+from pipeline.contract.checks import (
+    Counts,
+    flag_columns,
+    flag_name,
+    problem_counts,
+    run_screens,
+)
 from pipeline.contract.cross_entropy import ignored_label, per_sample_losses
+from pipeline.contract.identity import DUPLICATE_RULE
 from pipeline.warehouse.layout import DUMP_COLUMN
 
-# Each output scans the dump itself: sharing one scan (common subplan elimination)
-# buffers it, so peak memory would grow with the dump (bench/README.md).
+# A batch of small dumps: each output scans the files itself, as sharing Polars' Parquet
+# scan (common subplan elimination) buffers it, so peak memory would grow with the batch.
 SEPARATE_SCANS = pl.QueryOptFlags(comm_subplan_elim=False)
+# One dump: its outputs share the one sliced scan (pipeline.contract.slices).
+SHARED_SCAN = pl.QueryOptFlags(comm_subplan_elim=True)
 BAD_ROW_SCHEMA = pl.Schema({"sample_id": pl.String, "column_name": pl.String, "problem": pl.String})
 
 # Per dump: counts (rows, ignored rows, one entry per check) and its bad rows.
@@ -87,50 +95,57 @@ def dump_losses_to_parquet(
     With skip_bad_rows, bad rows are left out of target. `model` keeps one model;
     `snapshot_date` is written as a column.
     """
+    if skip_bad_rows:
+        dump = _repeats_by_row(dump)
     plan = _planned_losses(dump, spec, skip_bad_rows, model, snapshot_date)
     losses, flags, any_flag, ignored = plan
-    counts = dump.frame.select(_counts(dump, ignored))
+    # Screens on the footer (no data read) come first: a rule they cannot rule out is
+    # counted exactly in the same pass.
+    footer_counts = run_screens(dump.checks)
+    exact_now = [c for c in dump.checks if footer_counts.get(c.flag, 0)]
+    counts = dump.frame.select(*_counts(dump, ignored), *problem_counts(exact_now, screened=False))
     outputs = [losses.sink_parquet(target, lazy=True), counts]
     if skip_bad_rows:
         outputs.append(dump.frame.filter(any_flag).select("sample_id", *flags))
     try:
-        screened_counts = _beside(partial(run_screens, dump.checks))
-        _, counted, *bad = pl.collect_all(outputs, engine="streaming", optimizations=SEPARATE_SCANS)
+        # One scan feeds every output: the dump is decoded once (slices.py).
+        _, counted, *bad = pl.collect_all(outputs, engine="streaming", optimizations=SHARED_SCAN)
         found = Counts(counted.row(0, named=True))
-        found.update(screened_counts())
-        screened = [c for c in dump.checks if c.screen is not None and found.get(c.flag, 0)]
+        screened = [
+            c for c in dump.checks if isinstance(c.screen, pl.Expr) and found.get(c.flag, 0)
+        ]
         if screened:
             # A cheap screen was not 0: count those rules exactly (bad files only).
-            exact = dump.frame.select(problem_counts(screened, screened=False)).collect()
-            found.update(Counts(exact.row(0, named=True)))
+            exact = dump.frame.select(problem_counts(screened, screened=False))
+            found.update(Counts(exact.collect(engine="streaming").row(0, named=True)))
     except (pl.exceptions.PolarsError, OSError) as error:
         raise _failed(dump, target, error) from error
+    found.update({flag: 0 for flag, count in footer_counts.items() if not count})
     return found, bad_row_records(dump, bad[0] if bad else pl.DataFrame())
 
 
-def _beside(call: Callable[[], dict[str, int]]) -> Callable[[], dict[str, int]]:
-    """Start call in a thread and return what waits for its result (or raises its error).
-    The file screens read with pyarrow while Polars' pass runs (both free the GIL: 4M x 2
-    logits, 1.47 -> 1.22 s). A daemon, like the dump task that starts it: a dump given up
-    by dump_timeout never holds the process open."""
-    outcome: list[dict[str, int] | BaseException] = []
+def _repeats_by_row(dump: Dump) -> Dump:
+    """The dump with its repeated-id flag made row by row, so that leaving bad rows out
+    streams: hashing every id of the file (the rule's own flag) would make Polars hold the
+    whole dump, scores and all. The id screen (sample_id alone) tells when no id can repeat;
+    otherwise the repeated rows are found from the id columns alone, by position."""
+    flag = flag_name(DUPLICATE_RULE)
+    check = next((c for c in dump.checks if c.flag == flag), None)
+    if check is None or not isinstance(check.screen, pl.Expr):
+        return dump
+    try:
+        steps_down = dump.frame.select(check.screen).collect(engine="streaming").item()
+        if not steps_down:
+            return replace(dump, frame=dump.frame.with_columns(pl.lit(False).alias(flag)))
+        numbered = dump.frame.with_row_index(ROW)
+        repeated = numbered.filter(pl.col(flag)).select(ROW).collect()[ROW]
+    except (pl.exceptions.PolarsError, OSError) as error:
+        raise _failed(dump, dump.path, error) from error
+    by_row = pl.col(ROW).is_in(repeated.implode()).alias(flag)
+    return replace(dump, frame=numbered.with_columns(by_row).drop(ROW))
 
-    def run() -> None:
-        try:
-            outcome.append(call())
-        except BaseException as error:  # handed to the waiting thread
-            outcome.append(error)
 
-    thread = threading.Thread(target=run, daemon=True, name="screens")
-    thread.start()
-
-    def result() -> dict[str, int]:
-        thread.join()
-        if isinstance(outcome[0], BaseException):
-            raise outcome[0]
-        return outcome[0]
-
-    return result
+ROW = "_lossgram_row"
 
 
 def batch_losses_to_parquet(

@@ -5,10 +5,14 @@ under bad_rows = skip; one model kept for a rerun of it; each batch row naming i
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from scipy.special import log_softmax
 
@@ -114,3 +118,62 @@ def test_the_counts_are_the_same_with_or_without_skip(tmp_path, skip):
     dump = open_dump(tmp_path / "d.parquet", READER)
     counts, _ = dump_losses_to_parquet(dump, SPEC, tmp_path / "o.parquet", skip_bad_rows=skip)
     assert [(p.column, p.rows) for p in problems_found(dump.checks, counts)] == [("label", 1)]
+
+
+PEAK_OF_A_PASS = """
+import sys
+from pathlib import Path
+from pipeline.base.options import LossSpec, ReaderOptions
+from pipeline.contract import open_dump
+from pipeline.ingest.loss_pass import dump_losses_to_parquet
+
+dump = open_dump(Path(sys.argv[1]), ReaderOptions(split="test"))
+skip = sys.argv[3] == "skip"
+counts, _ = dump_losses_to_parquet(dump, LossSpec(), Path(sys.argv[2]), skip_bad_rows=skip)
+status = Path("/proc/self/status").read_text()
+peak_kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+print(counts["rows"], int(peak_kib) * 1024)
+"""
+
+
+@pytest.mark.parametrize(
+    "bad_rows",
+    [
+        "reject",
+        # Ids out of order and one repeated: the rows to leave out are found by position.
+        pytest.param("skip", marks=pytest.mark.slow),
+    ],
+)
+def test_a_row_group_bigger_than_the_memory_budget_is_read_in_slices(tmp_path, bad_rows):
+    """One row group of 2,000 rows x 50,000 float32 scores: 0.4 GB decoded, 0.8 GB as
+    float64, a few MB on disk (runs of equal scores). A pass in its own process peaks
+    under 1 GiB; decoding the row group whole and casting it would not fit."""
+    rows, classes, repeats = 2_000, 50_000, 20
+    block = rows // repeats
+    scores = np.zeros((block, classes), np.float32)
+    scores[:, 0] = 2.0
+    flat = pa.FixedSizeListArray.from_arrays(pa.array(scores.ravel()), classes)
+    ids = np.arange(rows) if bad_rows == "reject" else np.r_[rows - 2, np.arange(rows - 1)]
+    table = pa.table(
+        {
+            "sample_id": pa.array(ids),
+            "label": pa.array(np.zeros(rows, np.int64)),
+            "logits": pa.chunked_array([flat] * repeats),  # one block, referenced 20 times
+        }
+    )
+    path = tmp_path / "wide.parquet"
+    pq.write_table(table, path, row_group_size=rows, compression="zstd")
+    assert pq.ParquetFile(path).metadata.num_row_groups == 1
+    assert path.stat().st_size < 20 * 2**20
+
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_OF_A_PASS, str(path), str(tmp_path / "out.parquet"), bad_rows],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    counted, peak = map(int, done.stdout.split())
+    assert counted == rows
+    assert peak < 2**30, f"peak {peak / 2**20:.0f} MiB"
+    ce = pl.read_parquet(tmp_path / "out.parquet")["ce"]
+    assert len(ce) == (rows if bad_rows == "reject" else rows - 2)
+    expected = -log_softmax(np.r_[2.0, np.zeros(classes - 1)])[0]
+    np.testing.assert_allclose(ce.to_numpy(), expected, rtol=1e-12)
