@@ -28,7 +28,7 @@ from pipeline.warehouse.layout import (
     staging_folder,
     write_manifest,
 )
-from pipeline.warehouse.ledger import commit_files, live_files, record_dumps, record_snapshot
+from pipeline.warehouse.ledger import commit_files, manifest_text, record_dumps, record_snapshot
 from pipeline.warehouse.queries import execute
 
 if TYPE_CHECKING:
@@ -100,8 +100,8 @@ def land_nights(
         def step(count: int, _: int, name: str, offset: int = done) -> None:
             progress(offset + count, total, name)
 
-        committed = land_night(warehouse, options, summary, snapshot_date, paths, step, known)
-        write_manifest(warehouse.layout, committed, f"{summary.run_id}:{snapshot_date}")
+        manifest = land_night(warehouse, options, summary, snapshot_date, paths, step, known)
+        write_manifest(warehouse.layout, manifest)
         fault_point("before_export")
         with warehouse.reading(losses_view=False) as catalog:
             export_night(catalog, warehouse.layout, snapshot_date, summary.run_id)
@@ -117,8 +117,9 @@ def land_night(
     paths: list[Path],
     progress: Progress,
     known: CommittedAtStart,
-) -> list[PlacedFile]:
-    """Compute, admit, place, commit one night. Returns the files live after it."""
+) -> str:
+    """Compute, admit, place, commit one night. Returns the manifest of the files live
+    after it."""
     from pipeline.ingest.admission import admit
 
     layout, engine = warehouse.layout, options.engine
@@ -167,9 +168,9 @@ def _commit_night(
     computed: list[ComputedDump],
     placed: list[PlacedFile],
     known: CommittedAtStart,
-) -> list[PlacedFile]:
+) -> str:
     """The ledger, the live files and the aggregates of one night, in one commit.
-    Returns the files live after it (for the manifest)."""
+    Returns the manifest of the files live after it."""
     import polars as pl
 
     from pipeline.analysis.aggregates import register_bin_scheme
@@ -207,4 +208,4 @@ def _commit_night(
         execute(catalog, "add_pending_reports", {"nights": [snapshot_date]})
         record_slice_columns(catalog, known.slice_types)
         fault_point("before_commit")
-        return live_files(catalog)
+        return manifest_text(catalog, f"{run_id}:{snapshot_date}")

@@ -30,6 +30,7 @@ from pipeline.warehouse.ledger import (
     finish_run,
     kept_files,
     live_files,
+    manifest_text,
     record_skipped,
     stale_snapshots,
     start_run,
@@ -69,6 +70,7 @@ def open_for_writing(
         summary.stale_snapshots = stale_snapshots(catalog, lineage)
         kept = kept_files(catalog, RETIRED_FILES_KEPT_SECONDS)
         committed = live_files(catalog)
+        manifest = manifest_text(catalog, f"{summary.run_id}:start")
         on_disk = warehouse.layout.store.sizes(LOSSES_FOLDER)  # once: it grows with nights
         summary.changed_files = changed_files(catalog, on_disk)
         warehouse.follow_move(catalog)
@@ -81,7 +83,7 @@ def open_for_writing(
             summary.status, summary.error = STATUS_FAILED, str(error)
             finish(catalog, summary, started)
         slice_types = _slice_types(catalog) if planned and planned.by_date else {}
-    write_manifest(warehouse.layout, committed, f"{summary.run_id}:start")
+    write_manifest(warehouse.layout, manifest)
     # Only what the catalog now lists stays: files of a run that died go.
     remove_unreferenced(warehouse.layout, kept, on_disk)
     with warehouse.reading(losses_view=False) as catalog:

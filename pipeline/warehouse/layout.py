@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import json
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
@@ -350,32 +349,8 @@ def _is_partial(key: str) -> bool:
     return name.startswith(".") and name.endswith(".tmp")
 
 
-def _by_path(files: Iterable[PlacedFile]) -> dict[str, list[PlacedFile]]:
-    """Placed files by file: a batch file is listed once per dump it holds."""
-    by_path: dict[str, list[PlacedFile]] = {}
-    for placed in files:
-        by_path.setdefault(placed.path, []).append(placed)
-    return by_path
-
-
-def _manifest_entry(path: str, of_file: list[PlacedFile]) -> dict[str, object]:
-    """What the manifest says of one file: its rows are those of every dump it holds."""
-    return {
-        "path": path.removeprefix(f"{LOSSES_FOLDER}/"),  # a string op: ~15,000 a run
-        "snapshot_date": of_file[0].snapshot_date.isoformat(),
-        "model": of_file[0].model,
-        "rows": sum(placed.rows for placed in of_file),
-    }
-
-
-def write_manifest(layout: Layout, files: list[PlacedFile], commit: str) -> None:
-    """losses/_manifest.json: the committed file list, for readers outside DuckDB (Polars,
-    Spark) that must not glob the folders (uncommitted files may lie there)."""
-    manifest = {
-        "version": 1,
-        "commit": commit,
-        "files": [_manifest_entry(path, of_file) for path, of_file in _by_path(files).items()],
-    }
-    # Compact: json's C encoder (an indented dump is encoded in Python, ~0.15 s for
-    # 4,000 files; a year is ~15,000), twice a run.
-    layout.store.write_text(f"{LOSSES_FOLDER}/{MANIFEST_FILE}", json.dumps(manifest) + "\n")
+def write_manifest(layout: Layout, manifest: str) -> None:
+    """losses/_manifest.json (ledger.manifest_text): the committed file list, for readers
+    outside DuckDB (Polars, Spark) that must not glob the folders (uncommitted files may
+    lie there)."""
+    layout.store.write_text(f"{LOSSES_FOLDER}/{MANIFEST_FILE}", manifest + "\n")

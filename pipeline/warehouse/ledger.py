@@ -133,6 +133,11 @@ def changed_files(connection: duckdb.DuckDBPyConnection, now: dict[str, int]) ->
     return changed
 
 
+def manifest_text(connection: duckdb.DuckDBPyConnection, commit: str) -> str:
+    """The manifest of the committed files (layout.write_manifest writes it)."""
+    return str(execute(connection, "manifest_json", {"commit": commit})[0][0])
+
+
 def live_files(connection: duckdb.DuckDBPyConnection) -> list[PlacedFile]:
     """The committed per-sample files (for the manifest)."""
     return [

@@ -49,7 +49,9 @@ def test_a_night_s_histograms_are_one_file_and_the_catalog_holds_none(settings):
                      for p in (settings.warehouse / "histograms").rglob("*.parquet"))  # fmt: skip
     assert on_disk == [path for _, path, _ in files]
     # The view reads every row of the files, and each group's fractions add up to 1.
-    counted = query(database, "select snapshot_date, count(*) from histograms group by 1 order by 1")
+    counted = query(
+        database, "select snapshot_date, count(*) from histograms group by 1 order by 1"
+    )
     assert [rows for _, rows in counted] == [rows for _, _, rows in files]
     sums = query(
         database,

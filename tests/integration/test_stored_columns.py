@@ -51,7 +51,11 @@ def stored_files(settings: Settings) -> list[Path]:
 
 @pytest.mark.parametrize(
     ("loss", "p_true_stored"),
-    [({}, False), ({"class_weights": (1.0, 3.0, 0.5, 2.0)}, True), ({"label_smoothing": 0.1}, True)],
+    [
+        ({}, False),
+        ({"class_weights": (1.0, 3.0, 0.5, 2.0)}, True),
+        ({"label_smoothing": 0.1}, True),
+    ],
 )
 def test_derivable_columns_are_left_null_and_the_view_gives_them_back(
     tmp_path, loss, p_true_stored

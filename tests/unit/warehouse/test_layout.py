@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from urllib.parse import unquote
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -27,6 +28,7 @@ from pipeline.warehouse.layout import (
     remove_unreferenced,
     write_manifest,
 )
+from pipeline.warehouse.ledger import manifest_text
 from pipeline.warehouse.store import LocalStore
 
 NIGHT = dt.date(2026, 11, 20)
@@ -112,8 +114,13 @@ def test_carrying_over_copies_the_other_dumps_rows(layout, tmp_path):
 
 def test_the_manifest_lists_each_file_once_with_the_rows_of_its_dumps(layout):
     path = "losses/snapshot_date=2026-11-20/model=m/run1-000000-0.parquet"
-    files = [PlacedFile(path, NIGHT, "m", "x", 2), PlacedFile(path, NIGHT, "m", "z", 3)]
-    write_manifest(layout, files, "run1:2026-11-20")
+    with duckdb.connect() as connection:  # the catalog's live_files, a batch file twice
+        connection.execute(
+            "create table live_files as select * from (values (?, ?::DATE, 'm', 'x', 2),"
+            " (?, ?::DATE, 'm', 'z', 3)) t(path, snapshot_date, model, dump_path, rows)",
+            [path, NIGHT, path, NIGHT],
+        )
+        write_manifest(layout, manifest_text(connection, "run1:2026-11-20"))
     manifest = json.loads((layout.root / "losses" / "_manifest.json").read_text())
     assert manifest == {
         "version": 1,

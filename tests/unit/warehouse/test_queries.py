@@ -57,9 +57,7 @@ FRAGMENT_LITERALS = {
 def test_each_file_is_one_whole_statement(name):
     _, body = header_and_body(name)
     # A literal that takes a filled statement (a Fragment) gets one; the others a string.
-    literals = {
-        literal: FRAGMENT_LITERALS.get(literal, "x") for literal in LITERAL.findall(body)
-    }
+    literals = {literal: FRAGMENT_LITERALS.get(literal, "x") for literal in LITERAL.findall(body)}
     text = ddl(name, **literals) if "{{" in body else body
     assert len(duckdb.extract_statements(text)) == 1
 
