@@ -10,7 +10,7 @@ Targets (each measured side by side, contenders in rotating order per repeat):
   2 e2e      `lossgram run` (CLI, fresh warehouse, reports included) against a bare script
              (pyarrow read, torch CE in float64 (numpy when torch is missing),
              numpy.histogram, pyarrow write of the losses) on one night of N x 10 test
-             logits plus an N/10 x 10 train dump; goal <= 1.5x
+             logits plus an N/10 x 10 train dump; goal <= 1.3x (#27)
   3 many     `lossgram run` on 1,000 small dumps against one dump with the same rows;
              goal <= 1.5x
   4 memory   `lossgram run` on 4N (default 40M + 4M train) against N: peak RSS <= 1 GiB
@@ -577,11 +577,14 @@ def failures(runs: list[dict[str, Any]]) -> str:
     )
 
 
+E2E_GOAL = 1.3  # the night against the bare script (#27 lowered it from 1.5)
+
+
 def e2e_rows(night: dict[str, Any]) -> list[list[str]]:
     runs = night["runs"]
     name = f"2 E2E {night['rows'] / 1e6:g}M test + {night['train_rows'] / 1e6:g}M train"
     if failures(runs["lossgram"]):
-        return [[name, failures(runs["lossgram"]), "<= 1.5x", verdict(False)]]
+        return [[name, failures(runs["lossgram"]), f"<= {E2E_GOAL}x", verdict(False)]]
     ratio = median(runs["lossgram"]) / median(runs["bare"])
     job_ratio = median(runs["lossgram"], "job_seconds") / median(runs["bare"])
     return [
@@ -591,8 +594,8 @@ def e2e_rows(night: dict[str, Any]) -> list[list[str]]:
             f"{median(runs['bare']):.2f} s, "
             f"{peak(runs['bare']):.0f} MiB; **{ratio:.2f}x** (job only {job_ratio:.2f}x); "
             f"histograms equal: {night['histograms_equal']}",
-            "<= 1.5x",
-            verdict(ratio <= 1.5),
+            f"<= {E2E_GOAL}x",
+            verdict(ratio <= E2E_GOAL),
         ]
     ]
 
