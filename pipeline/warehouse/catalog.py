@@ -85,8 +85,9 @@ class Warehouse:
 
     def connect(self, *, losses_view: bool = True) -> duckdb.DuckDBPyConnection:
         """A read-only connection to the committed catalog, with its own `losses` view
-        over the committed files under this folder (wherever the folder now is). Binding
-        it reads every file's footer: callers that read only tables go without."""
+        over the committed files under this folder (wherever the folder now is), made when
+        the catalog was copied or moved since its last commit (it lists every file):
+        callers that read only tables go without."""
         if not self.catalog.exists():
             raise WarehouseError(
                 f"no warehouse at {self.name}: run `lossgram run` first, or point at one "
