@@ -1,5 +1,5 @@
 -- A session's own view over the committed histogram files, where the warehouse folder
--- now is (a reader of a copied or moved catalog), with its own `histograms` view over it.
+-- now is (a reader of a copied or moved catalog; the stored `histograms` view reads it).
 -- Literal: {{histogram_files}} (a list of absolute paths). Binds: none
 CREATE OR REPLACE TEMP VIEW histogram_file_rows AS
 SELECT snapshot_date, model, split, epoch, label, scheme_id, bin, lower, upper, count,

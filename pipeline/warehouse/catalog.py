@@ -171,7 +171,6 @@ class Warehouse:
         the stock duckdb CLI), and this session's own, over `night`'s files alone when
         given (what its aggregates read), else over all."""
         self._bind_losses_view(connection, stored=True, night=night)
-        bind_histogram_views(connection, self.layout, stored=True)
         execute(connection, "clear_catalog_location")
         execute(connection, "set_catalog_location", {"path": str(self.catalog)})
 
@@ -197,6 +196,8 @@ class Warehouse:
         moved since it was made (its absolute paths name the old folder), or if an older
         lossgram made it."""
         if not self._stored_view_current(connection):
+            # The histogram files' view too (a commit that writes one makes it again).
+            bind_histogram_views(connection, self.layout, stored=True)
             self.bind_losses_view(connection)
 
     def _bind_losses_view(

@@ -64,6 +64,10 @@ def record_export(
     again)."""
     record = read_export_record(layout) or {}
     record[snapshot_date.isoformat()] = {"run": run_id, "sizes": sizes}
+    _write_record(layout, record)
+
+
+def _write_record(layout: Layout, record: dict[str, Any]) -> None:
     layout.store.write_text(EXPORTED_RECORD, json.dumps(record, sort_keys=True))
 
 
@@ -99,18 +103,12 @@ def catch_up_exports(connection: duckdb.DuckDBPyConnection, layout: Layout) -> l
         export_night(connection, layout, snapshot_date, runs[snapshot_date])
     if record is None:  # the record starts from what is now on disk
         on_disk = layout.store.sizes("tables")
-        layout.store.write_text(
-            EXPORTED_RECORD,
-            json.dumps(
-                {
-                    day.isoformat(): {
-                        "run": run,
-                        "sizes": {t: on_disk.get(export_path(t, day)) for t in EXPORTED_TABLES},
-                    }
-                    for day, run in committed
-                },
-                sort_keys=True,
-            ),
+        sizes = {
+            day: {t: on_disk.get(export_path(t, day)) for t in EXPORTED_TABLES} for day in runs
+        }
+        _write_record(
+            layout,
+            {day.isoformat(): {"run": run, "sizes": sizes[day]} for day, run in runs.items()},
         )
     return stale
 

@@ -65,8 +65,8 @@ def bind_histogram_views(
     connection: duckdb.DuckDBPyConnection, layout: Layout, *, stored: bool
 ) -> None:
     """The view over the committed histogram files where the warehouse now is: stored
-    (within a commit), or this session's own with its own `histograms` view over it (a
-    reader of a moved or copied catalog)."""
+    (within a commit), or this session's own (a reader of a moved or copied catalog: the
+    stored `histograms` view then reads it, as a temporary view comes first by name)."""
     files = [layout.location(path) for (path,) in execute(connection, "histogram_files_listed")]
     if stored:
         if files:
@@ -77,4 +77,3 @@ def bind_histogram_views(
         return
     if files:
         connection.execute(ddl("histogram_file_rows_view_temp", histogram_files=files))
-        execute(connection, "histograms_view_temp")
