@@ -139,6 +139,8 @@ def model_report(
     reference_epochs = epochs.filter(pl.col("split") == options.reference_split)
     epochs_trained = reference_epochs["epoch"].n_unique()
     best = next((v["best_epoch"] for v in verdicts if v.get("best_epoch") is not None), None)
+    largest = statistics["max_ce"].drop_nulls().to_list()
+    groups = model_groups(connection, at_epoch, linear_bins(largest), options.ece_bins)
     return ModelReport(
         snapshot_date=snapshot_date,
         model=model,
@@ -147,13 +149,9 @@ def model_report(
         verdicts=verdicts,
         statistics=statistics,
         histograms=query_frame(connection, "report_histograms", at_epoch),
-        linear_histograms=query_frame(
-            connection,
-            "report_linear_histogram",
-            {**at_epoch, **linear_bins(statistics["max_ce"].drop_nulls().to_list())},
-        ),
+        linear_histograms=groups.linear,
         markers=markers,
-        per_class=query_frame(connection, "report_per_class", at_epoch),
+        per_class=groups.per_class,
         slices=slice_table(connection, at_epoch, options.reference_split),
         cartography=cartography(
             connection, snapshot_date, model, options.reference_split, epochs_trained
@@ -166,10 +164,46 @@ def model_report(
         nights=query_frame(connection, "report_model_nights", scope),
         epochs=epochs,
         best_epoch=best,
-        calibration=query_frame(
-            connection, "report_calibration", {**at_epoch, "bins": options.ece_bins}
-        ),
+        calibration=groups.calibration,
         ece=dict(statistics.filter(pl.col("ece").is_not_null()).select("split", "ece").iter_rows()),
+    )
+
+
+@dataclass(frozen=True)
+class ModelGroups:
+    """What a model's page counts from its night's losses, read once."""
+
+    linear: pl.DataFrame  # split, bin, lower, upper, count, fraction
+    per_class: pl.DataFrame  # label, class, split, n, mean_ce, accuracy
+    calibration: pl.DataFrame  # split, confidence_bin, n, mean_confidence, accuracy
+
+
+def model_groups(
+    connection: duckdb.DuckDBPyConnection,
+    at_epoch: dict[str, Any],
+    bins: dict[str, Any],
+    confidence_bins: int,
+) -> ModelGroups:
+    """The linear histogram, the per-class table and the reliability diagram of a model's
+    night at one epoch, from one read of its losses (sql/report_model_groups.sql: three
+    reads took 1.5x as long on 11M rows, bench/HISTORY.md)."""
+    rows = query_frame(
+        connection, "report_model_groups", {**at_epoch, **bins, "bins": confidence_bins}
+    )
+
+    def kind(name: str) -> pl.DataFrame:
+        return rows.filter(pl.col("kind") == name)
+
+    return ModelGroups(
+        linear=kind("linear")
+        .select("split", "bin", "lower", "upper", pl.col("n").alias("count"), "fraction")
+        .sort("split", "bin"),
+        per_class=kind("class")
+        .select("label", "class", "split", "n", "mean_ce", "accuracy")
+        .sort("label", "split"),
+        calibration=kind("calibration")
+        .select("split", "confidence_bin", "n", "mean_confidence", "accuracy")
+        .sort("split", "confidence_bin"),
     )
 
 
@@ -204,8 +238,9 @@ def slice_table(
 
 
 def linear_bins(largest: list[float]) -> dict[str, Any]:
-    """Binds of report_linear_histogram: a round bar width giving about LINEAR_BARS bars
-    from 0 to the largest loss (capped at LINEAR_X_MAX, the rest in one open bar)."""
+    """Binds of the linear histogram (report_model_groups.sql): a round bar width giving
+    about LINEAR_BARS bars from 0 to the largest loss (capped at LINEAR_X_MAX, the rest in
+    one open bar)."""
     top = min(max((value for value in largest if math.isfinite(value)), default=1.0), LINEAR_X_MAX)
     wanted = max(top, 1e-6) / LINEAR_BARS
     decade = 10.0 ** math.floor(math.log10(wanted))
