@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
@@ -311,8 +310,7 @@ def load_settings(
 
 
 def _layered(layers: tuple[_Layer, ...]) -> Settings:
-    """Settings from layers, highest first (a table is merged key by key, as
-    pydantic-settings merged its sources); a bad value is one line naming its layer."""
+    """Settings from layers, highest first; a bad value is one line naming its layer."""
     values: dict[str, Any] = {}
     for layer in layers:
         values = _merged(layer.given, values)
@@ -325,7 +323,7 @@ def _layered(layers: tuple[_Layer, ...]) -> Settings:
 
 
 def _merged(below: dict[str, Any], above: dict[str, Any]) -> dict[str, Any]:
-    """`below` with `above`'s values over it, tables merged key by key."""
+    """`below` with `above`'s values over it, tables merged key by key (as pydantic-settings)."""
     merged = below.copy()
     for key, value in above.items():
         if isinstance(merged.get(key), dict) and isinstance(value, dict):
@@ -353,6 +351,8 @@ def _read_toml(path: Path, required: bool) -> dict[str, Any]:
         if required:
             raise SettingsError(f"config file {path} does not exist")
         return {}
+    import tomllib  # here: a command with no lossgram.toml goes without (~1 ms of a start)
+
     with path.open("rb") as handle:
         try:
             table = tomllib.load(handle)
