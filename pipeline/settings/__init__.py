@@ -1,24 +1,22 @@
 """The one settings object: defaults < lossgram.toml < LOSSGRAM_* env < CLI flags.
 
-A pydantic-settings model; each field has a default and a help (its docstring). A plain
+A pydantic model; each field has a default and a help (its docstring). A plain
 `Settings(...)` reads only its arguments; `load_settings` puts flags, LOSSGRAM_* variables and
-the TOML file under them. Each kind of setting reads text in lossgram's formats (`a,b`,
-`key=value,...`, `none`; values.py) and keeps its rules; a bad value is one SettingsError
-line: the setting, its source.
+the TOML file under them (itself: pydantic-settings took ~40 ms of each start to import).
+Each kind of setting reads text in lossgram's formats (`a,b`, `key=value,...`, `none`;
+values.py) and keeps its rules; a bad value is one SettingsError line: the setting, its source.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic.types import StrictFloat, StrictInt, StrictStr
-from pydantic_settings import BaseSettings, InitSettingsSource, SettingsConfigDict
 
 from pipeline.analysis import bins as binning
 from pipeline.base.errors import LossgramError
@@ -53,7 +51,6 @@ from pipeline.settings.values import (
 
 if TYPE_CHECKING:
     from pydantic import ValidationInfo
-    from pydantic_settings import PydanticBaseSettingsSource
 
 # The defaults of the option objects are the product's defaults, written once.
 LOSS, THRESHOLDS, ANALYSIS = LossSpec(), Thresholds(), AnalysisOptions()
@@ -73,18 +70,18 @@ class SettingsError(LossgramError, ValueError):
     """A setting has a value lossgram cannot use."""
 
 
-class _Layer(InitSettingsSource):
+class _Layer(NamedTuple):
     """One source of settings (flags, LOSSGRAM_* variables, a TOML file); `where` names it."""
 
-    def __init__(self, given: dict[str, Any], where: Callable[[str], str]) -> None:
-        super().__init__(Settings, given)
-        self.given, self.where = given, where
+    given: dict[str, Any]
+    where: Callable[[str], str]
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every knob of lossgram, each with a default and a help string."""
 
-    model_config = SettingsConfigDict(frozen=True, extra="forbid", case_sensitive=True)
+    # validate_default: as pydantic-settings' BaseSettings had it, defaults are validated too.
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     inbox: Folder = Path("data/inbox")
     """Folder the nightly job reads new dumps from."""
@@ -185,22 +182,8 @@ class Settings(BaseSettings):
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)
-        except ValidationError as error:  # say it in one line, naming the value's source
-            sources = values.get("_build_sources", ((), {}))[0]
-            raise SettingsError(_one_line(error, sources)) from error
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Only the arguments: no environment, .env or secrets (load_settings brings its own
-        sources: flags, LOSSGRAM_* variables, the TOML file)."""
-        return (init_settings,)
+        except ValidationError as error:  # say it in one line
+            raise SettingsError(_one_line(error, ())) from error
 
     @field_validator(*CHECKS)
     @classmethod
@@ -264,7 +247,7 @@ class Settings(BaseSettings):
         return binning.log_bin_scheme()
 
 
-def _one_line(error: ValidationError, sources: Iterable[object]) -> str:
+def _one_line(error: ValidationError, sources: Iterable[_Layer]) -> str:
     """Pydantic's first complaint as lossgram says it: the setting, what is wrong with its
     value and, while loading, where that value came from (--flag, LOSSGRAM_*, the file)."""
     first = error.errors(include_url=False)[0]
@@ -279,7 +262,7 @@ def _one_line(error: ValidationError, sources: Iterable[object]) -> str:
         problem = f"setting {name}: " + (
             f"expected {words}, got {first['input']!r}" if words else first["msg"]
         )
-    layers = [source for source in sources if isinstance(source, _Layer) and name in source.given]
+    layers = [source for source in sources if name in source.given]
     where = layers[0].where(name) if layers else None
     return " ".join(problem.splitlines()) + (f" (from {where})" if where else "")
 
@@ -322,8 +305,32 @@ def load_settings(
     # Each layer alone first (the file, env, flags): a bad value hidden by a higher layer
     # is refused too, as the nightly job may run without that layer.
     for layer in reversed(layers):
-        Settings(_build_sources=((layer,), {}))
-    return Settings(_build_sources=(layers, {}))
+        _layered((layer,))
+    return _layered(layers)
+
+
+def _layered(layers: tuple[_Layer, ...]) -> Settings:
+    """Settings from layers, highest first; a bad value is one line naming its layer."""
+    values: dict[str, Any] = {}
+    for layer in layers:
+        values = _merged(layer.given, values)
+    try:
+        return Settings(**values)
+    except SettingsError as error:  # said again, naming the layer of the value refused
+        refused = error.__cause__
+        assert isinstance(refused, ValidationError)
+        raise SettingsError(_one_line(refused, layers)) from refused
+
+
+def _merged(below: dict[str, Any], above: dict[str, Any]) -> dict[str, Any]:
+    """`below` with `above`'s values over it, tables merged key by key (as pydantic-settings)."""
+    merged = below.copy()
+    for key, value in above.items():
+        if isinstance(merged.get(key), dict) and isinstance(value, dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _find_config(start: Path | None = None) -> Path:
@@ -344,6 +351,8 @@ def _read_toml(path: Path, required: bool) -> dict[str, Any]:
         if required:
             raise SettingsError(f"config file {path} does not exist")
         return {}
+    import tomllib  # here: a command with no lossgram.toml goes without (~1 ms of a start)
+
     with path.open("rb") as handle:
         try:
             table = tomllib.load(handle)
