@@ -18,6 +18,7 @@ from pipeline.base.progress import Progress as ProgressCallback
 if TYPE_CHECKING:  # the command line starts without Polars and the ledger's DuckDB
     import polars as pl
     from rich.table import Table
+    from rich.text import Text
 
     from pipeline.base.results import RunSummary
     from pipeline.cli.losses_command import LossesWritten
@@ -93,7 +94,8 @@ def progress_bar(description: str) -> Iterator[ProgressCallback]:
 def print_losses_written(written: LossesWritten) -> None:
     table = _table("model", "split", "epoch", "n", "mean ce", "median ce")
     for row in written.summary.iter_rows(named=True):
-        table.add_row(
+        _add_row(
+            table,
             printable(row["model"]),
             printable(row["split"]),
             "" if row["epoch"] is None else str(row["epoch"]),
@@ -134,7 +136,8 @@ def print_run(summary: RunSummary, as_json: bool) -> None:
         table = _table("date", "model", "held-out", "epoch", "verdict", "gap / H")
         for verdict in summary.verdicts:
             gap = verdict["normalised_gap"]
-            table.add_row(
+            _add_row(
+                table,
                 verdict["snapshot_date"].isoformat(),
                 printable(verdict["model"]),
                 printable(verdict["heldout_split"]),
@@ -230,7 +233,7 @@ def print_rows(
     _in_time(deadline)
     table = _table(*columns)
     for row in rows:
-        table.add_row(*("" if value is None else _cell(value) for value in row))
+        _add_row(table, *("" if value is None else _cell(value) for value in row))
     # Into a file or a pipe there is no width to fit: nothing is cut (rich would take
     # 80 columns and cut headers to "s…").
     console = out_console if out_console.is_terminal else Console(width=1_000_000)
@@ -242,7 +245,22 @@ def _table(*columns: str) -> Table:
     a no-op night with --json, or a query as JSON, goes without)."""
     from rich.table import Table
 
-    return Table(*columns)
+    table = Table()
+    for column in columns:
+        table.add_column(_text(printable(column)))
+    return table
+
+
+def _add_row(table: Table, *cells: str) -> None:
+    """A row of data: a cell is shown as it is, never read as rich markup or emoji codes
+    (a value `y[/]` would stop the command, `[b]x` would lose its brackets)."""
+    table.add_row(*(_text(cell) for cell in cells))
+
+
+def _text(value: str) -> Text:
+    from rich.text import Text
+
+    return Text(value)
 
 
 LONGEST_CELL = 200  # characters of one table cell; --format csv / json print it whole

@@ -202,3 +202,15 @@ def test_duckdbs_hint_is_kept_in_the_one_line(warehouse):
     assert code == 2 and output.strip().endswith('Did you mean "losses"?')
     code, output = sql(warehouse, "select modl from verdicts")
     assert code == 2 and 'Candidate bindings: "model"' in output and "\n" not in output.strip()
+
+
+def test_table_cells_and_headers_are_data_not_markup(warehouse):
+    """rich read cells as markup: `y[/]` stopped the command (exit 2), `[test] x` printed
+    as ` x` and `:smile:` as an emoji. Every one is printed as it is."""
+    values = {"closer": "y[/]", "[b]head[/b]": "[test] x", "e": ":smile:", "tag": "[red]r"}
+    query = "SELECT " + ", ".join(f"'{value}' AS \"{name}\"" for name, value in values.items())
+    code, output = sql(warehouse, query)
+    assert code == 0, output
+    for name, value in values.items():
+        assert name in output and value in output
+    assert "😄" not in output
