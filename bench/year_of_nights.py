@@ -6,7 +6,9 @@ Lands one night at a time (each: `models` models x train/test x 10 epochs x `row
 samples, 10 classes; per-class histograms come with them), in this process, and every
 `--every` nights (default 30) measures: the catalog's size, the seconds the night's
 commit took (the job's own `seconds`; the median of the last 5 nights, against the
-median of nights 2-6: night 1 also creates the catalog), a run that finds nothing new,
+median of nights 2-6: night 1 also creates the catalog; and the same of `run_job`'s wall
+time, which also holds what a run does after its last commit), the catalog commits each
+run made (`Warehouse.commit` calls, counted here), a run that finds nothing new,
 `lossgram report` of the latest night (write_reports of that date, with the dashboard)
 and of the dashboard alone, and the dashboard page's size. Prints one JSON line per
 checkpoint (and a table at the end); everything lives in a temporary folder.
@@ -71,6 +73,24 @@ def write_dashboard(warehouse: Warehouse, reports: Path) -> None:
     atomic_write_text(reports / "index.html", render_index(listed, rows, "vega.js", reports))
 
 
+class CountedCommits:
+    """Wraps Warehouse.commit to count the catalog commits (each a copy of the catalog)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        original = Warehouse.commit
+
+        def counted(warehouse: Warehouse):  # type: ignore[no-untyped-def]
+            self.count += 1
+            return original(warehouse)
+
+        Warehouse.commit = counted  # type: ignore[method-assign]
+
+    def taken(self) -> int:
+        count, self.count = self.count, 0
+        return count
+
+
 def seconds(call) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     call()
@@ -91,13 +111,21 @@ def main() -> None:
         warehouse = open_warehouse(settings)
         options = settings.report_options()
         commits: list[float] = []
+        walls: list[float] = []
+        counter = CountedCommits()
         for index in range(args.nights):
             night = FIRST + dt.timedelta(days=index)
             write_night(settings.inbox, night, args.models, args.rows, seed=index)
+            start = time.perf_counter()
             commits.append(run_job(settings, warehouse=warehouse).seconds)
+            walls.append(time.perf_counter() - start)
+            night_commits = counter.taken()
             if (index + 1) % args.every and index + 1 != args.nights:
                 continue
+            start = time.perf_counter()
             noop = run_job(settings, warehouse=warehouse).seconds
+            noop_wall = time.perf_counter() - start
+            noop_commits = counter.taken()
             night_report = seconds(
                 lambda night=night: write_reports(warehouse, settings.reports, options, [night])
             )
@@ -105,12 +133,19 @@ def main() -> None:
             dashboard_only = seconds(lambda: write_dashboard(warehouse, settings.reports))
             recent = statistics.median(commits[-5:])
             first = statistics.median(commits[1:6]) if len(commits) > 5 else commits[0]
+            recent_wall = statistics.median(walls[-5:])
+            first_wall = statistics.median(walls[1:6]) if len(walls) > 5 else walls[0]
             point = {
                 "nights": index + 1,
                 "catalog_mib": round(warehouse.catalog.stat().st_size / 2**20, 2),
                 "commit_seconds": round(recent, 3),
                 "commit_ratio": round(recent / first, 2),
+                "wall_seconds": round(recent_wall, 3),
+                "wall_ratio": round(recent_wall / first_wall, 2),
+                "commits_per_night": night_commits,
                 "noop_seconds": round(noop, 3),
+                "noop_wall_seconds": round(noop_wall, 3),
+                "noop_commits": noop_commits,
                 "report_night_seconds": round(night_report, 2),
                 "dashboard_seconds": round(dashboard_only, 2),
                 "dashboard_kib": round(dashboard.stat().st_size / 1024, 1),
@@ -121,16 +156,20 @@ def main() -> None:
         # swing by ~20% on a 2-core VM).
         out = Path(__file__).parent / "out" / f"year_of_nights-{int(time.time())}.json"
         out.parent.mkdir(exist_ok=True)
-        out.write_text(json.dumps({"checkpoints": rows, "commit_seconds": commits}))
+        out.write_text(
+            json.dumps({"checkpoints": rows, "commit_seconds": commits, "wall_seconds": walls})
+        )
     print(
-        "| nights | catalog MiB | commit s (x nights 2-6) | no-op s | report of the night s "
-        "| dashboard s | dashboard KiB |"
+        "| nights | catalog MiB | commit s (x nights 2-6) | wall s (x nights 2-6) | commits "
+        "| no-op s (wall, commits) | report of the night s | dashboard s | dashboard KiB |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for p in rows:
         print(
             f"| {p['nights']} | {p['catalog_mib']} | {p['commit_seconds']} "
-            f"({p['commit_ratio']}x) | {p['noop_seconds']} | {p['report_night_seconds']} "
+            f"({p['commit_ratio']}x) | {p['wall_seconds']} ({p['wall_ratio']}x) "
+            f"| {p['commits_per_night']} | {p['noop_seconds']} ({p['noop_wall_seconds']}, "
+            f"{p['noop_commits']}) | {p['report_night_seconds']} "
             f"| {p['dashboard_seconds']} | {p['dashboard_kib']} |"
         )
 
