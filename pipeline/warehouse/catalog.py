@@ -205,6 +205,7 @@ class Warehouse:
     ) -> None:
         listed = sign_unrecorded(connection, self.layout, live_listed(connection), record=stored)
         if stored:
+            execute(connection, "drop_losses_view_temp")
             bind_stored_view(connection, self.layout, listed, str(self.catalog), night)
         if night is not None:
             listed = [entry for entry in listed if entry[1] == night]
