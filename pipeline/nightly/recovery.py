@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from pipeline.base.errors import InboxError, WarehouseError
+from pipeline.base.faults import fault_point
 from pipeline.base.results import STATUS_FAILED, RunSummary
 from pipeline.ingest.inbox import InboxPlan
 from pipeline.nightly.run_commits import RunCommits
@@ -117,6 +118,7 @@ def open_for_writing(
         remove_unreferenced(layout, kept, folders)
     _owe_the_start(commits, expired, planned, legacy)
     commits.after_first.append(lambda: forget_notes(layout, notes or []))
+    fault_point("after_start")  # noted, cleaned and planned; nothing committed
     if planned is None:  # the failed plan is the run's outcome
         with commits.commit() as catalog:
             commits.finish(catalog, [])
