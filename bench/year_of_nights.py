@@ -112,19 +112,22 @@ def main() -> None:
         options = settings.report_options()
         commits: list[float] = []
         walls: list[float] = []
+        cpus: list[float] = []
         counter = CountedCommits()
         for index in range(args.nights):
             night = FIRST + dt.timedelta(days=index)
             write_night(settings.inbox, night, args.models, args.rows, seed=index)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             commits.append(run_job(settings, warehouse=warehouse).seconds)
             walls.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - cpu)
             night_commits = counter.taken()
             if (index + 1) % args.every and index + 1 != args.nights:
                 continue
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             noop = run_job(settings, warehouse=warehouse).seconds
             noop_wall = time.perf_counter() - start
+            noop_cpu = time.process_time() - cpu
             noop_commits = counter.taken()
             night_report = seconds(
                 lambda night=night: write_reports(warehouse, settings.reports, options, [night])
@@ -135,6 +138,8 @@ def main() -> None:
             first = statistics.median(commits[1:6]) if len(commits) > 5 else commits[0]
             recent_wall = statistics.median(walls[-5:])
             first_wall = statistics.median(walls[1:6]) if len(walls) > 5 else walls[0]
+            recent_cpu = statistics.median(cpus[-5:])
+            first_cpu = statistics.median(cpus[1:6]) if len(cpus) > 5 else cpus[0]
             point = {
                 "nights": index + 1,
                 "catalog_mib": round(warehouse.catalog.stat().st_size / 2**20, 2),
@@ -142,9 +147,12 @@ def main() -> None:
                 "commit_ratio": round(recent / first, 2),
                 "wall_seconds": round(recent_wall, 3),
                 "wall_ratio": round(recent_wall / first_wall, 2),
+                "cpu_seconds": round(recent_cpu, 3),
+                "cpu_ratio": round(recent_cpu / first_cpu, 2),
                 "commits_per_night": night_commits,
                 "noop_seconds": round(noop, 3),
                 "noop_wall_seconds": round(noop_wall, 3),
+                "noop_cpu_seconds": round(noop_cpu, 3),
                 "noop_commits": noop_commits,
                 "report_night_seconds": round(night_report, 2),
                 "dashboard_seconds": round(dashboard_only, 2),
@@ -157,18 +165,22 @@ def main() -> None:
         out = Path(__file__).parent / "out" / f"year_of_nights-{int(time.time())}.json"
         out.parent.mkdir(exist_ok=True)
         out.write_text(
-            json.dumps({"checkpoints": rows, "commit_seconds": commits, "wall_seconds": walls})
+            json.dumps(
+                {"checkpoints": rows, "commit_seconds": commits, "wall_seconds": walls, "cpu": cpus}
+            )
         )
     print(
-        "| nights | catalog MiB | commit s (x nights 2-6) | wall s (x nights 2-6) | commits "
-        "| no-op s (wall, commits) | report of the night s | dashboard s | dashboard KiB |"
+        "| nights | catalog MiB | commit s (x nights 2-6) | wall s (x nights 2-6) "
+        "| CPU s (x nights 2-6) | commits | no-op s (wall, CPU, commits) | report of the night s "
+        "| dashboard s | dashboard KiB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for p in rows:
         print(
             f"| {p['nights']} | {p['catalog_mib']} | {p['commit_seconds']} "
             f"({p['commit_ratio']}x) | {p['wall_seconds']} ({p['wall_ratio']}x) "
-            f"| {p['commits_per_night']} | {p['noop_seconds']} ({p['noop_wall_seconds']}, "
+            f"| {p['cpu_seconds']} ({p['cpu_ratio']}x) | {p['commits_per_night']} "
+            f"| {p['noop_seconds']} ({p['noop_wall_seconds']}, {p['noop_cpu_seconds']}, "
             f"{p['noop_commits']}) | {p['report_night_seconds']} "
             f"| {p['dashboard_seconds']} | {p['dashboard_kib']} |"
         )
