@@ -80,7 +80,9 @@ def open_for_writing(
     record = run_record(summary.run_id, summary.command, lineage, started_at)
     reader = _committed_reader(warehouse)
     made = reader is None
-    write_note(layout, record, [EVERYWHERE] if made else [])  # before anything is written
+    # An upgrade may adopt an older lossgram's files in any night: noted before it.
+    upgraded = made and warehouse.catalog.exists()
+    write_note(layout, record, [EVERYWHERE] if upgraded else [])  # before anything is written
     if made:
         reader = _make_or_upgrade(warehouse, record)
     assert reader is not None
@@ -108,7 +110,7 @@ def open_for_writing(
         legacy = bool(execute(catalog, "histogram_row_nights"))
         catch_up_exports(catalog, layout)  # a run that died before its export
     # The folders this run may write data files into, on disk before it places one.
-    everywhere = made or legacy
+    everywhere = upgraded or legacy
     write_note(layout, record, [EVERYWHERE] if everywhere else _night_folders(warehouse, nights))
     write_manifest(layout, manifest)
     # Only what the catalog lists stays: files of a run that died go, and replaced files
@@ -145,9 +147,8 @@ def _committed_reader(warehouse: Warehouse) -> duckdb.DuckDBPyConnection | None:
 
 
 def _make_or_upgrade(warehouse: Warehouse, record: dict[str, object]) -> duckdb.DuckDBPyConnection:
-    """A commit that makes the catalog or upgrades it (an upgrade may adopt an older
-    lossgram's files: the run's note names every folder), then a reader of it. A
-    refusal (a newer catalog, a session holding it) wrote nothing: its note goes."""
+    """A commit that makes the catalog or upgrades it, then a reader of it. A refusal (a
+    newer catalog, a session holding it) wrote nothing: its note goes."""
     try:
         with warehouse.commit():
             pass

@@ -5,8 +5,9 @@ Each night's file is written after its commit and swapped in whole (readers see 
 file or the new one), and names in its metadata the run whose commit it mirrors; a run
 that died between its commit and the export is caught up by the next run. Which run each
 night's files mirror, and their sizes, are also kept in tables/_exported.json, written
-after the files, so a run compares one small file and a listing instead of reading every
-night's footers (a year is ~1,100 files); a file cut or rewritten since has another size.
+after the files, so a run compares one small file and the sizes of the files instead of
+reading every night's footers (a year is ~1,100 files); a file cut or rewritten since has
+another size.
 A missing or unreadable record falls back to the footers.
 """
 

@@ -6,6 +6,7 @@ them, and how what a dead run left is cleaned up.
 <warehouse>/losses/_manifest.json                            the committed file list
 <warehouse>/.staging/<run>/<D>/   .catalog/                  a run's work in progress
 <warehouse>/.lock   .tmp/                                    writer lock, DuckDB spill
+<warehouse>/.runs/<run>.json                                 each run's note (journal.py)
 <warehouse>/tables/<table>/snapshot_date=D/data.parquet      aggregate tables (exports.py)
 
 On an object store (pipeline/warehouse/store.py) the losses, the manifest, the tables and

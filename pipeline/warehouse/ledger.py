@@ -190,9 +190,7 @@ def live_files(
     ]
 
 
-def expired_files(
-    connection: duckdb.DuckDBPyConnection, retired_after_seconds: float
-) -> list[str]:
+def expired_files(connection: duckdb.DuckDBPyConnection, retired_after_seconds: float) -> list[str]:
     """The files retired more than retired_after_seconds ago: a run deletes them (by
     path: no listing), then its first commit forgets them (forget_retired)."""
     rows = execute(connection, "expired_files", {"seconds": retired_after_seconds})
