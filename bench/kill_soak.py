@@ -31,15 +31,16 @@ from tests.helpers.dumps import write_hive_split
 READER = Path(__file__).resolve().parent.parent / "tests" / "helpers" / "whole_nights_reader.py"
 
 LOSSGRAM = str(Path(sys.executable).parent / "lossgram")
-POINTS = [
-    "before_catalog_swap:1",
+POINTS = [  # a run or rerun of one night makes one commit, and one more after its pages
+    "after_start",
     "after_place:1",
     "after_place:2",
     "during_aggregation",
     "before_commit",
-    "before_catalog_swap:2",
-    "after_catalog_swap:2",
+    "before_catalog_swap:1",
+    "after_catalog_swap:1",
     "during_render",
+    "before_catalog_swap:2",
 ]
 
 

@@ -6,7 +6,9 @@ Lands one night at a time (each: `models` models x train/test x 10 epochs x `row
 samples, 10 classes; per-class histograms come with them), in this process, and every
 `--every` nights (default 30) measures: the catalog's size, the seconds the night's
 commit took (the job's own `seconds`; the median of the last 5 nights, against the
-median of nights 2-6: night 1 also creates the catalog), a run that finds nothing new,
+median of nights 2-6: night 1 also creates the catalog; and the same of `run_job`'s wall
+time, which also holds what a run does after its last commit), the catalog commits each
+run made (`Warehouse.commit` calls, counted here), a run that finds nothing new,
 `lossgram report` of the latest night (write_reports of that date, with the dashboard)
 and of the dashboard alone, and the dashboard page's size. Prints one JSON line per
 checkpoint (and a table at the end); everything lives in a temporary folder.
@@ -71,6 +73,24 @@ def write_dashboard(warehouse: Warehouse, reports: Path) -> None:
     atomic_write_text(reports / "index.html", render_index(listed, rows, "vega.js", reports))
 
 
+class CountedCommits:
+    """Wraps Warehouse.commit to count the catalog commits (each a copy of the catalog)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        original = Warehouse.commit
+
+        def counted(warehouse: Warehouse):  # type: ignore[no-untyped-def]
+            self.count += 1
+            return original(warehouse)
+
+        Warehouse.commit = counted  # type: ignore[method-assign]
+
+    def taken(self) -> int:
+        count, self.count = self.count, 0
+        return count
+
+
 def seconds(call) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     call()
@@ -91,13 +111,24 @@ def main() -> None:
         warehouse = open_warehouse(settings)
         options = settings.report_options()
         commits: list[float] = []
+        walls: list[float] = []
+        cpus: list[float] = []
+        counter = CountedCommits()
         for index in range(args.nights):
             night = FIRST + dt.timedelta(days=index)
             write_night(settings.inbox, night, args.models, args.rows, seed=index)
+            start, cpu = time.perf_counter(), time.process_time()
             commits.append(run_job(settings, warehouse=warehouse).seconds)
+            walls.append(time.perf_counter() - start)
+            cpus.append(time.process_time() - cpu)
+            night_commits = counter.taken()
             if (index + 1) % args.every and index + 1 != args.nights:
                 continue
+            start, cpu = time.perf_counter(), time.process_time()
             noop = run_job(settings, warehouse=warehouse).seconds
+            noop_wall = time.perf_counter() - start
+            noop_cpu = time.process_time() - cpu
+            noop_commits = counter.taken()
             night_report = seconds(
                 lambda night=night: write_reports(warehouse, settings.reports, options, [night])
             )
@@ -105,12 +136,24 @@ def main() -> None:
             dashboard_only = seconds(lambda: write_dashboard(warehouse, settings.reports))
             recent = statistics.median(commits[-5:])
             first = statistics.median(commits[1:6]) if len(commits) > 5 else commits[0]
+            recent_wall = statistics.median(walls[-5:])
+            first_wall = statistics.median(walls[1:6]) if len(walls) > 5 else walls[0]
+            recent_cpu = statistics.median(cpus[-5:])
+            first_cpu = statistics.median(cpus[1:6]) if len(cpus) > 5 else cpus[0]
             point = {
                 "nights": index + 1,
                 "catalog_mib": round(warehouse.catalog.stat().st_size / 2**20, 2),
                 "commit_seconds": round(recent, 3),
                 "commit_ratio": round(recent / first, 2),
+                "wall_seconds": round(recent_wall, 3),
+                "wall_ratio": round(recent_wall / first_wall, 2),
+                "cpu_seconds": round(recent_cpu, 3),
+                "cpu_ratio": round(recent_cpu / first_cpu, 2),
+                "commits_per_night": night_commits,
                 "noop_seconds": round(noop, 3),
+                "noop_wall_seconds": round(noop_wall, 3),
+                "noop_cpu_seconds": round(noop_cpu, 3),
+                "noop_commits": noop_commits,
                 "report_night_seconds": round(night_report, 2),
                 "dashboard_seconds": round(dashboard_only, 2),
                 "dashboard_kib": round(dashboard.stat().st_size / 1024, 1),
@@ -121,16 +164,24 @@ def main() -> None:
         # swing by ~20% on a 2-core VM).
         out = Path(__file__).parent / "out" / f"year_of_nights-{int(time.time())}.json"
         out.parent.mkdir(exist_ok=True)
-        out.write_text(json.dumps({"checkpoints": rows, "commit_seconds": commits}))
+        out.write_text(
+            json.dumps(
+                {"checkpoints": rows, "commit_seconds": commits, "wall_seconds": walls, "cpu": cpus}
+            )
+        )
     print(
-        "| nights | catalog MiB | commit s (x nights 2-6) | no-op s | report of the night s "
+        "| nights | catalog MiB | commit s (x nights 2-6) | wall s (x nights 2-6) "
+        "| CPU s (x nights 2-6) | commits | no-op s (wall, CPU, commits) | report of the night s "
         "| dashboard s | dashboard KiB |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for p in rows:
         print(
             f"| {p['nights']} | {p['catalog_mib']} | {p['commit_seconds']} "
-            f"({p['commit_ratio']}x) | {p['noop_seconds']} | {p['report_night_seconds']} "
+            f"({p['commit_ratio']}x) | {p['wall_seconds']} ({p['wall_ratio']}x) "
+            f"| {p['cpu_seconds']} ({p['cpu_ratio']}x) | {p['commits_per_night']} "
+            f"| {p['noop_seconds']} ({p['noop_wall_seconds']}, {p['noop_cpu_seconds']}, "
+            f"{p['noop_commits']}) | {p['report_night_seconds']} "
             f"| {p['dashboard_seconds']} | {p['dashboard_kib']} |"
         )
 

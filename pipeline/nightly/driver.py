@@ -4,9 +4,11 @@ and plan -> land each night -> finish. Each step is a call into the module that 
 
 A commit is one transaction on a copy of the catalog, swapped in by a rename
 (warehouse/catalog.py): the ledger, the list of live files and the aggregates of a night
-become visible together, or not at all. Files are placed under run-unique names before
-the commit and count only once it lists them; a run that dies leaves files no commit
-lists, and the next run removes them.
+become visible together, or not at all. A run commits once per night it lands, the last
+commit recording its outcome too (nightly/run_commits.py). Files are placed under
+run-unique names before the commit and count only once it lists them; a run that dies
+leaves files no commit lists, in the folders its note names (warehouse/journal.py), and
+the next run removes them.
 
 Landing a night loads the data libraries (Polars, pyarrow, numpy): its steps are
 imported where a night lands, so a run that finds nothing new starts without them.
@@ -23,15 +25,15 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from pipeline.analysis.changes import night_changes
 from pipeline.base.errors import InboxError
 from pipeline.base.faults import fault_point
 from pipeline.base.progress import Progress, no_progress
-from pipeline.base.results import STATUS_FAILED, STATUS_PARTIAL, STATUS_SUCCEEDED, RunSummary
+from pipeline.base.results import STATUS_FAILED, STATUS_PARTIAL, RunSummary
 from pipeline.ingest.inbox import InboxPlan, plan_inbox, verify_recorded
 from pipeline.nightly.job_options import JobOptions, open_warehouse
 from pipeline.nightly.landing import CommittedAtStart, land_nights
-from pipeline.nightly.recovery import PlanStep, finish, open_for_writing
+from pipeline.nightly.recovery import PlanStep, open_for_writing
+from pipeline.nightly.run_commits import RunCommits, landed_status
 from pipeline.settings import Settings
 from pipeline.warehouse.catalog import Warehouse
 from pipeline.warehouse.ledger import (
@@ -39,7 +41,6 @@ from pipeline.warehouse.ledger import (
     known_dumps,
     recorded_dumps,
     recorded_inboxes,
-    run_verdicts,
 )
 
 if TYPE_CHECKING:
@@ -118,13 +119,16 @@ def _locked_run(
     *,
     rerun: bool = False,
 ) -> RunSummary:
-    """Under the writer lock: open for writing and plan, land each night, finish."""
+    """Under the writer lock: open for writing and plan, land each night (the last
+    night's commit records the outcome), then commit the outcome only when no night
+    landed or it changed since."""
     started = time.monotonic()
     summary = RunSummary(run_id=uuid.uuid4().hex[:12], command=command)
     with warehouse.lock(options.lock_timeout):
         opened = open_for_writing(warehouse, summary, options.lineage, plan, started)
         if opened.planned is None:  # planning failed: recorded as the run's outcome
             return summary
+        commits = opened.commits
         known = CommittedAtStart(
             opened.committed, opened.slice_types, rerun, opened.planned.moved_from
         )
@@ -132,15 +136,16 @@ def _locked_run(
         reader = replace(options.ingest.reader, folders_below=opened.planned.inbox)
         options = replace(options, ingest=replace(options.ingest, reader=reader))
         try:
-            land_nights(warehouse, options, summary, opened.planned, progress, known)
-            summary.status = STATUS_PARTIAL if summary.files_rejected else STATUS_SUCCEEDED
+            land_nights(commits, options, summary, opened.planned, progress, known)
+            summary.status = landed_status(summary)
             if options.lakehouse is not None:
                 _mirror_lakehouse(warehouse, options.lakehouse, summary)
         except Exception as error:  # recorded in job_runs, then re-raised for the CLI
             summary.status, summary.error = STATUS_FAILED, f"{type(error).__name__}: {error}"
-            _finish(warehouse, summary, started)
+            _finish(commits, summary)
             raise
-        _finish(warehouse, summary, started)
+        if not commits.outcome_recorded():  # nothing landed, or the lakehouse failed
+            _finish(commits, summary)
     return summary
 
 
@@ -160,15 +165,7 @@ def _mirror_lakehouse(warehouse: Warehouse, location: str, summary: RunSummary) 
         summary.error = f"{summary.error}; {reason}" if summary.error else reason
 
 
-def _finish(warehouse: Warehouse, summary: RunSummary, started: float) -> None:
-    """The run's last commit: its outcome, its nights' verdicts and changes. (The nights
-    it committed are pending for their pages since their own commit.)"""
-    with warehouse.commit() as catalog:
-        if summary.status != STATUS_FAILED and summary.snapshot_dates:
-            summary.verdicts = run_verdicts(catalog, summary.snapshot_dates)
-            summary.changes = [
-                {"snapshot_date": night, **change.as_json()}
-                for night in summary.snapshot_dates
-                for change in night_changes(catalog, night)
-            ]
-        finish(catalog, summary, started)
+def _finish(commits: RunCommits, summary: RunSummary) -> None:
+    """A commit of the run's outcome alone (its nights committed before it)."""
+    with commits.commit() as catalog:
+        commits.finish(catalog, summary.snapshot_dates)

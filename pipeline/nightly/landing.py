@@ -17,7 +17,7 @@ from pipeline.base.progress import Progress
 from pipeline.base.results import ComputedDump, RunSummary
 from pipeline.ingest.inbox import InboxPlan
 from pipeline.nightly.job_options import JobOptions
-from pipeline.warehouse.catalog import Warehouse
+from pipeline.nightly.run_commits import RunCommits, landed_status
 from pipeline.warehouse.exports import export_night
 from pipeline.warehouse.histogram_files import move_out_histograms
 from pipeline.warehouse.layout import (
@@ -84,44 +84,50 @@ class CommittedAtStart:
 
 
 def land_nights(
-    warehouse: Warehouse,
+    commits: RunCommits,
     options: JobOptions,
     summary: RunSummary,
     planned: InboxPlan,
     progress: Progress,
     known: CommittedAtStart,
 ) -> None:
-    """Each planned night, oldest first: land it, then write its manifest and exports."""
+    """Each planned night, oldest first: land it (the last night's commit records the
+    run's outcome too), then write its manifest and exports."""
+    warehouse = commits.warehouse
     total = sum(len(paths) for paths in planned.by_date.values())
     done = 0
-    for snapshot_date in sorted(planned.by_date):
+    nights = sorted(planned.by_date)
+    for snapshot_date in nights:
         paths = planned.by_date[snapshot_date]
 
         def step(count: int, _: int, name: str, offset: int = done) -> None:
             progress(offset + count, total, name)
 
-        manifest = land_night(warehouse, options, summary, snapshot_date, paths, step, known)
+        last = snapshot_date == nights[-1]
+        manifest = land_night(commits, options, summary, snapshot_date, paths, step, known, last)
+        summary.snapshot_dates.append(snapshot_date)  # committed
         write_manifest(warehouse.layout, manifest)
         fault_point("before_export")
         with warehouse.reading(losses_view=False) as catalog:
             export_night(catalog, warehouse.layout, snapshot_date, summary.run_id)
         done += len(paths)
-        summary.snapshot_dates.append(snapshot_date)
 
 
 def land_night(
-    warehouse: Warehouse,
+    commits: RunCommits,
     options: JobOptions,
     summary: RunSummary,
     snapshot_date: dt.date,
     paths: list[Path],
     progress: Progress,
     known: CommittedAtStart,
+    last: bool = True,
 ) -> str:
-    """Compute, admit, place, commit one night. Returns the manifest of the files live
-    after it."""
+    """Compute, admit, place, commit one night (with the run's outcome when it is the
+    `last` night). Returns the manifest of the files live after it."""
     from pipeline.ingest.admission import admit
 
+    warehouse = commits.warehouse
     layout, engine = warehouse.layout, options.engine
     with staging_folder(layout, summary.run_id, snapshot_date) as staging:
         computed = engine.compute(paths, staging, snapshot_date, options.ingest, progress)
@@ -139,7 +145,7 @@ def land_night(
                 fault_point("after_place")
             flush_names(layout, placed)
             return _commit_night(
-                warehouse, options, summary.run_id, snapshot_date, computed, placed, known
+                commits, options, summary, snapshot_date, computed, placed, known, last
             )
         except BaseException:
             # Not committed (unless it failed after its commit point): files no commit
@@ -161,21 +167,24 @@ def _staged_files(computed: list[ComputedDump]) -> dict[Path, list[str]]:
 
 
 def _commit_night(
-    warehouse: Warehouse,
+    commits: RunCommits,
     options: JobOptions,
-    run_id: str,
+    summary: RunSummary,
     snapshot_date: dt.date,
     computed: list[ComputedDump],
     placed: list[PlacedFile],
     known: CommittedAtStart,
+    last: bool,
 ) -> str:
-    """The ledger, the live files and the aggregates of one night, in one commit.
-    Returns the manifest of the files live after it."""
+    """The ledger, the live files and the aggregates of one night, in one commit (with
+    the run's outcome when it is the last night). Returns the manifest of the files live
+    after it."""
     import polars as pl
 
     from pipeline.analysis.aggregates import register_bin_scheme
     from pipeline.ingest.admission import record_slice_columns
 
+    warehouse, run_id = commits.warehouse, summary.run_id
     only = options.ingest.only_model
     models = [only] if only else []
     # A dump read again replaces its rows, whatever its outcome: the ledger and the data
@@ -190,7 +199,7 @@ def _commit_night(
         # A rerun replaces the night whole: with a dump that changed under it, it would
         # drop that dump's rows and record nothing; better to replace nothing.
         raise InboxError(f"cannot rerun {snapshot_date}: {', '.join(changed)} changed while read")
-    with warehouse.commit() as catalog:
+    with commits.commit() as catalog:
         record_dumps(catalog, run_id, computed, options.ingest.reader.folders_below, replaced)
         if known.rerun:  # the night (or its model) is replaced whole
             commit_files(catalog, run_id, placed, options.lineage, rerun=(snapshot_date, models))
@@ -207,5 +216,8 @@ def _commit_night(
         # them to the next run.
         execute(catalog, "add_pending_reports", {"nights": [snapshot_date]})
         record_slice_columns(catalog, known.slice_types)
+        if last:  # the run's outcome, in the same commit
+            summary.status = landed_status(summary)
+            commits.finish(catalog, [*summary.snapshot_dates, snapshot_date])
         fault_point("before_commit")
         return manifest_text(catalog, f"{run_id}:{snapshot_date}")

@@ -30,7 +30,7 @@ from pipeline.warehouse.losses_view import (
     bind_stored_view,
     bind_temp_view,
     entries_listed,
-    live_listed,
+    files_to_bind,
     sign_unrecorded,
 )
 from pipeline.warehouse.queries import execute, registered, sql_dir
@@ -203,9 +203,10 @@ class Warehouse:
     def _bind_losses_view(
         self, connection: duckdb.DuckDBPyConnection, *, stored: bool, night: dt.date | None = None
     ) -> None:
-        listed = sign_unrecorded(connection, self.layout, live_listed(connection), record=stored)
+        found, months = files_to_bind(connection, night if stored else None)
+        listed = sign_unrecorded(connection, self.layout, found, record=stored)
         if stored:
-            bind_stored_view(connection, self.layout, listed, str(self.catalog), night)
+            bind_stored_view(connection, self.layout, listed, str(self.catalog), night, months)
         if night is not None:
             listed = [entry for entry in listed if entry[1] == night]
         bind_temp_view(connection, self.layout, listed)

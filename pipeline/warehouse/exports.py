@@ -5,8 +5,9 @@ Each night's file is written after its commit and swapped in whole (readers see 
 file or the new one), and names in its metadata the run whose commit it mirrors; a run
 that died between its commit and the export is caught up by the next run. Which run each
 night's files mirror, and their sizes, are also kept in tables/_exported.json, written
-after the files, so a run compares one small file and a listing instead of reading every
-night's footers (a year is ~1,100 files); a file cut or rewritten since has another size.
+after the files, so a run compares one small file and the sizes of the files instead of
+reading every night's footers (a year is ~1,100 files); a file cut or rewritten since has
+another size.
 A missing or unreadable record falls back to the footers.
 """
 
@@ -86,7 +87,7 @@ def catch_up_exports(connection: duckdb.DuckDBPyConnection, layout: Layout) -> l
     committed = execute(connection, "committed_nights")
     record = read_export_record(layout)
     if record is not None:
-        on_disk = layout.store.sizes("tables")
+        on_disk = _sizes(layout, [day for day, _ in committed])
         stale = [day for day, run in committed if not _as_recorded(record, on_disk, day, run)]
     else:  # an older lossgram's exports, or a record lost: read the files' footers
         written = exported_runs(connection, layout)
@@ -102,7 +103,7 @@ def catch_up_exports(connection: duckdb.DuckDBPyConnection, layout: Layout) -> l
     for snapshot_date in stale:
         export_night(connection, layout, snapshot_date, runs[snapshot_date])
     if record is None:  # the record starts from what is now on disk
-        on_disk = layout.store.sizes("tables")
+        on_disk = _sizes(layout, list(runs))
         sizes = {
             day: {t: on_disk.get(export_path(t, day)) for t in EXPORTED_TABLES} for day in runs
         }
@@ -111,6 +112,12 @@ def catch_up_exports(connection: duckdb.DuckDBPyConnection, layout: Layout) -> l
             {day.isoformat(): {"run": run, "sizes": sizes[day]} for day, run in runs.items()},
         )
     return stale
+
+
+def _sizes(layout: Layout, nights: list[dt.date]) -> dict[str, int]:
+    """The sizes of the nights' exported files (a stat each on disk: listing tables/
+    opens a folder per table and night)."""
+    return layout.store.sizes_of(export_path(t, day) for day in nights for t in EXPORTED_TABLES)
 
 
 def _as_recorded(record: dict[str, Any], on_disk: dict[str, int], day: dt.date, run: str) -> bool:

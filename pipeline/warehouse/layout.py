@@ -6,6 +6,7 @@ them, and how what a dead run left is cleaned up.
 <warehouse>/losses/_manifest.json                            the committed file list
 <warehouse>/.staging/<run>/<D>/   .catalog/                  a run's work in progress
 <warehouse>/.lock   .tmp/                                    writer lock, DuckDB spill
+<warehouse>/.runs/<run>.json                                 each run's note (journal.py)
 <warehouse>/tables/<table>/snapshot_date=D/data.parquet      aggregate tables (exports.py)
 
 On an object store (pipeline/warehouse/store.py) the losses, the manifest, the tables and
@@ -117,6 +118,12 @@ class Layout:
         """The relative folder of a night's losses, or of one model's on that night."""
         folder = f"{LOSSES_FOLDER}/snapshot_date={snapshot_date.isoformat()}"
         return folder if model is None else f"{folder}/model={model_folder_value(model)}"
+
+    def night_folders(self, snapshot_date: dt.date) -> list[str]:
+        """The folders a run writes a night's data files into: its losses and its
+        histograms (pipeline/warehouse/histogram_files.py)."""
+        night = f"snapshot_date={snapshot_date.isoformat()}"
+        return [self.partition(snapshot_date), f"{HISTOGRAMS_FOLDER}/{night}"]
 
     def data_files(self) -> list[str]:
         """Every per-sample Parquet file in the store (relative), committed or not."""
@@ -325,18 +332,19 @@ def clear_work_in_progress(layout: Layout) -> None:
 
 
 def remove_unreferenced(
-    layout: Layout, keep: Iterable[str], losses: Iterable[str] | None = None
+    layout: Layout, keep: Iterable[str], folders: Iterable[str] | None = None
 ) -> int:
-    """Delete the data files not in keep (relative paths): files of a run that died
-    before its commit, writes it left half-way, and retired files no reader can still
-    need. A file the catalog lists is in keep and never touched. `losses`: the files in
-    losses/, when the caller listed them already (a listing is ~15,000 files after a
-    year). Returns how many data files were removed."""
+    """Delete the data files not in keep (relative paths) found in `folders` (folders of
+    the store: the nights earlier runs wrote into, pipeline/warehouse/journal.py), or in
+    losses/ and histograms/ whole when None (~12,000 files after a year): files of a run
+    that died before its commit, and writes it left half-way. A file the catalog lists
+    is in keep and never touched. Returns how many data files were removed."""
     keep = set(keep)
-    listed = layout.store.list(LOSSES_FOLDER) if losses is None else losses
+    folders = (LOSSES_FOLDER, HISTOGRAMS_FOLDER) if folders is None else folders
     unlisted = [
         key
-        for key in (*listed, *layout.store.list(HISTOGRAMS_FOLDER))
+        for folder in folders
+        for key in layout.store.list(folder)
         if key not in keep and (key.endswith(".parquet") or _is_partial(key))
     ]
     layout.store.remove(unlisted)

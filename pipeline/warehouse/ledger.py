@@ -23,6 +23,7 @@ from pipeline.base.results import (
 )
 from pipeline.warehouse.layout import PlacedFile, placed_frame
 from pipeline.warehouse.queries import execute, query_frame, registered
+from pipeline.warehouse.store import Store
 
 if TYPE_CHECKING:  # imported where frames are made: a run with nothing new goes without
     import polars as pl
@@ -51,22 +52,58 @@ class Lineage:
         return self.fingerprint_of(self.loss_settings)
 
 
+def run_record(
+    run_id: str, command: str, lineage: Lineage, started_at: dt.datetime
+) -> dict[str, Any]:
+    """What job_runs records of a run when it starts (also its note: warehouse/journal.py)."""
+    return {
+        "run_id": run_id,
+        "command": command,
+        "started_at": started_at.isoformat(),
+        "lossgram_version": lineage.version,
+        "settings": json.dumps(lineage.settings, sort_keys=True, default=str),
+        "settings_fingerprint": lineage.fingerprint,
+    }
+
+
 def start_run(
-    connection: duckdb.DuckDBPyConnection, run_id: str, command: str, lineage: Lineage
+    connection: duckdb.DuckDBPyConnection,
+    run_id: str,
+    command: str,
+    lineage: Lineage,
+    started_at: dt.datetime | None = None,
 ) -> None:
-    """Mark runs that died mid-way as failed, then record this one as running."""
+    """Mark runs that died mid-way as failed, then record this one as running (started
+    at started_at: its first commit may come long after its start)."""
     execute(connection, "abandon_stale_runs")
-    execute(
-        connection,
-        "start_job_run",
-        {
-            "run_id": run_id,
-            "command": command,
-            "lossgram_version": lineage.version,
-            "settings": json.dumps(lineage.settings, sort_keys=True, default=str),
-            "settings_fingerprint": lineage.fingerprint,
-        },
-    )
+    started = started_at or dt.datetime.now(dt.UTC)
+    record = run_record(run_id, command, lineage, started)
+    execute(connection, "start_job_run", _started(record))
+
+
+def record_dead_runs(connection: duckdb.DuckDBPyConnection, runs: Sequence[dict[str, Any]]) -> None:
+    """Runs that died before any commit recorded them (`runs`: the run_record of each,
+    from its note), as running: start_run then marks them failed."""
+    for run in runs:
+        execute(connection, "record_dead_run", _started(run))
+
+
+def _started(record: dict[str, Any]) -> dict[str, Any]:
+    keys = ("run_id", "command", "lossgram_version", "settings", "settings_fingerprint")
+    return {
+        **{key: record.get(key) for key in keys},
+        "started_at": dt.datetime.fromisoformat(str(record["started_at"])),
+    }
+
+
+def ended_runs(connection: duckdb.DuckDBPyConnection, run_ids: Sequence[str]) -> set[str]:
+    """Those of these runs the catalog records as ended (not running)."""
+    return {run for (run,) in execute(connection, "ended_runs", {"run_ids": list(run_ids)})}
+
+
+def runs_running(connection: duckdb.DuckDBPyConnection) -> int:
+    """How many runs job_runs still marks running (runs that died)."""
+    return int(execute(connection, "running_runs")[0][0])
 
 
 def stale_snapshots(connection: duckdb.DuckDBPyConnection, lineage: Lineage) -> list[str]:
@@ -118,12 +155,13 @@ def commit_files(
         execute(connection, "record_file_columns")
 
 
-def changed_files(connection: duckdb.DuckDBPyConnection, now: dict[str, int]) -> list[str]:
+def changed_files(connection: duckdb.DuckDBPyConnection, store: Store) -> list[str]:
     """The committed files whose size differs from the one committed (rewritten, cut or
-    gone since; `now`: the sizes of the files in losses/), each said in one line with the
-    rerun that rebuilds its night."""
+    gone since), each said in one line with the rerun that rebuilds its night."""
+    committed = execute(connection, "committed_file_sizes")
+    now = store.sizes_of(path for path, _, _ in committed)
     changed = []
-    for path, night, size in execute(connection, "committed_file_sizes"):
+    for path, night, size in committed:
         if now.get(path) != size:
             was = "gone" if path not in now else f"{now[path]} bytes, committed {size}"
             changed.append(
@@ -138,29 +176,52 @@ def manifest_text(connection: duckdb.DuckDBPyConnection, commit: str) -> str:
     return str(execute(connection, "manifest_json", {"commit": commit})[0][0])
 
 
-def live_files(connection: duckdb.DuckDBPyConnection) -> list[PlacedFile]:
-    """The committed per-sample files (for the manifest)."""
+def live_files(
+    connection: duckdb.DuckDBPyConnection, nights: Sequence[dt.date] | None = None
+) -> list[PlacedFile]:
+    """The committed per-sample files, of some nights (those a run lands) or all."""
+    if nights is None:
+        listed = execute(connection, "live_files_listed")
+    else:
+        listed = execute(connection, "live_files_of_nights", {"nights": list(nights)})
     return [
         PlacedFile(path, snapshot_date, model, dump_path, rows)
-        for path, snapshot_date, model, dump_path, rows in execute(connection, "live_files_listed")
+        for path, snapshot_date, model, dump_path, rows in listed
     ]
 
 
-def kept_files(connection: duckdb.DuckDBPyConnection, retired_after_seconds: float) -> set[str]:
-    """Forget files retired more than retired_after_seconds ago; the files still
-    referenced (live, or retired more recently) are returned and kept on disk."""
-    execute(connection, "expire_retired_files", {"seconds": retired_after_seconds})
-    return {path for (path,) in execute(connection, "kept_files")}
+def expired_files(connection: duckdb.DuckDBPyConnection, retired_after_seconds: float) -> list[str]:
+    """The files retired more than retired_after_seconds ago: a run deletes them (by
+    path: no listing), then its first commit forgets them (forget_retired)."""
+    rows = execute(connection, "expired_files", {"seconds": retired_after_seconds})
+    return [path for (path,) in rows]
 
 
-def finish_run(connection: duckdb.DuckDBPyConnection, summary: RunSummary) -> None:
+def kept_files(connection: duckdb.DuckDBPyConnection, expired: Sequence[str]) -> set[str]:
+    """The files the catalog references (live, or retired), but those expired."""
+    return {path for (path,) in execute(connection, "kept_files")} - set(expired)
+
+
+def forget_retired(connection: duckdb.DuckDBPyConnection, paths: Sequence[str]) -> None:
+    """Within a commit: forget retired files whose files were deleted."""
+    if paths:
+        execute(connection, "forget_retired_files", {"paths": list(paths)})
+
+
+def finish_run(
+    connection: duckdb.DuckDBPyConnection,
+    summary: RunSummary,
+    nights: Sequence[dt.date] | None = None,
+) -> None:
+    """The run's outcome in job_runs, with the nights it committed (`nights`, when its
+    summary does not list them yet: they commit with this)."""
     execute(
         connection,
         "finish_job_run",
         {
             "run_id": summary.run_id,
             "status": summary.status,
-            "snapshot_dates": summary.snapshot_dates,
+            "snapshot_dates": list(summary.snapshot_dates if nights is None else nights),
             "files_seen": summary.files_seen,
             "files_ingested": summary.files_ingested,
             "files_rejected": summary.files_rejected,

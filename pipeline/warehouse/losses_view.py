@@ -20,11 +20,40 @@ from pipeline.warehouse.queries import Fragment, ddl, execute, identifier, regis
 Listed = list[tuple[str, dt.date, str | None]]
 
 
-def live_listed(connection: duckdb.DuckDBPyConnection) -> Listed:
-    """Every committed file with its night and schema signature."""
-    return [
-        (str(path), day, columns) for path, day, columns in execute(connection, "live_file_groups")
-    ]
+def live_listed(
+    connection: duckdb.DuckDBPyConnection, months: Sequence[str] | None = None
+) -> Listed:
+    """Every committed file with its night and schema signature, or those of some
+    months' views (month_view names)."""
+    if months is None:
+        rows = execute(connection, "live_file_groups")
+    else:
+        keys = [name.removeprefix(MONTH_VIEW_PREFIX) for name in months]
+        rows = execute(connection, "live_file_groups_of_months", {"months": keys})
+    return [(str(path), day, columns) for path, day, columns in rows]
+
+
+def live_months(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    """The months' views the committed files call for (month_view names)."""
+    return {MONTH_VIEW_PREFIX + month for (month,) in execute(connection, "live_file_months")}
+
+
+def month_views(connection: duckdb.DuckDBPyConnection) -> set[str]:
+    """The months' views this catalog holds."""
+    return {name for (name,) in execute(connection, "losses_month_views")}
+
+
+def files_to_bind(
+    connection: duckdb.DuckDBPyConnection, night: dt.date | None
+) -> tuple[Listed, set[str] | None]:
+    """The files a `losses` view is bound over: every committed file; or, for a night's
+    commit, those of the months whose views it makes again (its own, and any month
+    without one), not every night's, with every month's view the files call for."""
+    if night is None:
+        return live_listed(connection), None
+    months = live_months(connection)
+    remade = {month_view(night)} | (months - month_views(connection))
+    return live_listed(connection, sorted(remade & months)), months
 
 
 def entries_listed(
@@ -73,9 +102,13 @@ def losses_source(layout: Layout, listed: Listed) -> Fragment:
     return ddl("losses_source", groups=_group_parts(layout, listed))
 
 
+# A month's view is losses_of_YYYY_MM (sql/live_file_months.sql names months so too).
+MONTH_VIEW_PREFIX = "losses_of_"
+
+
 def month_view(day: dt.date) -> str:
     """The name of the stored view of a night's month."""
-    return f"losses_of_{day:%Y_%m}"
+    return f"{MONTH_VIEW_PREFIX}{day:%Y_%m}"
 
 
 def bind_temp_view(connection: duckdb.DuckDBPyConnection, layout: Layout, listed: Listed) -> None:
@@ -92,30 +125,36 @@ def bind_stored_view(
     listed: Listed,
     catalog: str,
     night: dt.date | None = None,
+    months: set[str] | None = None,
 ) -> None:
     """The stored `losses` view and the views over it, by absolute paths, so the stock
     duckdb CLI works from any folder; a guard names a copied or moved catalog instead of
     reading the old folder's files. It reads one view per month (views bind when
     queried): a commit of `night` makes its month's view again, and the `losses` view
-    only when a month comes or goes; without a night, every view is made again."""
+    only when a month comes or goes; without a night, every view is made again.
+    `listed`: every committed file, or (given `months`, every month's view the committed
+    files call for) those of the months whose views are made again."""
+    # A session view of the same name comes first: COMMENT ON would comment it instead.
+    execute(connection, "drop_losses_view_temp")
     by_month: dict[str, Listed] = {}
     for entry in listed:
         by_month.setdefault(month_view(entry[1]), []).append(entry)
-    existing = {name for (name,) in execute(connection, "losses_month_views")}
+    wanted = set(by_month) if months is None else months
+    existing = month_views(connection)
     # The night's month, and any month without its view (a catalog an older lossgram made).
-    remade = {month_view(night)} | (by_month.keys() - existing) if night else set(by_month)
+    remade = {month_view(night)} | (wanted - existing) if night else wanted
     for name in sorted(remade):
         if name in by_month:
             view = identifier(name)
             groups = _group_parts(layout, by_month[name])
             connection.execute(ddl("losses_month_view", month_view=view, groups=groups))
             connection.execute(ddl("comment_losses_month_view", month_view=view))
-    for name in existing - by_month.keys():
+    for name in existing - wanted:
         connection.execute(ddl("drop_losses_month_view", month_view=identifier(name)))
-    if night is not None and existing == by_month.keys():
+    if night is not None and existing == wanted:
         return  # the `losses` view reads the month's new view by name
-    if by_month:
-        parts = [ddl("losses_month_part", month_view=identifier(n)) for n in sorted(by_month)]
+    if wanted:
+        parts = [ddl("losses_month_part", month_view=identifier(n)) for n in sorted(wanted)]
         source = ddl("losses_source", groups=Fragment("\nUNION ALL BY NAME\n".join(parts)))
         connection.execute(ddl("losses_view", losses_source=source, catalog_path=catalog))
     else:

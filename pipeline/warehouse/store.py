@@ -71,6 +71,9 @@ class Store(Protocol):
     def sizes(self, relative_folder: str) -> dict[str, int]:
         """Every file below a folder, relative to the root, with its size in bytes."""
 
+    def sizes_of(self, relatives: Iterable[str]) -> dict[str, int]:
+        """The size in bytes of each of these files that exists (relative paths)."""
+
     def open(self, location: str) -> IO[bytes]:
         """A location() of this store, or a local path, opened for reading."""
 
@@ -191,6 +194,16 @@ class LocalStore:
                         found[name] = entry.stat().st_size
         return found
 
+    def sizes_of(self, relatives: Iterable[str]) -> dict[str, int]:
+        # A stat each: listing the folders instead opens every night's model folders
+        # (a year: ~7,300 of them for ~12,000 files; 2-3x the time).
+        found: dict[str, int] = {}
+        root = str(self.root)
+        for relative in relatives:
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                found[relative] = os.stat(os.path.join(root, relative)).st_size
+        return found
+
     def open(self, location: str) -> IO[bytes]:
         return open(location, "rb")
 
@@ -284,6 +297,16 @@ class ObjectStore:
         except FileNotFoundError:
             return {}
         return {str(key)[len(prefix) :]: int(info["size"]) for key, info in found.items()}
+
+    def sizes_of(self, relatives: Iterable[str]) -> dict[str, int]:
+        """One listing of each top folder they are in: a request per object would be
+        thousands of requests."""
+        wanted = set(relatives)
+        found: dict[str, int] = {}
+        for folder in sorted({relative.partition("/")[0] for relative in wanted}):
+            listed = self.sizes(folder)
+            found.update((key, size) for key, size in listed.items() if key in wanted)
+        return found
 
     def open(self, location: str) -> IO[bytes]:
         if not is_object_store(location):  # a staged file on the driver's disk

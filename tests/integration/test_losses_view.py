@@ -11,6 +11,7 @@ import duckdb
 
 from pipeline.nightly.driver import run_job
 from pipeline.settings import Settings
+from pipeline.warehouse import losses_view
 from tests.helpers.dumps import write_hive_split
 
 
@@ -53,3 +54,29 @@ def test_a_commit_makes_again_its_month_and_the_losses_view_only_for_a_new_month
     assert set(third) == {"losses", "losses_of_2026_11", "losses_of_2026_12"}
     assert third["losses"] != second["losses"]
     assert [rows for _, rows, _, _ in rows_by_night(database)] == [100, 120, 140]
+
+
+def test_a_commit_lists_the_files_of_its_month_alone(tmp_path, monkeypatch):
+    """Binding the views of a night's commit reads the committed files of the months
+    whose views it makes again, not every night's (a year is ~12,000 files)."""
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    database = settings.warehouse / "lossgram.duckdb"
+    land(settings, "2026-11-29", 50)
+    land(settings, "2026-11-30", 50)
+    asked: list[list[str] | None] = []
+    listed = losses_view.live_listed
+
+    def recorded(connection, months=None):
+        asked.append(months)
+        found = listed(connection, months)
+        asked.append(sorted({str(day)[:7] for _, day, _ in found}))
+        return found
+
+    monkeypatch.setattr(losses_view, "live_listed", recorded)
+    land(settings, "2026-12-01", 70)  # a new month: its files alone, the losses view again
+    assert asked == [["losses_of_2026_12"], ["2026-12"]]
+    asked.clear()
+    land(settings, "2026-12-02", 80)
+    assert asked == [["losses_of_2026_12"], ["2026-12"]]
+    assert [rows for _, rows, _, _ in rows_by_night(database)] == [100, 100, 140, 160]
+    assert set(views(database)) == {"losses", "losses_of_2026_11", "losses_of_2026_12"}

@@ -119,23 +119,28 @@ def committed(committed_once: Path, tmp_path: Path) -> Path:
     return tmp_path
 
 
+# A run of one night makes one catalog commit (the night and the run's outcome), and one
+# more after its pages (their night no longer pending).
 RUN_KILL_POINTS = [
-    "before_catalog_swap:1",  # the run's start
+    "after_start",  # noted, cleaned and planned: nothing placed or committed
     "after_place:1",
     "after_place:2",
     "during_aggregation",
     "before_commit",
+    "before_catalog_swap:1",  # the night's commit, written but not swapped in
+    "after_catalog_swap:1",  # the night and the outcome committed, the manifest not yet
     "before_export",  # the night committed, its Parquet copy under tables/ not yet
-    "before_catalog_swap:2",  # the night's commit, written but not swapped in
-    "after_catalog_swap:2",  # the night committed, the run not yet finished
-    "after_catalog_swap:3",  # finished, reports not yet rendered
     "during_render",
+    "before_catalog_swap:2",  # the pages written, their night still pending
 ]
+# Killed before its commit, the run is recorded by the next one, from its note.
+KILLED_UNCOMMITTED = RUN_KILL_POINTS[: RUN_KILL_POINTS.index("after_catalog_swap:1")]
 
 
 @pytest.mark.parametrize("point", RUN_KILL_POINTS)
 def test_run_killed_at_a_point_loses_and_tears_nothing(committed, point):
     before = query(committed, "SELECT count(*) FROM losses")[0][0]
+    runs = query(committed, "SELECT run_id FROM job_runs")
     reader = Reader(committed)
     assert lossgram(committed, "run", kill_at=point) == -signal.SIGKILL
     seen = reader.finish()
@@ -146,6 +151,17 @@ def test_run_killed_at_a_point_loses_and_tears_nothing(committed, point):
     assert query(committed, "SELECT count(*) FROM losses")[0][0] == before + 600
     stale = query(committed, "SELECT count(*) FROM job_runs WHERE status = 'running'")
     assert stale == [(0,)]
+    # The killed run and the next are in the history: the killed one failed when it died
+    # before its commit.
+    earlier = ", ".join(f"'{run}'" for (run,) in runs)
+    [killed, _] = query(
+        committed,
+        f"SELECT status, error FROM job_runs WHERE run_id NOT IN ({earlier}) ORDER BY started_at",
+    )
+    if point in KILLED_UNCOMMITTED:
+        assert killed == ("failed", "interrupted: the process ended mid-run")
+    else:
+        assert killed == ("succeeded", None)
     # Killed after its commit, the night's pages are still written by the next run.
     assert (committed / "rp" / NIGHT_B / "index.html").is_file()
     assert (committed / "rp" / NIGHT_B / "mlp.html").is_file()
@@ -175,7 +191,7 @@ def test_a_batch_carried_over_killed_at_a_point_loses_nothing(committed, point):
 
 
 @pytest.mark.parametrize(
-    "point", ["after_place:1", "after_place:2", "before_catalog_swap:2", "during_aggregation"]
+    "point", ["after_place:1", "after_place:2", "before_catalog_swap:1", "during_aggregation"]
 )
 @pytest.mark.parametrize("model", [None, "tree"])
 def test_rerun_killed_keeps_the_night_it_was_replacing(committed, point, model):

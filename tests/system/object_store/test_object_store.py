@@ -124,7 +124,7 @@ def committed(tmp_path: Path, bucket: str) -> Stored:
 
 
 @pytest.mark.parametrize(
-    "point", ["after_place:1", "before_commit", "before_export", "after_catalog_swap:2"]
+    "point", ["after_place:1", "before_commit", "before_export", "after_catalog_swap:1"]
 )
 def test_a_run_killed_on_an_object_store_loses_and_orphans_nothing(tmp_path, committed, point):
     uri = committed.location

@@ -19,7 +19,9 @@ from pipeline.warehouse.ledger import (
     Lineage,
     commit_files,
     dumps_of_model,
+    expired_files,
     finish_run,
+    forget_retired,
     job_history,
     kept_files,
     known_dumps,
@@ -135,12 +137,17 @@ def test_files_are_retired_by_the_dumps_or_the_night_that_replace_them(warehouse
             ("batch.parquet", "r2"),
             ("y.parquet", "r3"),
         ]
-        # Retired files stay on disk for readers a while, then are forgotten.
-        assert len(kept_files(catalog, 3600.0)) == 4
-        assert {p.rsplit("/", 1)[1] for p in kept_files(catalog, -1.0)} == {
+        # Retired files stay on disk for readers a while, then are deleted and forgotten.
+        assert expired_files(catalog, 3600.0) == []
+        assert len(kept_files(catalog, expired_files(catalog, 3600.0))) == 4
+        expired = expired_files(catalog, -1.0)
+        assert [p.rsplit("/", 1)[1] for p in expired] == ["batch.parquet", "y.parquet"]
+        assert {p.rsplit("/", 1)[1] for p in kept_files(catalog, expired)} == {
             "m.parquet",
             "tree.parquet",
         }
+        forget_retired(catalog, expired)
+        assert catalog.sql("SELECT count(*) FROM retired_files").fetchall() == [(0,)]
 
 
 def test_a_model_that_is_not_there_is_named_with_those_that_are(warehouse):
