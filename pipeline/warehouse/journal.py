@@ -21,6 +21,7 @@ then deletes the notes once its own first commit has recorded what they said.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.base.files import atomic_write_text, flush
-from pipeline.warehouse.layout import Layout
+from pipeline.warehouse.layout import HISTOGRAMS_FOLDER, LOSSES_FOLDER, Layout
 
 NOTES_FOLDER = ".runs"
 # A note's `folders` entry for "anywhere in the store": the clean-up lists everything.
@@ -69,13 +70,38 @@ def read_notes(layout: Layout) -> list[RunNote] | None:
     for name in names:
         try:
             with open(os.path.join(folder, name), encoding="utf-8") as handle:
-                data = json.load(handle)
-            notes.append(RunNote(name, dict(data["run"]), tuple(data["folders"])))
+                notes.append(_checked(name, json.load(handle)))
         except FileNotFoundError:
             continue
-        except (OSError, ValueError, KeyError, TypeError):  # cut short, or not ours
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):  # cut short
             notes.append(RunNote(name, None))
     return notes
+
+
+# What a note's run must hold for the next run to record it (ledger.record_dead_runs).
+RUN_KEYS = ("run_id", "command", "started_at", "lossgram_version", "settings")
+DATA_FOLDERS = (LOSSES_FOLDER, HISTOGRAMS_FOLDER)
+
+
+def _checked(name: str, data: dict[str, Any]) -> RunNote:
+    """A note as read, or as unreadable (ValueError, KeyError, TypeError) when it is not
+    what write_note writes: a run the next commit could not record would fail every
+    run after it. A folder outside losses/ and histograms/ (a hand-edited note) reads as
+    everywhere, so the clean-up never deletes beyond the data folders."""
+    run = dict(data["run"])
+    if not all(isinstance(run.get(key), str) for key in RUN_KEYS):
+        raise ValueError(f"run note {name}: not a run's record")
+    dt.datetime.fromisoformat(run["started_at"])
+    folders = tuple(data["folders"])
+    if not all(isinstance(folder, str) and _in_data(folder) for folder in folders):
+        folders = (EVERYWHERE,)
+    return RunNote(name, run, folders)
+
+
+def _in_data(folder: str) -> bool:
+    parts = folder.split("/")
+    inside = parts[0] in DATA_FOLDERS and "\\" not in folder
+    return folder == EVERYWHERE or (inside and all(part not in ("", ".", "..") for part in parts))
 
 
 def write_note(layout: Layout, run: dict[str, Any], folders: Iterable[str]) -> None:

@@ -197,3 +197,38 @@ def test_expired_retired_files_are_deleted_by_path_and_forgotten(tmp_path, count
     assert counted()["listed"] == sorted(warehouse.layout.night_folders(NIGHT))
     with warehouse.reading(losses_view=False) as connection:
         assert connection.sql("SELECT count(*) FROM retired_files").fetchall() == [(0,)]
+
+
+def test_a_hand_edited_or_foreign_note_stops_no_run_and_deletes_nothing_outside(tmp_path, counted):
+    """A note naming folders outside losses/ and histograms/ is read as "everywhere"
+    (those two, whole): the clean-up never lists tables/ or a path outside the
+    warehouse. A note whose run the next commit could not record (no start time) is
+    unreadable, not an error every later run trips on."""
+    settings = Settings(inbox=tmp_path / "inbox", warehouse=tmp_path / "wh")
+    layout = Warehouse(settings.warehouse).layout
+    write_hive_split(settings.inbox, "2026-11-20", "mlp", "test", n=40)
+    assert run_job(settings).status == "succeeded"
+    counted()
+    outside = tmp_path / "outside" / "mine.parquet"
+    exported = layout.root / "tables" / "mine.parquet"
+    for path in (outside, exported):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"not lossgram's to delete")
+    run = {"run_id": "edited", "command": "run", "started_at": "2026-11-22T02:00:00+00:00",
+           "lossgram_version": "0.1.0", "settings": "{}", "settings_fingerprint": "f"}  # fmt: skip
+    notes = layout.root / ".runs"
+    (notes / "edited.json").write_text(
+        json.dumps({"run": run, "folders": ["tables", "../outside"]})
+    )
+    no_start = {key: value for key, value in run.items() if key != "started_at"}
+    (notes / "foreign.json").write_text(json.dumps({"run": no_start, "folders": []}))
+    write_hive_split(settings.inbox, "2026-11-21", "mlp", "test", n=40)
+    summary = run_job(settings)
+    assert summary.status == "succeeded"
+    assert counted()["listed"] == ["losses", "histograms"]
+    assert outside.exists() and exported.exists()
+    # Both read, then forgotten with the first commit: only this run's note is left.
+    assert [note.name for note in notes.iterdir()] == [f"{summary.run_id}.json"]
+    with Warehouse(settings.warehouse).reading(losses_view=False) as connection:
+        rows = connection.sql("SELECT run_id, status FROM job_runs WHERE run_id = 'edited'")
+        assert rows.fetchall() == [("edited", "failed")]
