@@ -7,7 +7,8 @@
 -- stored edges (log bins cannot be regrouped into linear ones exactly); the guess
 -- floor(ce / $width) is moved by one where rounding put it across an edge, and bin
 -- $last_bin also takes every larger loss when $open_last (it ends at infinity).
--- A row whose ce, label or confidence is NULL is left out of that kind only.
+-- A row whose ce, label or confidence is NULL is left out of that kind only. Unordered:
+-- the caller sorts each kind as its chart reads it (report/data.py:model_groups).
 -- Binds: $snapshot_date, $model, $epoch, $width, $last_bin, $open_last, $bins
 WITH page AS (
     SELECT
@@ -62,4 +63,3 @@ FROM kept
 LEFT JOIN class_names AS names
     ON kept.kind = 'class' AND names.snapshot_date = $snapshot_date
     AND names.model = $model AND names.label = kept.label
-ORDER BY kept.kind, kept.split, kept.bin, kept.label, kept.confidence_bin
